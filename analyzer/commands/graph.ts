@@ -1,0 +1,16 @@
+import { loadTree } from '../source/load-tree';
+import { buildProgram } from '../program/program';
+import { graphFrom, renderGraph } from '../program/graph-view';
+import { CommonArgs, resolveTree, resolvePack, limitsOf, UsageError } from './common';
+
+export function graph(a: CommonArgs & { from: string; to?: string; depth?: number; format?: string }): number {
+  const root = resolveTree(a);
+  const pack = resolvePack(a);
+  const tree = loadTree(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
+  const prog = buildProgram(tree, pack);
+  if (!prog.functions.has(a.from)) throw new UsageError(`--from ${a.from}: no such function in the analysed files`);
+  if (a.to && !prog.functions.has(a.to)) throw new UsageError(`--to ${a.to}: no such function in the analysed files`);
+  const g = graphFrom(prog, a.from, { to: a.to, depth: a.depth ?? 12 });
+  process.stdout.write(renderGraph(g, (a.format as 'text' | 'dot' | 'json') ?? 'text'));
+  return 0;
+}

@@ -1,0 +1,31 @@
+import { loadTree } from '../source/load-tree';
+import { computeStats } from '../report/stats';
+import { CommonArgs, resolveTree, resolvePack, limitsOf, json, log } from './common';
+import { buildProgram } from '../program/program';
+import { indirectStats } from '../program/callgraph';
+
+export function stats(a: CommonArgs & { format?: string }): number {
+  const root = resolveTree(a);
+  const pack = resolvePack(a);
+  const tree = loadTree(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
+  const s = computeStats(tree);
+  const prog = buildProgram(tree, pack);
+  const ind = indirectStats(prog);
+  if (a.format === 'json') {
+    process.stdout.write(json({ tree: root, ...s, indirect: ind }));
+    return 0;
+  }
+  for (const n of s.notes) log(n);
+  const out: string[] = [];
+  out.push(`tree: ${root}`);
+  out.push(`files: ${s.files}  bytes: ${s.bytes}`);
+  out.push(`functions: ${s.functionCount}  with ERROR/MISSING nodes: ${s.functionsWithError}  clean: ${s.cleanPercent}%`);
+  out.push(`indirect call sites: ${ind.found}  resolved: ${ind.resolved}  unresolved: ${ind.unresolved.length}`);
+  for (const u of ind.unresolved) out.push(`  unresolved ${u.file}:${u.line}: ${u.expr} (${u.why})`);
+  if (s.worstFiles.length) {
+    out.push('worst files:');
+    for (const w of s.worstFiles) out.push(`  ${w.file}: ${w.withError} of ${w.functions} functions with errors`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+}

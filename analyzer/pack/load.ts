@@ -1,0 +1,195 @@
+// Loads a rule pack and the packs it extends, validates each file against
+// rules/schema.json, and merges them. A bad pack is a PackError naming the
+// file, the key and the reason: the CLI prints it as one line and exits 2.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { validate, type Schema } from '../util/schema';
+import type { FrontendConfig } from '../source/normalize';
+import type { RuleSpec } from './rule-spec';
+
+export class PackError extends Error {
+  constructor(public file: string, public key: string, public reason: string) {
+    super(`${file}: ${key ? `${key}: ` : ''}${reason}`);
+  }
+}
+
+export interface OpsCallMacro {
+  /** the macro the call goes through: `static_call(kvm_x86_X)(...)` */
+  macro: string;
+  /** prefix stripped from the macro's argument to get the member name */
+  keyPrefix: string;
+  /** struct type whose tables implement the member */
+  struct: string;
+}
+
+export interface ProgramConfig {
+  opsCallMacros: OpsCallMacro[];
+}
+
+export interface EngineConfig {
+  /** bit operations on tracked bit-set fields: `test_bit(nr, &field)` */
+  bitOps: { test: string[]; set: string[]; clear: string[] };
+  /** calls that fill memory, (dst, value, len): a field passed as dst is written */
+  memWriters: string[];
+  /** calls whose destination argument is written and source read, (dst, src, len) */
+  memCopiers: string[];
+  /** calls that never return (BUG, panic) */
+  noReturn: string[];
+}
+
+export interface Pack {
+  name: string;
+  files: string[];
+  include: string[];
+  exclude: string[];
+  frontend: FrontendConfig;
+  program: ProgramConfig;
+  engine: EngineConfig;
+  rules: RuleSpec[];
+  /** rule id → the pack file that defined it, for messages */
+  ruleFile: Record<string, string>;
+}
+
+let schemaCache: Schema | null = null;
+export function packSchema(): Schema {
+  if (!schemaCache) {
+    const p = path.join(rulesDir(), 'schema.json');
+    schemaCache = JSON.parse(fs.readFileSync(p, 'utf8')) as Schema;
+  }
+  return schemaCache;
+}
+
+/** rules/ of this checkout, wherever the compiled code runs from. */
+export function rulesDir(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const cand = path.join(dir, 'rules');
+    if (fs.existsSync(path.join(cand, 'schema.json'))) return cand;
+    dir = path.dirname(dir);
+  }
+  throw new PackError('rules/schema.json', '', 'cannot find the rules directory of this installation');
+}
+
+export function defaultPackPath(): string {
+  return path.join(rulesDir(), 'kvm-x86.json');
+}
+
+interface RawPack {
+  name?: string;
+  extends?: string[];
+  files?: { include?: string[]; exclude?: string[] };
+  frontend?: Partial<FrontendConfig>;
+  program?: Partial<ProgramConfig>;
+  engine?: Partial<EngineConfig>;
+  rules?: RuleSpec[];
+}
+
+function readPack(file: string): RawPack {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new PackError(file, '', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const m = /position (\d+)/.exec(String((e as Error).message));
+    let where = '';
+    if (m) {
+      const pos = Number(m[1]);
+      const before = text.slice(0, pos);
+      const line = before.split('\n').length;
+      const col = pos - before.lastIndexOf('\n');
+      where = ` at line ${line}, column ${col}`;
+    }
+    throw new PackError(file, '', `not valid JSON${where}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const err = validate(raw, packSchema());
+  if (err) throw new PackError(file, err.path, err.message);
+  return raw as RawPack;
+}
+
+export function loadPack(file: string, seen: string[] = []): Pack {
+  const abs = path.resolve(file);
+  if (seen.includes(abs)) throw new PackError(file, 'extends', `cycle: ${[...seen, abs].map((s) => path.basename(s)).join(' -> ')}`);
+  const raw = readPack(abs);
+  const base: Pack = {
+    name: raw.name ?? path.basename(file),
+    files: [abs],
+    include: [], exclude: [],
+    frontend: { blank: [], blankWithArgs: [], fileScopeMacroPatterns: [], iteratorPatterns: [], typeArgMacros: {} },
+    program: { opsCallMacros: [] },
+    engine: { bitOps: { test: [], set: [], clear: [] }, memWriters: [], memCopiers: [], noReturn: [] },
+    rules: [],
+    ruleFile: {},
+  };
+  for (const [i, ext] of (raw.extends ?? []).entries()) {
+    const p = path.resolve(path.dirname(abs), ext);
+    if (!fs.existsSync(p)) throw new PackError(file, `extends[${i}]`, `no such pack: ${ext}`);
+    merge(base, loadPack(p, [...seen, abs]));
+  }
+  const own: Pack = {
+    ...base,
+    name: raw.name ?? base.name,
+    files: [abs],
+    include: raw.files?.include ?? [],
+    exclude: raw.files?.exclude ?? [],
+    frontend: {
+      blank: raw.frontend?.blank ?? [], blankWithArgs: raw.frontend?.blankWithArgs ?? [],
+      fileScopeMacroPatterns: raw.frontend?.fileScopeMacroPatterns ?? [], iteratorPatterns: raw.frontend?.iteratorPatterns ?? [],
+      typeArgMacros: raw.frontend?.typeArgMacros ?? {},
+    },
+    program: { opsCallMacros: raw.program?.opsCallMacros ?? [] },
+    engine: {
+      bitOps: { test: raw.engine?.bitOps?.test ?? [], set: raw.engine?.bitOps?.set ?? [], clear: raw.engine?.bitOps?.clear ?? [] },
+      memWriters: raw.engine?.memWriters ?? [], memCopiers: raw.engine?.memCopiers ?? [], noReturn: raw.engine?.noReturn ?? [],
+    },
+    rules: raw.rules ?? [],
+    ruleFile: Object.fromEntries((raw.rules ?? []).map((r) => [r.id, abs])),
+  };
+  for (const [i, pat] of [...own.frontend.fileScopeMacroPatterns, ...own.frontend.iteratorPatterns].entries()) {
+    try {
+      new RegExp(pat);
+    } catch {
+      throw new PackError(file, `frontend pattern ${i}`, `not a valid regular expression: ${pat}`);
+    }
+  }
+  const ids = new Set(base.rules.map((r) => r.id));
+  for (const [i, r] of own.rules.entries()) {
+    if (ids.has(r.id)) throw new PackError(file, `rules[${i}].id`, `duplicate rule id ${r.id}`);
+    ids.add(r.id);
+  }
+  merge(base, own);
+  base.name = own.name;
+  return base;
+}
+
+function merge(into: Pack, from: Pack): void {
+  into.files = [...into.files.filter((f) => !from.files.includes(f)), ...from.files];
+  into.include.push(...from.include);
+  into.exclude.push(...from.exclude);
+  const fe = into.frontend;
+  fe.blank.push(...from.frontend.blank);
+  fe.blankWithArgs.push(...from.frontend.blankWithArgs);
+  fe.fileScopeMacroPatterns.push(...from.frontend.fileScopeMacroPatterns);
+  fe.iteratorPatterns.push(...from.frontend.iteratorPatterns);
+  Object.assign(fe.typeArgMacros, from.frontend.typeArgMacros);
+  into.program.opsCallMacros.push(...from.program.opsCallMacros);
+  const en = into.engine;
+  en.bitOps.test.push(...from.engine.bitOps.test);
+  en.bitOps.set.push(...from.engine.bitOps.set);
+  en.bitOps.clear.push(...from.engine.bitOps.clear);
+  en.memWriters.push(...from.engine.memWriters);
+  en.memCopiers.push(...from.engine.memCopiers);
+  en.noReturn.push(...from.engine.noReturn);
+  into.rules.push(...from.rules);
+  Object.assign(into.ruleFile, from.ruleFile);
+}
+
+/** A key that changes whenever the front end would produce different facts. */
+export function frontendKey(p: Pack): string {
+  return JSON.stringify(p.frontend);
+}

@@ -1,0 +1,103 @@
+// One file in, FileFacts (or a note saying why not) out. Files are read as
+// latin1 so that one character is one byte: positions are byte positions, and
+// invalid UTF-8 cannot make the read fail.
+
+import * as fs from 'node:fs';
+import Parser from 'tree-sitter';
+import C from 'tree-sitter-c';
+import type { FileFacts } from './ir';
+import { extractFacts } from './extract';
+import type { Normalizer } from '../source/normalize';
+
+let parser: Parser | null = null;
+function getParser(): Parser {
+  if (!parser) {
+    parser = new Parser();
+    parser.setLanguage(C as unknown as Parser.Language);
+  }
+  return parser;
+}
+
+export interface ParseLimits {
+  maxFileSize: number;
+  /** per-file parse budget in milliseconds; 0 means none */
+  timeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ParseLimits = { maxFileSize: 8 * 1024 * 1024, timeoutMs: 20000 };
+
+export type ParseOutcome = { ok: true; facts: FileFacts } | { ok: false; note: string };
+
+export function readSource(abs: string, rel: string, limits: ParseLimits): { text: string } | { note: string } {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch (e) {
+    return { note: `${rel}: cannot read: ${errMsg(e)}` };
+  }
+  if (!st.isFile()) return { note: `${rel}: not a regular file, skipped` };
+  if (st.size > limits.maxFileSize) {
+    return { note: `${rel}: ${st.size} bytes is over --max-file-size ${limits.maxFileSize}, skipped` };
+  }
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(abs);
+  } catch (e) {
+    return { note: `${rel}: cannot read: ${errMsg(e)}` };
+  }
+  const nul = buf.indexOf(0);
+  if (nul >= 0) {
+    const { line, col } = lineCol(buf, nul);
+    return { note: `${rel}:${line}:${col}: NUL byte, not C source, skipped` };
+  }
+  return { text: buf.toString('latin1') };
+}
+
+export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
+  const p = getParser();
+  const norm = normalize(text);
+  let tree: Parser.Tree;
+  const started = Date.now();
+  let timedOut = false;
+  try {
+    tree = p.parse((index: number) => {
+      if (limits.timeoutMs > 0 && Date.now() - started > limits.timeoutMs) {
+        timedOut = true;
+        return null;
+      }
+      return index < norm.length ? norm.slice(index, index + 65536) : null;
+    });
+  } catch (e) {
+    return { ok: false, note: `${rel}: parser failed: ${errMsg(e)}, skipped` };
+  }
+  if (timedOut) return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped` };
+  let facts: FileFacts;
+  try {
+    facts = extractFacts(tree, rel, norm);
+  } catch (e) {
+    return { ok: false, note: `${rel}: fact extraction failed: ${errMsg(e)}, skipped` };
+  }
+  if (limits.timeoutMs > 0 && Date.now() - started > limits.timeoutMs) {
+    return { ok: false, note: `${rel}: analysis took over ${limits.timeoutMs} ms (--timeout), skipped` };
+  }
+  facts.bytes = text.length;
+  return { ok: true, facts };
+}
+
+export function parseFile(abs: string, rel: string, normalize: Normalizer, limits: ParseLimits = DEFAULT_LIMITS): ParseOutcome {
+  const src = readSource(abs, rel, limits);
+  if ('note' in src) return { ok: false, note: src.note };
+  return parseText(src.text, rel, normalize, limits);
+}
+
+function lineCol(buf: Buffer, off: number): { line: number; col: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = 0; i < off; i++) if (buf[i] === 10) { line++; last = i; }
+  return { line, col: off - last };
+}
+
+export function errMsg(e: unknown): string {
+  if (e instanceof Error) return e.message.split('\n')[0];
+  return String(e);
+}

@@ -1,0 +1,134 @@
+// The whole-tree program model: every definition the facts hold, indexed so
+// that a name seen in one file resolves the way the C compiler and linker
+// would resolve it (a static in the same file first, then a global, then a
+// header's inline), and types resolve through typedefs to struct members.
+
+import type { FileFacts, FunctionFact, GlobalFact, MacroFact, StructFact, TableFact, TypeRef, FieldFact } from '../parse/ir';
+import type { TreeFacts } from '../source/load-tree';
+import type { Pack, OpsCallMacro } from '../pack/load';
+
+export interface Program {
+  root: string;
+  files: FileFacts[];
+  /** every definition of a name (ifdef variants and per-file statics included) */
+  functions: Map<string, FunctionFact[]>;
+  structs: Map<string, StructFact>;
+  typedefs: Map<string, TypeRef>;
+  globals: Map<string, GlobalFact[]>;
+  macros: Map<string, MacroFact>;
+  /** struct type name → tables of that type */
+  tablesByType: Map<string, TableFact[]>;
+  tablesByName: Map<string, TableFact[]>;
+  opsMacros: Map<string, OpsCallMacro[]>;
+  typeArgMacros: Record<string, { typeArg: number; pointer?: boolean }>;
+  /** table member → functions implementing it, by `struct.member` */
+  hookImpls: Map<string, { table: TableFact; fn: string }[]>;
+}
+
+export function isHeader(file: string): boolean {
+  return file.endsWith('.h');
+}
+
+export function buildProgram(tree: TreeFacts, pack: Pack): Program {
+  const p: Program = {
+    root: tree.root,
+    files: tree.files,
+    functions: new Map(),
+    structs: new Map(),
+    typedefs: new Map(),
+    globals: new Map(),
+    macros: new Map(),
+    tablesByType: new Map(),
+    tablesByName: new Map(),
+    opsMacros: new Map(),
+    typeArgMacros: pack.frontend.typeArgMacros,
+    hookImpls: new Map(),
+  };
+  for (const f of tree.files) {
+    for (const fn of f.functions) push(p.functions, fn.name, fn);
+    for (const s of f.structs) {
+      const prev = p.structs.get(s.name);
+      // the definition with the most members wins: forward-declared shapes and
+      // config-trimmed variants lose to the full one
+      if (!prev || s.fields.length > prev.fields.length) p.structs.set(s.name, s);
+    }
+    for (const t of f.typedefs) if (!p.typedefs.has(t.name)) p.typedefs.set(t.name, t.type);
+    for (const g of f.globals) push(p.globals, g.name, g);
+    for (const m of f.macros) if (!p.macros.has(m.name)) p.macros.set(m.name, m);
+    for (const t of f.tables) {
+      push(p.tablesByType, structName(t.type), t);
+      push(p.tablesByName, t.name, t);
+    }
+  }
+  for (const m of pack.program.opsCallMacros) push(p.opsMacros, m.macro, m);
+  for (const [type, tables] of p.tablesByType) {
+    for (const t of tables) {
+      for (const [member, value] of Object.entries(t.members)) {
+        if (!p.functions.has(value)) continue;
+        push(p.hookImpls, `${type}.${member}`, { table: t, fn: value });
+      }
+    }
+  }
+  for (const list of p.hookImpls.values()) list.sort((a, b) => cmp(a.table.name, b.table.name) || cmp(a.fn, b.fn));
+  return p;
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l) l.push(v);
+  else m.set(k, [v]);
+}
+
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** "struct kvm_vcpu" → "kvm_vcpu"; other names unchanged. */
+export function structName(type: string): string {
+  return type.replace(/^(struct|union|const struct|const union)\s+/, '').replace(/^const\s+/, '');
+}
+
+/**
+ * The definitions a call by name from `fromFile` reaches: a static in the
+ * same file hides everything else; otherwise globals and header inlines.
+ * Several results mean #ifdef variants (or duplicate definitions).
+ */
+export function resolveFunction(p: Program, name: string, fromFile: string): FunctionFact[] {
+  const defs = p.functions.get(name);
+  if (!defs) return [];
+  if (defs.length === 1) {
+    const d = defs[0];
+    if (d.isStatic && !isHeader(d.file) && d.file !== fromFile && !isHeader(fromFile)) return [];
+    return defs;
+  }
+  const local = defs.filter((d) => d.file === fromFile);
+  if (local.length) return local;
+  const visible = defs.filter((d) => !d.isStatic || isHeader(d.file));
+  if (visible.length) return visible;
+  // a static helper called from a header inline: any file's copy will do
+  return isHeader(fromFile) ? defs.slice(0, 1) : [];
+}
+
+/** Follow typedefs to the underlying type, adding their pointer depth. */
+export function canonicalType(p: Program, t: TypeRef): TypeRef {
+  let cur = t;
+  for (let i = 0; i < 16; i++) {
+    const name = cur.name.replace(/^const\s+/, '').replace(/\s+const$/, '');
+    const td = p.typedefs.get(name);
+    if (!td || td.name === name) return { ...cur, name };
+    cur = { name: td.name, ptr: cur.ptr + td.ptr, ...(td.fn ? { fn: true } : {}) };
+  }
+  return cur;
+}
+
+export function structOf(p: Program, t: TypeRef | null): StructFact | null {
+  if (!t) return null;
+  const c = canonicalType(p, t);
+  if (!/^(struct|union) /.test(c.name)) return null;
+  return p.structs.get(structName(c.name)) ?? null;
+}
+
+export function fieldOf(s: StructFact, name: string): FieldFact | null {
+  for (const f of s.fields) if (f.name === name) return f;
+  return null;
+}

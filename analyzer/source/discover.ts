@@ -1,0 +1,77 @@
+// Which files of a tree are analysed. Symlinks are not followed: a kernel
+// tree has none worth reading, and following them invites loops and escapes.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import picomatch from 'picomatch';
+
+export interface Discovery {
+  files: string[];
+  notes: string[];
+}
+
+export function discoverFiles(root: string, include: string[], exclude: string[]): Discovery {
+  const inc = picomatch(include, { dot: false });
+  const exc = exclude.length ? picomatch(exclude) : () => false;
+  const files: string[] = [];
+  const notes: string[] = [];
+  // the fixed prefixes of the globs tell which directories can hold matches,
+  // so a whole kernel tree is not walked to find arch/x86/kvm
+  const starts = new Set<string>();
+  for (const g of include) {
+    const scan = picomatch.scan(g);
+    starts.add(scan.isGlob ? scan.base : path.posix.dirname(g));
+  }
+  const roots = [...starts].filter((s) => ![...starts].some((o) => o !== s && isUnder(s, o)));
+  const seen = new Set<string>();
+  const stack: string[] = roots.sort().reverse();
+  while (stack.length) {
+    const rel = stack.pop()!;
+    const abs = rel === '' || rel === '.' ? root : path.join(root, rel);
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(abs, { withFileTypes: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && rel !== '' && rel !== '.') continue; // a pack may name directories a tree lacks
+      notes.push(`${rel || '.'}: cannot read directory (${code ?? 'error'}), skipped`);
+      continue;
+    }
+    const dirs: string[] = [];
+    for (const ent of entries) {
+      const r = rel === '' || rel === '.' ? ent.name : `${rel}/${ent.name}`;
+      if (ent.isSymbolicLink()) {
+        if (inc(r) && !exc(r)) notes.push(`${r}: symbolic link, not followed`);
+        continue;
+      }
+      if (ent.isDirectory()) {
+        if (ent.name === '.git' || ent.name === 'node_modules') continue;
+        dirs.push(r);
+      } else if (ent.isFile()) {
+        if (inc(r) && !exc(r) && !seen.has(r)) {
+          seen.add(r);
+          files.push(r);
+        }
+      }
+    }
+    dirs.sort().reverse();
+    stack.push(...dirs);
+  }
+  files.sort();
+  return { files, notes };
+}
+
+function isUnder(p: string, dir: string): boolean {
+  if (dir === '' || dir === '.') return p !== dir;
+  return p.startsWith(dir + '/');
+}
+
+/** A directory looks like a kernel tree when it has the top-level layout of one. */
+export function looksLikeKernelTree(dir: string): boolean {
+  try {
+    return fs.statSync(path.join(dir, 'arch')).isDirectory() &&
+      (fs.existsSync(path.join(dir, 'virt')) || fs.existsSync(path.join(dir, 'Kconfig')) || fs.existsSync(path.join(dir, 'Makefile')));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,301 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import {
+  compareDebianVersions,
+  fetchKernel,
+  FetchError,
+  KERNEL_VERSIONS,
+  kernelCacheRoot,
+  TREE_MARKER,
+} from './fetch-kernel';
+
+/** Runs fn with some env vars set (undefined = unset), restoring them afterwards. */
+function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
+  const saved: Record<string, string | undefined> = {};
+  for (const k of Object.keys(vars)) {
+    saved[k] = process.env[k];
+    if (vars[k] === undefined) delete process.env[k];
+    else process.env[k] = vars[k];
+  }
+  try {
+    return fn();
+  } finally {
+    for (const k of Object.keys(saved)) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  }
+}
+
+function tmpDir(tag: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `callorder-fetch-test-${tag}-`));
+}
+
+const NO_KERNEL_ENV = { CALLORDER_KERNEL_6_12: undefined, CALLORDER_KERNEL_6_1: undefined };
+
+function fakeTree(dir: string, name: string, marker: object): string {
+  const p = path.join(dir, name);
+  fs.mkdirSync(path.join(p, 'arch', 'x86', 'kvm'), { recursive: true });
+  fs.writeFileSync(path.join(p, 'Makefile'), 'VERSION = 6\n');
+  fs.writeFileSync(path.join(p, TREE_MARKER), JSON.stringify(marker));
+  return p;
+}
+
+test('KERNEL_VERSIONS lists 6.12 and 6.1', () => {
+  assert.deepEqual([...KERNEL_VERSIONS], ['6.12', '6.1']);
+});
+
+test('kernelCacheRoot honours CALLORDER_CACHE, then XDG_CACHE_HOME, then ~/.cache', () => {
+  withEnv({ CALLORDER_CACHE: '/tmp/own-cache', XDG_CACHE_HOME: '/tmp/xdg' }, () => {
+    assert.equal(kernelCacheRoot(), '/tmp/own-cache');
+  });
+  withEnv({ CALLORDER_CACHE: undefined, XDG_CACHE_HOME: '/tmp/xdg' }, () => {
+    assert.equal(kernelCacheRoot(), path.join('/tmp/xdg', 'callorder'));
+  });
+  withEnv({ CALLORDER_CACHE: undefined, XDG_CACHE_HOME: undefined }, () => {
+    assert.equal(kernelCacheRoot(), path.join(os.homedir(), '.cache', 'callorder'));
+  });
+});
+
+test('without apt-get on PATH fetchKernel throws a one-line FetchError naming apt-get', () => {
+  const cache = tmpDir('noapt');
+  const emptyBin = tmpDir('bin');
+  try {
+    withEnv({ ...NO_KERNEL_ENV, PATH: emptyBin }, () => {
+      assert.throws(
+        () => fetchKernel('6.12', { dir: cache }),
+        (e: unknown) => {
+          assert.ok(e instanceof FetchError, `expected FetchError, got ${String(e)}`);
+          assert.match(e.message, /apt-get not found/);
+          assert.match(e.message, /callorder check \/path\/to\/linux/);
+          assert.ok(!e.message.includes('\n'), 'message is one line');
+          return true;
+        },
+      );
+    });
+    // Nothing half-made is left in the cache dir.
+    assert.deepEqual(fs.readdirSync(cache), []);
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
+    fs.rmSync(emptyBin, { recursive: true, force: true });
+  }
+});
+
+test('an existing tree with a marker is returned without running apt', () => {
+  const cache = tmpDir('cached');
+  const emptyBin = tmpDir('bin');
+  try {
+    const older = fakeTree(cache, 'linux-6.12-6.12.9-1', { version: '6.12', debianVersion: '6.12.9-1', full: false, parts: [] });
+    const newer = fakeTree(cache, 'linux-6.12-6.12.117-1~deb12u1', {
+      version: '6.12',
+      debianVersion: '6.12.117-1~deb12u1',
+      full: false,
+      parts: [],
+    });
+    // A half-extracted tree (no marker) and a 6.1 tree must be ignored.
+    fs.mkdirSync(path.join(cache, 'linux-6.12-6.12.999-1'));
+    const v61 = fakeTree(cache, 'linux-6.1-6.1.192-2', { version: '6.1', debianVersion: '6.1.192-2', full: false, parts: [] });
+    void older;
+
+    withEnv({ ...NO_KERNEL_ENV, PATH: emptyBin }, () => {
+      assert.equal(fetchKernel('6.12', { dir: cache }), newer);
+      assert.equal(fetchKernel('6.1', { dir: cache }), v61);
+      // Via the cache root env var too.
+      withEnv({ CALLORDER_CACHE: cache }, () => {
+        assert.equal(fetchKernel('6.12'), newer);
+      });
+      // A partial tree does not satisfy a full request: that needs apt, which is missing.
+      assert.throws(() => fetchKernel('6.12', { dir: cache, full: true }), /apt-get not found/);
+      // A full tree satisfies both.
+      const fullTree = fakeTree(cache, 'linux-6.12-6.12.117-1~deb12u1-full', {
+        version: '6.12',
+        debianVersion: '6.12.117-1~deb12u1',
+        full: true,
+        parts: ['*'],
+      });
+      assert.equal(fetchKernel('6.12', { dir: cache, full: true }), fullTree);
+      assert.equal(fetchKernel('6.12', { dir: cache }), newer, 'exact match preferred on a tie');
+    });
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
+    fs.rmSync(emptyBin, { recursive: true, force: true });
+  }
+});
+
+test('CALLORDER_KERNEL_<ver> points at an existing tree', () => {
+  const tree = tmpDir('envtree');
+  const emptyBin = tmpDir('bin');
+  try {
+    withEnv({ ...NO_KERNEL_ENV, PATH: emptyBin, CALLORDER_KERNEL_6_1: tree }, () => {
+      assert.equal(fetchKernel('6.1'), tree);
+    });
+    withEnv({ ...NO_KERNEL_ENV, PATH: emptyBin, CALLORDER_KERNEL_6_1: path.join(tree, 'missing') }, () => {
+      assert.throws(() => fetchKernel('6.1'), (e: unknown) => e instanceof FetchError && /CALLORDER_KERNEL_6_1/.test(e.message));
+    });
+  } finally {
+    fs.rmSync(tree, { recursive: true, force: true });
+    fs.rmSync(emptyBin, { recursive: true, force: true });
+  }
+});
+
+test('unknown versions are a FetchError', () => {
+  assert.throws(() => fetchKernel('5.10' as '6.1'), FetchError);
+});
+
+test('compareDebianVersions follows dpkg ordering', () => {
+  assert.ok(compareDebianVersions('6.12.117-1~deb12u1', '6.12.9-1') > 0);
+  assert.ok(compareDebianVersions('6.12.117-1~deb12u1', '6.12.117-1') < 0);
+  assert.ok(compareDebianVersions('1:1.0', '2.0') > 0);
+  assert.equal(compareDebianVersions('6.1.192-2', '6.1.192-2'), 0);
+  assert.ok(compareDebianVersions('6.1.192-2', '6.1.192-10') < 0);
+});
+
+// ---------------------------------------------------------------------------
+// End to end, offline: a fake apt-get on PATH hands out a tiny .deb built here
+// with dpkg-deb, so the real extraction path runs without downloading a kernel.
+
+function hasTools(...tools: string[]): boolean {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  return tools.every((t) => dirs.some((d) => fs.existsSync(path.join(d, t))));
+}
+
+const haveDebTools = hasTools('dpkg-deb', 'tar', 'xz');
+
+/** Builds a fake linux-source-<version> .deb; returns its path. */
+function buildFakeDeb(root: string, version: string, withTarball = true): string {
+  const src = path.join(root, 'src', `linux-source-${version}`);
+  const files: Record<string, string> = {
+    Makefile: 'VERSION = 6\n',
+    'arch/x86/kvm/x86.c': 'int x;\n',
+    'arch/x86/include/asm/kvm_host.h': '\n',
+    'virt/kvm/kvm_main.c': 'int y;\n',
+    'include/linux/kvm_host.h': '\n',
+    'include/linux/list.h': '\n',
+    'include/uapi/linux/kvm.h': '\n',
+    'include/uapi/linux/other.h': '\n',
+    'include/kvm/iodev.h': '\n',
+    'fs/open.c': 'int z;\n',
+    'tools/arch/x86/kvm/Makefile': '\n',
+  };
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(src, rel)), { recursive: true });
+    fs.writeFileSync(path.join(src, rel), text);
+  }
+  const pkgRoot = path.join(root, 'pkg');
+  fs.mkdirSync(path.join(pkgRoot, 'DEBIAN'), { recursive: true });
+  fs.mkdirSync(path.join(pkgRoot, 'usr', 'src'), { recursive: true });
+  fs.writeFileSync(
+    path.join(pkgRoot, 'DEBIAN', 'control'),
+    `Package: linux-source-${version}\nVersion: ${version}.1-1~test1\nArchitecture: all\n` +
+      'Maintainer: callorder tests <tests@example.invalid>\nDescription: fake kernel source\n',
+  );
+  if (withTarball) {
+    const tarball = path.join(pkgRoot, 'usr', 'src', `linux-source-${version}.tar.xz`);
+    const r = spawnSync('tar', ['-c', '-J', '-f', tarball, '-C', path.join(root, 'src'), `linux-source-${version}`]);
+    assert.equal(r.status, 0, String(r.stderr));
+  }
+  const deb = path.join(root, 'fake.deb');
+  const b = spawnSync('dpkg-deb', ['--root-owner-group', '--build', pkgRoot, deb]);
+  assert.equal(b.status, 0, String(b.stderr));
+  return deb;
+}
+
+/** Writes a fake apt-get that fails until `apt-get update` ran, logging its calls. */
+function fakeAptBin(root: string, deb: string): { bin: string; calls: () => string[] } {
+  const bin = path.join(root, 'bin');
+  fs.mkdirSync(bin);
+  const callLog = path.join(root, 'apt-calls');
+  const updated = path.join(root, 'updated');
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  fs.writeFileSync(
+    path.join(bin, 'apt-get'),
+    [
+      '#!/bin/sh',
+      `echo "$*" >> ${q(callLog)}`,
+      'case "$1" in',
+      `  update) touch ${q(updated)}; exit 0 ;;`,
+      `  download) if [ ! -e ${q(updated)} ]; then echo "E: Unable to locate package $2" >&2; exit 100; fi`,
+      `    cp ${q(deb)} "./$2_$(dpkg-deb -f ${q(deb)} Version)_all.deb"; exit 0 ;;`,
+      'esac',
+      'exit 1',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  const calls = () => (fs.existsSync(callLog) ? fs.readFileSync(callLog, 'utf8').trim().split('\n') : []);
+  return { bin, calls };
+}
+
+test('offline end to end: update-and-retry, partial extract, idempotence, full extract', { skip: !haveDebTools }, () => {
+  const root = tmpDir('e2e');
+  try {
+    const deb = buildFakeDeb(root, '6.12');
+    const { bin, calls } = fakeAptBin(root, deb);
+    const cache = path.join(root, 'cache');
+    const lines: string[] = [];
+    withEnv({ ...NO_KERNEL_ENV, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` }, () => {
+      const tree = fetchKernel('6.12', { dir: cache, log: (l) => lines.push(l) });
+      assert.equal(tree, path.join(cache, 'linux-6.12-6.12.1-1~test1'));
+      assert.deepEqual(calls(), ['download linux-source-6.12', 'update', 'download linux-source-6.12']);
+      assert.ok(lines.some((l) => /apt-get update/.test(l)), lines.join('\n'));
+      for (const f of [
+        'Makefile',
+        'arch/x86/kvm/x86.c',
+        'arch/x86/include/asm/kvm_host.h',
+        'virt/kvm/kvm_main.c',
+        'include/linux/kvm_host.h',
+        'include/uapi/linux/kvm.h',
+        'include/kvm/iodev.h',
+      ]) {
+        assert.ok(fs.existsSync(path.join(tree, f)), `${f} extracted`);
+      }
+      for (const f of ['fs/open.c', 'include/uapi/linux/other.h', 'tools']) {
+        assert.ok(!fs.existsSync(path.join(tree, f)), `${f} not extracted`);
+      }
+      const marker = JSON.parse(fs.readFileSync(path.join(tree, TREE_MARKER), 'utf8'));
+      assert.deepEqual(
+        { version: marker.version, debianVersion: marker.debianVersion, full: marker.full },
+        { version: '6.12', debianVersion: '6.12.1-1~test1', full: false },
+      );
+      // Only the tree is left: no .deb, no temp dirs.
+      assert.deepEqual(fs.readdirSync(cache), ['linux-6.12-6.12.1-1~test1']);
+
+      // Second call: no apt-get at all.
+      assert.equal(fetchKernel('6.12', { dir: cache }), tree);
+      assert.equal(calls().length, 3);
+
+      // Whole kernel.
+      const full = fetchKernel('6.12', { dir: cache, full: true });
+      assert.equal(full, path.join(cache, 'linux-6.12-6.12.1-1~test1-full'));
+      assert.ok(fs.existsSync(path.join(full, 'fs/open.c')));
+      assert.ok(fs.existsSync(path.join(full, 'tools/arch/x86/kvm/Makefile')));
+      assert.equal(calls().length, 4);
+      assert.deepEqual(fs.readdirSync(cache).sort(), ['linux-6.12-6.12.1-1~test1', 'linux-6.12-6.12.1-1~test1-full']);
+    });
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('offline: a broken package is a one-line FetchError and leaves nothing behind', { skip: !haveDebTools }, () => {
+  const root = tmpDir('broken');
+  try {
+    const deb = buildFakeDeb(root, '6.1', false);
+    const { bin } = fakeAptBin(root, deb);
+    fs.writeFileSync(path.join(root, 'updated'), '');
+    const cache = path.join(root, 'cache');
+    withEnv({ ...NO_KERNEL_ENV, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` }, () => {
+      assert.throws(
+        () => fetchKernel('6.1', { dir: cache }),
+        (e: unknown) => e instanceof FetchError && /linux-source-6\.1\.tar\.xz/.test(e.message) && !e.message.includes('\n'),
+      );
+    });
+    assert.deepEqual(fs.readdirSync(cache), []);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
