@@ -1,4 +1,25 @@
-import { CommonArgs } from './common';
-export function check(_a: CommonArgs & { format?: string }): number {
-  return 0;
+import { loadTree } from '../source/load-tree';
+import { makeProgram } from '../program/callgraph';
+import { runRules } from '../flow/run';
+import { renderText } from '../report/text';
+import { checkJson } from '../report/json';
+import { CommonArgs, resolveTree, resolvePack, limitsOf, json, log } from './common';
+
+export function check(a: CommonArgs & { format?: string; entry?: string[] }): number {
+  const root = resolveTree(a);
+  const pack = resolvePack(a);
+  const tree = loadTree(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
+  const prog = makeProgram(tree, pack);
+  const res = runRules(prog, pack, a.entry);
+  const notes = [...tree.notes, ...res.missingEntries.map((e) => `entry ${e}: not defined in the analysed files`), ...res.partial];
+  if (a.format === 'json') {
+    const functions = tree.files.reduce((n, f) => n + f.functions.length, 0);
+    process.stdout.write(json(checkJson(root, res.findings, {
+      files: tree.files.length, bytes: tree.bytes, functions, entries: res.entriesRun, rules: pack.rules.length, notes,
+    })));
+  } else {
+    for (const n of notes) log(n);
+    process.stdout.write(renderText(res.findings));
+  }
+  return res.findings.length ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 import { loadTree } from '../source/load-tree';
-import { buildProgram } from '../program/program';
+import { makeProgram } from '../program/callgraph';
 import { graphFrom, renderGraph } from '../program/graph-view';
 import { CommonArgs, resolveTree, resolvePack, limitsOf, UsageError } from './common';
 
@@ -7,7 +7,7 @@ export function graph(a: CommonArgs & { from: string; to?: string; depth?: numbe
   const root = resolveTree(a);
   const pack = resolvePack(a);
   const tree = loadTree(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
-  const prog = buildProgram(tree, pack);
+  const prog = makeProgram(tree, pack);
   if (!prog.functions.has(a.from)) throw new UsageError(`--from ${a.from}: no such function in the analysed files`);
   if (a.to && !prog.functions.has(a.to)) throw new UsageError(`--to ${a.to}: no such function in the analysed files`);
   const g = graphFrom(prog, a.from, { to: a.to, depth: a.depth ?? 12 });

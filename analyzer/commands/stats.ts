@@ -1,15 +1,14 @@
 import { loadTree } from '../source/load-tree';
 import { computeStats } from '../report/stats';
 import { CommonArgs, resolveTree, resolvePack, limitsOf, json, log } from './common';
-import { buildProgram } from '../program/program';
-import { indirectStats } from '../program/callgraph';
+import { indirectStats, makeProgram } from '../program/callgraph';
 
 export function stats(a: CommonArgs & { format?: string }): number {
   const root = resolveTree(a);
   const pack = resolvePack(a);
   const tree = loadTree(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
   const s = computeStats(tree);
-  const prog = buildProgram(tree, pack);
+  const prog = makeProgram(tree, pack);
   const ind = indirectStats(prog);
   if (a.format === 'json') {
     process.stdout.write(json({ tree: root, ...s, indirect: ind }));

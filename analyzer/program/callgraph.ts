@@ -3,8 +3,11 @@
 // resolved by type and member, never by name: `x->hook(...)` where x is a
 // `struct S *` reaches every `S` table in the tree that sets `.hook`.
 
-import type { Expr, FunctionFact, Stmt, TypeRef } from '../parse/ir';
-import { Program, resolveFunction, structOf, fieldOf, structName, canonicalType, cmp } from './program';
+import type { Expr, FunctionFact, Stmt, TableFact, TypeRef } from '../parse/ir';
+import type { TreeFacts } from '../source/load-tree';
+import type { Pack } from '../pack/load';
+import { walkStmt } from './walk';
+import { buildProgram, Program, resolveFunction, structOf, fieldOf, structName, canonicalType, cmp } from './program';
 
 export type EdgeKind = 'direct' | 'macro' | 'ops';
 
@@ -209,6 +212,11 @@ function computeCall(sc: Scope, call: CallExpr): CallInfo {
     const member = arg.name.slice(cfg.keyPrefix.length);
     return opsTargets(p, cfg.struct, member, null, text);
   }
+  if (fn.k === 'call' && fn.fn.k === 'id' && !p.functions.has(fn.fn.name)) {
+    // `guard(mutex)(&lock)`, `FNAME(walk_addr)(...)`: the callee's name is made
+    // by the preprocessor, not loaded from a pointer
+    return { targets: [], indirect: false, text: exprText(fn), name: fn.fn.name };
+  }
   if (fn.k === 'field') {
     const text = exprText(fn);
     const bt = typeOf(sc, fn.base);
@@ -221,6 +229,10 @@ function computeCall(sc: Scope, call: CallExpr): CallInfo {
   }
   if (fn.k === 'unary' && fn.op === '*' && fn.e.k === 'field') {
     return computeCall(sc, { ...call, fn: fn.e });
+  }
+  if (fn.k === 'str' || fn.k === 'seq' || fn.k === 'num') {
+    // asm statements and unparsed macro soup come out as calls of non-names
+    return { targets: [], indirect: false, text: exprText(fn) };
   }
   return { targets: [], indirect: true, why: 'call through a computed function pointer', text: exprText(fn) };
 }
@@ -289,100 +301,6 @@ export function scopeOf(p: Program, fn: FunctionFact): Scope {
   return s;
 }
 
-type Visit = (e: Expr, cond: string[]) => void;
-
-export function walkStmt(s: Stmt, cond: string[], v: Visit, depth = 0): void {
-  if (depth > 600) return;
-  const d = depth + 1;
-  switch (s.k) {
-    case 'block':
-      for (const c of s.body) walkStmt(c, cond, v, d);
-      return;
-    case 'expr':
-      walkExpr(s.e, cond, v, d);
-      return;
-    case 'decl':
-      for (const x of s.vars) if (x.init) walkExpr(x.init, cond, v, d);
-      return;
-    case 'if':
-      walkExpr(s.c, cond, v, d);
-      walkStmt(s.t, cond, v, d);
-      if (s.f) walkStmt(s.f, cond, v, d);
-      return;
-    case 'while':
-      walkExpr(s.c, cond, v, d);
-      walkStmt(s.body, cond, v, d);
-      return;
-    case 'for':
-      if (s.init) walkStmt(s.init, cond, v, d);
-      if (s.c) walkExpr(s.c, cond, v, d);
-      walkStmt(s.body, cond, v, d);
-      if (s.step) walkExpr(s.step, cond, v, d);
-      return;
-    case 'switch':
-      walkExpr(s.e, cond, v, d);
-      walkStmt(s.body, cond, v, d);
-      return;
-    case 'case':
-      if (s.value) walkExpr(s.value, cond, v, d);
-      return;
-    case 'return':
-      if (s.e) walkExpr(s.e, cond, v, d);
-      return;
-    case 'pp':
-      walkStmt(s.t, [...cond, s.cond], v, d);
-      if (s.f) walkStmt(s.f, [...cond, `!(${s.cond})`], v, d);
-      return;
-    default:
-  }
-}
-
-export function walkExpr(e: Expr, cond: string[], v: Visit, depth = 0): void {
-  if (depth > 600) return;
-  const d = depth + 1;
-  switch (e.k) {
-    case 'call':
-      walkExpr(e.fn, cond, v, d);
-      for (const a of e.args) walkExpr(a, cond, v, d);
-      v(e, cond);
-      return;
-    case 'field':
-      walkExpr(e.base, cond, v, d);
-      v(e, cond);
-      return;
-    case 'index':
-      walkExpr(e.base, cond, v, d);
-      walkExpr(e.index, cond, v, d);
-      return;
-    case 'assign':
-      walkExpr(e.rhs, cond, v, d);
-      walkExpr(e.lhs, cond, v, d);
-      return;
-    case 'update':
-    case 'unary':
-    case 'cast':
-      walkExpr(e.e, cond, v, d);
-      return;
-    case 'binary':
-      walkExpr(e.l, cond, v, d);
-      walkExpr(e.r, cond, v, d);
-      return;
-    case 'cond':
-      walkExpr(e.c, cond, v, d);
-      walkExpr(e.t, cond, v, d);
-      walkExpr(e.f, cond, v, d);
-      return;
-    case 'seq':
-      for (const x of e.items) walkExpr(x, cond, v, d);
-      return;
-    case 'stmt':
-      walkStmt(e.body, cond, v, d);
-      return;
-    default:
-      v(e, cond);
-  }
-}
-
 export interface IndirectStats {
   found: number;
   resolved: number;
@@ -415,3 +333,61 @@ export function indirectStats(p: Program): IndirectStats {
 }
 
 export { structName, canonicalType };
+
+/**
+ * The program with its hooks linked: initializers, plus `table.member = fn`
+ * and `ptr->member = fn` assignments anywhere in the tree (KVM's MMU sets its
+ * hooks that way, and vendor setup patches tables at run time).
+ */
+export function makeProgram(tree: TreeFacts, pack: Pack): Program {
+  const p = buildProgram(tree, pack);
+  const runtime = new Map<string, TableFact>();
+  for (const f of p.files) {
+    for (const fn of f.functions) {
+      walkStmt(fn.body, [], (e) => {
+        if (e.k !== 'assign' || e.op !== '=' || e.lhs.k !== 'field' || e.rhs.k !== 'id') return;
+        const value = e.rhs.name;
+        const sc = scopeOf(p, fn);
+        if (sc.vars.has(value) || !p.functions.has(value)) return;
+        const member = e.lhs.name;
+        const base = e.lhs.base;
+        const named = base.k === 'id' && !e.lhs.arrow ? p.tablesByName.get(base.name) : undefined;
+        if (named) {
+          for (const t of named) {
+            if (t.members[member] !== undefined) continue;
+            t.members[member] = value;
+            t.memberLines[member] = e.line;
+            addImpl(p, `${structName(t.type)}.${member}`, t, value);
+          }
+          return;
+        }
+        const s = structOf(p, typeOf(sc, base));
+        if (!s) return;
+        const key = `${s.name}@${fn.file}:${fn.name}`;
+        let t = runtime.get(key);
+        if (!t) {
+          t = { name: `${fn.name}()`, type: `struct ${s.name}`, file: fn.file, line: fn.line, isStatic: true, cond: '', members: {}, memberLines: {} };
+          runtime.set(key, t);
+          const l = p.tablesByType.get(s.name);
+          if (l) l.push(t);
+          else p.tablesByType.set(s.name, [t]);
+        }
+        if (t.members[member] === value) return;
+        if (t.members[member] === undefined) {
+          t.members[member] = value;
+          t.memberLines[member] = e.line;
+        }
+        addImpl(p, `${s.name}.${member}`, t, value);
+      });
+    }
+  }
+  for (const list of p.hookImpls.values()) list.sort((a, b) => cmp(a.table.name, b.table.name) || cmp(a.fn, b.fn));
+  return p;
+}
+
+function addImpl(p: Program, hook: string, table: TableFact, fn: string): void {
+  const l = p.hookImpls.get(hook);
+  const item = { table, fn };
+  if (!l) p.hookImpls.set(hook, [item]);
+  else if (!l.some((x) => x.table === table && x.fn === fn)) l.push(item);
+}

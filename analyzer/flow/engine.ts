@@ -1,0 +1,735 @@
+// The ordering engine: abstract interpretation of function bodies in
+// statement order from an entry point, through every resolved call (ops
+// calls reach each implementation), with constants flowing into callees and
+// back out as return values so that `if (init_event)` and
+// `if (!kvm_register_is_available(...))`-style branches are pruned when their
+// outcome is known. Each function is summarised per distinct input (state,
+// constant arguments), which also bounds recursion.
+//
+// The engine knows nothing of KVM: rules observe reads, writes, calls,
+// branches and returns through RuleHooks and keep their own facts in State.
+
+import type { Expr, FunctionFact, Stmt } from '../parse/ir';
+import type { Program } from '../program/program';
+import { resolveCall, scopeOf, qualifiedField, type Scope, type CallInfo } from '../program/callgraph';
+import type { EngineConfig } from '../pack/load';
+import { State, merge, mergeAll, testBit, type Tri } from './state';
+import type { Finding, TraceStep } from './finding';
+
+/** A constant: a number, or the name of an enumerator/macro constant. */
+export type Val = number | `sym:${string}` | undefined;
+
+export interface Frame {
+  fn: FunctionFact;
+  /** line in the caller where this frame was entered (0 for the entry) */
+  callLine: number;
+  via?: string;
+}
+
+export interface Site {
+  fn: FunctionFact;
+  line: number;
+  col: number;
+  stack: readonly Frame[];
+}
+
+export interface RuleHooks {
+  onRead?(field: string, st: State, at: Site): void;
+  onWrite?(field: string, st: State, at: Site, how: 'assign' | 'compound' | 'address' | 'fill'): void;
+  /** before the callee runs; `name` is the function or macro called by name, or the hook */
+  onCall?(call: CallEvent, st: State, at: Site): void;
+  onCallReturn?(call: CallEvent, st: State, at: Site): void;
+  /** on the path where `cond` evaluated to `taken` */
+  onBranch?(cond: Expr, taken: boolean, st: State, sc: Scope): void;
+  /** a frame returns (the entry's own return included) */
+  onReturn?(st: State, at: Site, depth: number): void;
+  onBitsAssign?(field: string, st: State, at: Site): void;
+}
+
+export interface CallEvent {
+  name: string | undefined;
+  info: CallInfo;
+  args: Val[];
+  argExprs: Expr[];
+  sc: Scope;
+}
+
+interface FrameResult {
+  state: State | null;
+  ret: Val | 'unknown';
+}
+
+interface Flow {
+  next: State | null;
+  ret: State | null;
+  retVal: Val | 'unknown' | 'none';
+  brk: State | null;
+  cont: State | null;
+  gotos: Map<string, State>;
+}
+
+const MAX_DEPTH = 28;
+const MAX_STEPS = 2_000_000;
+
+function emptyFlow(next: State | null): Flow {
+  return { next, ret: null, retVal: 'none', brk: null, cont: null, gotos: new Map() };
+}
+
+function joinRet(a: Val | 'unknown' | 'none', b: Val | 'unknown' | 'none'): Val | 'unknown' | 'none' {
+  if (a === 'none') return b;
+  if (b === 'none') return a;
+  return a === b ? a : 'unknown';
+}
+
+export interface EngineOptions {
+  hooks: RuleHooks[];
+  config: EngineConfig;
+  /** the entry's object is freshly zero-allocated: unknown bit-sets are all zero */
+  fresh?: boolean;
+}
+
+export class Engine {
+  private summaries = new Map<string, FrameResult>();
+  private active = new Set<FunctionFact>();
+  private stack: Frame[] = [];
+  private steps = 0;
+  /** set when the step budget ran out: results are partial */
+  exhausted = false;
+  private bitOps: { test: Set<string>; set: Set<string>; clear: Set<string> };
+  private memWriters: Set<string>;
+  private memCopiers: Set<string>;
+  private noReturn: Set<string>;
+
+  constructor(private p: Program, private opts: EngineOptions) {
+    const b = opts.config.bitOps;
+    this.bitOps = { test: new Set(b.test), set: new Set(b.set), clear: new Set(b.clear) };
+    this.memWriters = new Set(opts.config.memWriters);
+    this.memCopiers = new Set(opts.config.memCopiers);
+    this.noReturn = new Set(opts.config.noReturn);
+  }
+
+  /** Analyse `fn` as an entry with the given constant arguments. */
+  run(fn: FunctionFact, args: Record<string, number | boolean | string>, init: State): State | null {
+    const vals: Val[] = fn.params.map((pa) => toVal(args[pa.name]));
+    this.stack = [];
+    const r = this.callFunction(fn, vals, init, 0, undefined);
+    return r.state;
+  }
+
+  private hooks(): RuleHooks[] {
+    return this.opts.hooks;
+  }
+
+  private site(fn: FunctionFact, line: number, col = 1): Site {
+    return { fn, line, col, stack: this.stack.slice() };
+  }
+
+  private callFunction(fn: FunctionFact, args: Val[], st: State, callLine: number, via: string | undefined): FrameResult {
+    if (this.active.has(fn) || this.stack.length >= MAX_DEPTH || this.exhausted) return { state: st, ret: 'unknown' };
+    const key = `${fn.file}:${fn.line}:${fn.name}|${args.join(',')}|${st.key()}`;
+    const memo = this.summaries.get(key);
+    if (memo) return { state: memo.state ? memo.state.clone() : null, ret: memo.ret };
+    this.active.add(fn);
+    this.stack.push({ fn, callLine, via });
+    const env = new Map<string, Val>();
+    fn.params.forEach((pa, i) => {
+      if (pa.name && args[i] !== undefined) env.set(pa.name, args[i]);
+    });
+    const cx: Ctx = { fn, sc: scopeOf(this.p, fn), env, labels: collectLabels(fn.body) };
+    let flow = this.stmt(fn.body, st.clone(), cx);
+    // a goto to a label that was not reached in order (a backward jump) has
+    // been run through already; merge what arrives there into the exit
+    let out = merge(flow.next, flow.ret);
+    for (const g of flow.gotos.values()) out = merge(out, g);
+    let retVal = flow.retVal;
+    if (flow.next) retVal = joinRet(retVal, 'unknown');
+    if (out) {
+      const at = this.site(fn, fn.endLine);
+      for (const h of this.hooks()) h.onReturn?.(out, at, this.stack.length);
+    }
+    this.stack.pop();
+    this.active.delete(fn);
+    const res: FrameResult = { state: out, ret: retVal === 'none' ? 'unknown' : retVal };
+    this.summaries.set(key, { state: out ? out.clone() : null, ret: res.ret });
+    flow = emptyFlow(null);
+    return res;
+  }
+
+  // ---- statements --------------------------------------------------------------
+
+  private stmt(s: Stmt, st: State | null, cx: Ctx): Flow {
+    if (!st) return emptyFlow(null);
+    if (++this.steps > MAX_STEPS) {
+      this.exhausted = true;
+      return emptyFlow(st);
+    }
+    switch (s.k) {
+      case 'block':
+        return this.block(s.body, st, cx);
+      case 'expr':
+        return emptyFlow(this.expr(s.e, st, cx).state);
+      case 'decl': {
+        let cur: State | null = st;
+        for (const v of s.vars) {
+          if (!cur) break;
+          if (v.init) {
+            const r = this.expr(v.init, cur, cx);
+            cur = r.state;
+            cx.env.set(v.name, r.val);
+          } else cx.env.delete(v.name);
+        }
+        return emptyFlow(cur);
+      }
+      case 'if': {
+        const c = this.cond(s.c, st, cx);
+        const t = c.t ? this.stmt(s.t, c.t, cx) : emptyFlow(null);
+        const f = c.f ? (s.f ? this.stmt(s.f, c.f, cx) : emptyFlow(c.f)) : emptyFlow(null);
+        return joinFlows(t, f);
+      }
+      case 'while': {
+        // once through, then merge with not entering; a loop's must-facts are
+        // those of the path that skips it
+        if (s.doWhile) {
+          const body = this.stmt(s.body, st, cx);
+          const after = merge(body.next, body.cont);
+          const c = after ? this.cond(s.c, after, cx) : { t: null, f: null };
+          return { ...body, next: merge(merge(c.f, c.t), body.brk), brk: null, cont: null };
+        }
+        const c = this.cond(s.c, st, cx);
+        if (!c.t) return emptyFlow(c.f);
+        const body = this.stmt(s.body, c.t, cx);
+        const back = merge(body.next, body.cont);
+        return { ...body, next: merge(merge(c.f, back), body.brk), brk: null, cont: null };
+      }
+      case 'for': {
+        let cur: State | null = st;
+        if (s.init) cur = this.stmt(s.init, cur, cx).next;
+        if (!cur) return emptyFlow(null);
+        const c = s.c ? this.cond(s.c, cur, cx) : { t: cur, f: null as State | null };
+        if (!c.t) return emptyFlow(c.f);
+        const body = this.stmt(s.body, c.t, cx);
+        let back = merge(body.next, body.cont);
+        if (back && s.step) back = this.expr(s.step, back, cx).state;
+        // `for (;;)` leaves only through break, return or goto
+        const exit = s.c ? merge(c.f, back) : null;
+        return { ...body, next: merge(exit, body.brk), brk: null, cont: null };
+      }
+      case 'switch':
+        return this.switch(s, st, cx);
+      case 'return': {
+        let cur: State | null = st;
+        let val: Val | 'unknown' = 'unknown';
+        if (s.e) {
+          const r = this.expr(s.e, cur, cx);
+          cur = r.state;
+          val = r.val === undefined ? 'unknown' : r.val;
+        }
+        return { ...emptyFlow(null), ret: cur, retVal: cur ? val : 'none' };
+      }
+      case 'goto': {
+        const f = emptyFlow(null);
+        f.gotos.set(s.label, st);
+        return f;
+      }
+      case 'break':
+        return { ...emptyFlow(null), brk: st };
+      case 'continue':
+        return { ...emptyFlow(null), cont: st };
+      case 'pp': {
+        // both sides of an #if are possible builds
+        const t = this.stmt(s.t, st.clone(), cx);
+        const f = s.f ? this.stmt(s.f, st.clone(), cx) : emptyFlow(st.clone());
+        return joinFlows(t, f);
+      }
+      case 'label':
+      case 'case':
+      case 'empty':
+        return emptyFlow(st);
+      default:
+        return emptyFlow(st);
+    }
+  }
+
+  private block(body: Stmt[], st: State, cx: Ctx): Flow {
+    let cur: State | null = st;
+    const acc: Flow = emptyFlow(null);
+    for (const s of body) {
+      if (s.k === 'label') {
+        const pending = acc.gotos.get(s.name);
+        if (pending) {
+          cur = merge(cur, pending);
+          acc.gotos.delete(s.name);
+        }
+        continue;
+      }
+      if (!cur) {
+        // unreachable in order; a goto may still land on a label inside
+        if (!containsPendingLabel(s, acc.gotos)) continue;
+      }
+      const f = this.stmtWithLabels(s, cur, cx, acc.gotos);
+      acc.ret = merge(acc.ret, f.ret);
+      acc.retVal = joinRet(acc.retVal, f.retVal);
+      acc.brk = merge(acc.brk, f.brk);
+      acc.cont = merge(acc.cont, f.cont);
+      for (const [l, g] of f.gotos) acc.gotos.set(l, merge(acc.gotos.get(l) ?? null, g)!);
+      cur = f.next;
+    }
+    acc.next = cur;
+    return acc;
+  }
+
+  /** A statement that may contain a label some earlier goto jumps to. */
+  private stmtWithLabels(s: Stmt, cur: State | null, cx: Ctx, pending: Map<string, State>): Flow {
+    if (s.k === 'block' && s.body.some((x) => x.k === 'label' && pending.has(x.name))) {
+      // hand the pending gotos to the inner block so it merges them at the label
+      let st: State | null = cur;
+      const inner: Flow = emptyFlow(null);
+      for (const [l, g] of pending) if (s.body.some((x) => x.k === 'label' && x.name === l)) inner.gotos.set(l, g);
+      for (const l of inner.gotos.keys()) pending.delete(l);
+      for (const x of s.body) {
+        if (x.k === 'label') {
+          const g = inner.gotos.get(x.name);
+          if (g) {
+            st = merge(st, g);
+            inner.gotos.delete(x.name);
+          }
+          continue;
+        }
+        if (!st) continue;
+        const f = this.stmt(x, st, cx);
+        inner.ret = merge(inner.ret, f.ret);
+        inner.retVal = joinRet(inner.retVal, f.retVal);
+        inner.brk = merge(inner.brk, f.brk);
+        inner.cont = merge(inner.cont, f.cont);
+        for (const [l, g] of f.gotos) inner.gotos.set(l, merge(inner.gotos.get(l) ?? null, g)!);
+        st = f.next;
+      }
+      inner.next = st;
+      return inner;
+    }
+    if (!cur) return emptyFlow(null);
+    return this.stmt(s, cur, cx);
+  }
+
+  private switch(s: Extract<Stmt, { k: 'switch' }>, st: State, cx: Ctx): Flow {
+    const r = this.expr(s.e, st, cx);
+    const entry = r.state;
+    if (!entry) return emptyFlow(null);
+    const disc = r.val;
+    const items = s.body.k === 'block' ? flattenCases(s.body.body) : [s.body];
+    const labels = items.filter((x): x is Extract<Stmt, { k: 'case' }> => x.k === 'case');
+    const values = labels.map((l) => (l.value ? this.constOf(l.value, cx) : undefined));
+    const known = disc !== undefined;
+    const matchIdx = known ? labels.findIndex((l, i) => l.value && values[i] === disc) : -1;
+    const hasDefault = labels.some((l) => !l.value);
+    let cur: State | null = null;
+    const acc: Flow = emptyFlow(null);
+    let li = -1;
+    for (const x of items) {
+      if (x.k === 'case') {
+        li++;
+        let enter: boolean;
+        if (!known) enter = true;
+        else if (matchIdx >= 0) enter = li === matchIdx;
+        else enter = !x.value || values[li] === undefined; // default, or a label we could not read
+        if (enter) cur = merge(cur, entry.clone());
+        continue;
+      }
+      if (x.k === 'label') {
+        const g = acc.gotos.get(x.name);
+        if (g) { cur = merge(cur, g); acc.gotos.delete(x.name); }
+        continue;
+      }
+      if (!cur) continue;
+      const f = this.stmt(x, cur, cx);
+      acc.ret = merge(acc.ret, f.ret);
+      acc.retVal = joinRet(acc.retVal, f.retVal);
+      acc.brk = merge(acc.brk, f.brk);
+      acc.cont = merge(acc.cont, f.cont);
+      for (const [l, g] of f.gotos) acc.gotos.set(l, merge(acc.gotos.get(l) ?? null, g)!);
+      cur = f.next;
+    }
+    const noMatch = (!known && !hasDefault) || (known && matchIdx < 0 && !hasDefault) ? entry : null;
+    return { ...acc, next: mergeAll([cur, acc.brk, noMatch]), brk: null };
+  }
+
+  // ---- conditions ----------------------------------------------------------------
+
+  /** States on the true and false sides of a condition (null: that side cannot happen). */
+  private cond(e: Expr, st: State, cx: Ctx): { t: State | null; f: State | null } {
+    if (e.k === 'unary' && e.op === '!') {
+      const r = this.cond(e.e, st, cx);
+      return { t: r.f, f: r.t };
+    }
+    if (e.k === 'binary' && (e.op === '&&' || e.op === '||')) {
+      const l = this.cond(e.l, st, cx);
+      if (e.op === '&&') {
+        const r = l.t ? this.cond(e.r, l.t, cx) : { t: null, f: null };
+        return { t: r.t, f: merge(l.f, r.f) };
+      }
+      const r = l.f ? this.cond(e.r, l.f, cx) : { t: null, f: null };
+      return { t: merge(l.t, r.t), f: r.f };
+    }
+    const r = this.expr(e, st, cx);
+    if (!r.state) return { t: null, f: null };
+    const v = r.val;
+    if (typeof v === 'number') {
+      return v !== 0 ? { t: r.state, f: null } : { t: null, f: r.state };
+    }
+    const t = r.state;
+    const f = r.state.clone();
+    for (const h of this.hooks()) {
+      h.onBranch?.(e, true, t, cx.sc);
+      h.onBranch?.(e, false, f, cx.sc);
+    }
+    return { t, f };
+  }
+
+  /** Value of a constant expression (numbers, enumerators, known locals). */
+  private constOf(e: Expr, cx: Ctx): Val {
+    switch (e.k) {
+      case 'num':
+        return e.value ?? undefined;
+      case 'id':
+        if (cx.env.has(e.name)) return cx.env.get(e.name);
+        if (cx.sc.vars.has(e.name)) return undefined;
+        return `sym:${e.name}`;
+      case 'unary': {
+        const v = this.constOf(e.e, cx);
+        if (typeof v !== 'number') return undefined;
+        if (e.op === '-') return -v;
+        if (e.op === '~') return ~v;
+        if (e.op === '!') return v ? 0 : 1;
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  // ---- expressions -----------------------------------------------------------------
+
+  private expr(e: Expr, st: State | null, cx: Ctx): { state: State | null; val: Val } {
+    if (!st) return { state: null, val: undefined };
+    switch (e.k) {
+      case 'num':
+        return { state: st, val: e.value ?? undefined };
+      case 'id':
+        return { state: st, val: this.constOf(e, cx) };
+      case 'str':
+      case 'sizeof':
+        return { state: st, val: undefined };
+      case 'field': {
+        const r = this.expr(e.base, st, cx);
+        if (!r.state) return r;
+        const q = qualifiedField(cx.sc, e);
+        if (q) {
+          const at = this.site(cx.fn, e.line, e.col);
+          for (const h of this.hooks()) h.onRead?.(q, r.state, at);
+        }
+        return { state: r.state, val: undefined };
+      }
+      case 'index': {
+        const b = this.expr(e.base, st, cx);
+        const i = this.expr(e.index, b.state, cx);
+        return { state: i.state, val: undefined };
+      }
+      case 'assign':
+        return this.assign(e, st, cx);
+      case 'update': {
+        const r = this.expr(e.e, st, cx);
+        if (r.state) this.writeTarget(e.e, r.state, cx, 'compound');
+        if (r.state && e.e.k === 'id') cx.env.delete(e.e.name);
+        return { state: r.state, val: undefined };
+      }
+      case 'unary': {
+        if (e.op === '&') {
+          // taking an address reads nothing; what happens through the pointer
+          // is the callee's business (see call)
+          const r = this.addressBase(e.e, st, cx);
+          return { state: r, val: undefined };
+        }
+        const r = this.expr(e.e, st, cx);
+        if (typeof r.val === 'number') {
+          if (e.op === '!') return { state: r.state, val: r.val ? 0 : 1 };
+          if (e.op === '-') return { state: r.state, val: -r.val };
+          if (e.op === '~') return { state: r.state, val: ~r.val };
+        }
+        return { state: r.state, val: undefined };
+      }
+      case 'binary': {
+        if (e.op === '&&' || e.op === '||') {
+          const c = this.cond(e, st, cx);
+          const v: Val = c.t && !c.f ? 1 : !c.t && c.f ? 0 : undefined;
+          return { state: merge(c.t, c.f), val: v };
+        }
+        const l = this.expr(e.l, st, cx);
+        const r = this.expr(e.r, l.state, cx);
+        return { state: r.state, val: binop(e.op, l.val, r.val) };
+      }
+      case 'cond': {
+        const c = this.cond(e.c, st, cx);
+        const t = c.t ? this.expr(e.t.k === 'seq' && e.t.items.length === 0 ? e.c : e.t, c.t, cx) : { state: null, val: undefined };
+        const f = c.f ? this.expr(e.f, c.f, cx) : { state: null, val: undefined };
+        const val = !c.f ? t.val : !c.t ? f.val : t.val === f.val ? t.val : undefined;
+        return { state: merge(t.state, f.state), val };
+      }
+      case 'cast': {
+        const r = this.expr(e.e, st, cx);
+        return r;
+      }
+      case 'seq': {
+        let cur: State | null = st;
+        let val: Val = undefined;
+        for (const x of e.items) {
+          const r = this.expr(x, cur, cx);
+          cur = r.state;
+          val = r.val;
+        }
+        return { state: cur, val };
+      }
+      case 'stmt': {
+        const f = this.stmt(e.body, st, cx);
+        return { state: mergeAll([f.next, f.brk]), val: undefined };
+      }
+      case 'call':
+        return this.call(e, st, cx);
+      default:
+        return { state: st, val: undefined };
+    }
+  }
+
+  /** Evaluate what an address is taken of, without reading the final field. */
+  private addressBase(e: Expr, st: State, cx: Ctx): State | null {
+    if (e.k === 'field') return this.expr(e.base, st, cx).state;
+    if (e.k === 'index') {
+      const b = this.addressBase(e.base, st, cx);
+      return this.expr(e.index, b, cx).state;
+    }
+    return this.expr(e, st, cx).state;
+  }
+
+  private assign(e: Extract<Expr, { k: 'assign' }>, st: State, cx: Ctx): { state: State | null; val: Val } {
+    const r = this.expr(e.rhs, st, cx);
+    let cur = r.state;
+    if (!cur) return r;
+    const compound = e.op !== '=';
+    if (compound) cur = this.expr(e.lhs, cur, cx).state;
+    else cur = this.addressBase(e.lhs, cur, cx);
+    if (!cur) return { state: null, val: undefined };
+    if (e.lhs.k === 'id') {
+      if (compound) cx.env.delete(e.lhs.name);
+      else if (r.val !== undefined) cx.env.set(e.lhs.name, r.val);
+      else cx.env.delete(e.lhs.name);
+    }
+    const q = this.writeTarget(e.lhs, cur, cx, compound ? 'compound' : 'assign');
+    if (q) {
+      // bit-set knowledge of the field follows the assignment
+      if (!compound && typeof r.val === 'number') cur.bits.set(q, { all: r.val === 0 ? 0 : r.val === -1 ? 1 : null, set: [], clear: [] });
+      else cur.bits.delete(q);
+      if (!compound && typeof r.val === 'number') {
+        const at = this.site(cx.fn, e.line, e.col);
+        for (const h of this.hooks()) h.onBitsAssign?.(q, cur, at);
+      }
+    }
+    return { state: cur, val: r.val };
+  }
+
+  /** Report a write to the field `lhs` names, if it names one. */
+  private writeTarget(lhs: Expr, st: State, cx: Ctx, how: 'assign' | 'compound' | 'address' | 'fill'): string | null {
+    let target = lhs;
+    // `regs[i] = x` writes (part of) the array field
+    while (target.k === 'index') target = target.base;
+    if (target.k === 'unary' && target.op === '*' && target.e.k === 'field') target = target.e;
+    if (target.k !== 'field') return null;
+    const q = qualifiedField(cx.sc, target);
+    if (!q) return null;
+    const line = target.line;
+    const at = this.site(cx.fn, line, target.col);
+    for (const h of this.hooks()) h.onWrite?.(q, st, at, how);
+    return q;
+  }
+
+  private call(e: Extract<Expr, { k: 'call' }>, st: State, cx: Ctx): { state: State | null; val: Val } {
+    let cur: State | null = st;
+    // the callee expression itself (an ops table read) and then the arguments, in order
+    if (e.fn.k !== 'id' && !(e.fn.k === 'call' && e.fn.fn.k === 'id')) cur = this.expr(e.fn, cur, cx).state;
+    const vals: Val[] = [];
+    for (const a of e.args) {
+      const r = this.expr(a, cur, cx);
+      cur = r.state;
+      vals.push(r.val);
+    }
+    if (!cur) return { state: null, val: undefined };
+    const info = resolveCall(cx.sc, e);
+    const name = info.name ?? info.hook;
+    const at = this.site(cx.fn, e.line, e.col);
+    const ev: CallEvent = { name, info, args: vals, argExprs: e.args, sc: cx.sc };
+    const fname = info.name;
+    // memory and bit primitives are understood here, not followed
+    if (fname && this.bitOps.test.has(fname)) {
+      const q = this.fieldArg(e.args[1], cx);
+      const bit = symOf(vals[0]);
+      const bits = q ? cur.bits.get(q) ?? (this.opts.fresh ? { all: 0 as const, set: [], clear: [] } : undefined) : undefined;
+      const v = q ? testBit(bits, bit) : null;
+      if (q) for (const h of this.hooks()) h.onRead?.(q, cur, at);
+      return { state: cur, val: v === null ? undefined : v };
+    }
+    if (fname && (this.bitOps.set.has(fname) || this.bitOps.clear.has(fname))) {
+      const q = this.fieldArg(e.args[1], cx);
+      if (q) {
+        const bit = symOf(vals[0]);
+        const old = cur.bits.get(q);
+        const setting = this.bitOps.set.has(fname);
+        if (bit === null) cur.bits.delete(q);
+        else {
+          const base = old ?? (this.opts.fresh ? { all: 0 as const, set: [], clear: [] } : { all: null, set: [], clear: [] });
+          const b = { all: base.all, set: base.set.filter((x) => x !== bit), clear: base.clear.filter((x) => x !== bit) };
+          (setting ? b.set : b.clear).push(bit);
+          cur.bits.set(q, b);
+        }
+        for (const h of this.hooks()) h.onWrite?.(q, cur, at, 'compound');
+      }
+      for (const h of this.hooks()) h.onCall?.(ev, cur, at);
+      return { state: cur, val: undefined };
+    }
+    if (fname && (this.memWriters.has(fname) || this.memCopiers.has(fname))) {
+      if (this.memCopiers.has(fname) && e.args[1]) {
+        const src = this.fieldArg(e.args[1], cx);
+        if (src) for (const h of this.hooks()) h.onRead?.(src, cur, at);
+      }
+      this.fillTarget(e.args[0], cur, cx, at);
+      return { state: cur, val: undefined };
+    }
+    for (const h of this.hooks()) h.onCall?.(ev, cur, at);
+    let after: State | null = cur;
+    let val: Val = undefined;
+    if (info.targets.length) {
+      const outs: (State | null)[] = [];
+      const rets: (Val | 'unknown')[] = [];
+      for (const t of info.targets) {
+        const r = this.callFunction(t.fn, t.kind === 'macro' ? [] : vals, cur.clone(), e.line, t.via);
+        outs.push(r.state);
+        if (r.state) rets.push(r.ret);
+      }
+      after = mergeAll(outs);
+      if (rets.length && rets.every((x) => x === rets[0]) && rets[0] !== 'unknown') val = rets[0] as Val;
+    }
+    if (fname && this.noReturn.has(fname)) after = null;
+    if (!after) return { state: null, val: undefined };
+    // a field whose address is passed may have been written by the callee
+    e.args.forEach((a) => {
+      if (a.k === 'unary' && a.op === '&') this.writeTarget(a.e, after!, cx, 'address');
+    });
+    for (const h of this.hooks()) h.onCallReturn?.(ev, after, at);
+    return { state: after, val };
+  }
+
+  private fieldArg(a: Expr | undefined, cx: Ctx): string | null {
+    let x = a;
+    while (x && x.k === 'cast') x = x.e;
+    if (x && x.k === 'unary' && x.op === '&') x = x.e;
+    if (x && x.k === 'field') return qualifiedField(cx.sc, x);
+    return null;
+  }
+
+  private fillTarget(a: Expr | undefined, st: State, cx: Ctx, at: Site): void {
+    let x = a;
+    while (x && x.k === 'cast') x = x.e;
+    if (x && x.k === 'unary' && x.op === '&') x = x.e;
+    if (!x) return;
+    if (x.k === 'field') {
+      const q = qualifiedField(cx.sc, x);
+      if (q) for (const h of this.hooks()) h.onWrite?.(q, st, at, 'fill');
+    }
+  }
+}
+
+interface Ctx {
+  fn: FunctionFact;
+  sc: Scope;
+  env: Map<string, Val>;
+  labels: Set<string>;
+}
+
+function toVal(v: number | boolean | string | undefined): Val {
+  if (v === undefined) return undefined;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number') return v;
+  return `sym:${v}`;
+}
+
+function symOf(v: Val): string | null {
+  if (v === undefined) return null;
+  return typeof v === 'number' ? String(v) : v.slice(4);
+}
+
+function binop(op: string, a: Val, b: Val): Val {
+  if (op === '==' || op === '!=') {
+    if (a === undefined || b === undefined) return undefined;
+    if (typeof a !== typeof b) return undefined;
+    const eq = a === b;
+    if (!eq && typeof a !== 'number') return undefined; // two names may share a value
+    return (op === '==') === eq ? 1 : 0;
+  }
+  if (typeof a !== 'number' || typeof b !== 'number') return undefined;
+  switch (op) {
+    case '+': return a + b;
+    case '-': return a - b;
+    case '*': return a * b;
+    case '&': return a & b;
+    case '|': return a | b;
+    case '^': return a ^ b;
+    case '<<': return b < 31 ? a << b : undefined;
+    case '>>': return a >> b;
+    case '<': return a < b ? 1 : 0;
+    case '>': return a > b ? 1 : 0;
+    case '<=': return a <= b ? 1 : 0;
+    case '>=': return a >= b ? 1 : 0;
+    default: return undefined;
+  }
+}
+
+function joinFlows(a: Flow, b: Flow): Flow {
+  const gotos = new Map(a.gotos);
+  for (const [l, g] of b.gotos) gotos.set(l, merge(gotos.get(l) ?? null, g)!);
+  return {
+    next: merge(a.next, b.next),
+    ret: merge(a.ret, b.ret),
+    retVal: joinRet(a.retVal, b.retVal),
+    brk: merge(a.brk, b.brk),
+    cont: merge(a.cont, b.cont),
+    gotos,
+  };
+}
+
+function flattenCases(body: Stmt[]): Stmt[] {
+  const out: Stmt[] = [];
+  for (const s of body) {
+    if (s.k === 'block' && s.body.length && s.body[0].k === 'case') out.push(...flattenCases(s.body));
+    else out.push(s);
+  }
+  return out;
+}
+
+function collectLabels(s: Stmt): Set<string> {
+  const out = new Set<string>();
+  const todo: Stmt[] = [s];
+  while (todo.length) {
+    const x = todo.pop()!;
+    if (x.k === 'label') out.add(x.name);
+    else if (x.k === 'block') todo.push(...x.body);
+    else if (x.k === 'if') { todo.push(x.t); if (x.f) todo.push(x.f); }
+    else if (x.k === 'pp') { todo.push(x.t); if (x.f) todo.push(x.f); }
+    else if (x.k === 'while' || x.k === 'for' || x.k === 'switch') todo.push(x.body);
+  }
+  return out;
+}
+
+function containsPendingLabel(s: Stmt, pending: Map<string, State>): boolean {
+  if (pending.size === 0) return false;
+  if (s.k === 'block') return s.body.some((x) => x.k === 'label' && pending.has(x.name));
+  return false;
+}
+
+export type { Tri, Finding, TraceStep };

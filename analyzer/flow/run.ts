@@ -1,0 +1,98 @@
+// Runs a pack's rules over a program: entries are grouped so each entry is
+// analysed once with the hooks of every rule that names it.
+
+import type { Program } from '../program/program';
+import type { Pack } from '../pack/load';
+import { PackError } from '../pack/load';
+import { entryOf, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
+import { Engine, type RuleHooks } from './engine';
+import { State } from './state';
+import { fingerprint, sortFindings, traceOf, type Finding } from './finding';
+import { RULE_KINDS } from '../rules';
+import { fill, type RuleContext } from '../rules/context';
+
+export interface RunResult {
+  findings: Finding[];
+  entriesRun: number;
+  /** entries named by a rule that the tree does not define */
+  missingEntries: string[];
+  partial: string[];
+}
+
+export function entriesOf(rule: RuleSpec, p: Program): EntrySpec[] {
+  const k = RULE_KINDS[rule.kind];
+  if (rule.entries?.length) return rule.entries.map(entryOf);
+  return k.entries ? k.entries(rule as never, p) : [];
+}
+
+export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
+  const rules = pack.rules.filter((r) => !only?.length || only.includes(r.id));
+  const groups = new Map<string, { entry: EntrySpec; rules: RuleSpec[] }>();
+  for (const r of rules) {
+    if (!RULE_KINDS[r.kind]) throw new PackError(pack.ruleFile[r.id] ?? '', `rule ${r.id}.kind`, `unknown rule kind ${r.kind}`);
+    for (const e of entriesOf(r, p)) {
+      const key = `${e.function}|${JSON.stringify(e.args ?? {})}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { entry: e, rules: [] }));
+      g.rules.push(r);
+    }
+  }
+  const found = new Map<string, Finding>();
+  const missing = new Set<string>();
+  const partial: string[] = [];
+  let entriesRun = 0;
+  for (const key of [...groups.keys()].sort()) {
+    const g = groups.get(key)!;
+    const defs = p.functions.get(g.entry.function);
+    if (!defs) {
+      missing.add(g.entry.function);
+      continue;
+    }
+    const argText = g.entry.args ? `(${Object.entries(g.entry.args).map(([k, v]) => `${k}=${v}`).join(', ')})` : '';
+    const entryName = `${g.entry.function}${argText}`;
+    for (const fn of defs) {
+      const hooks: RuleHooks[] = g.rules.map((r) => {
+        const ctx: RuleContext = {
+          program: p,
+          entry: g.entry,
+          report(rep) {
+            const trace = traceOf(rep.at, rep.note);
+            if (rep.extra) trace.push(...rep.extra);
+            const chain = rep.at.stack.map((f) => f.fn.name);
+            const id = fingerprint([r.id, g.entry.function, rep.at.fn.name, rep.key, chain.join('>')]);
+            const dedupe = `${r.id}|${rep.at.fn.file}:${rep.at.line}:${rep.at.col}|${rep.key}|${g.entry.function}`;
+            const prev = found.get(dedupe);
+            if (prev && prev.trace.length <= trace.length) return;
+            found.set(dedupe, {
+              id,
+              rule: r.id,
+              kind: r.kind,
+              severity: r.severity ?? 'warning',
+              confidence: r.confidence,
+              message: fill(r.message, { ...rep.vars, entry: entryName }),
+              file: rep.at.fn.file,
+              line: rep.at.line,
+              column: rep.at.col,
+              function: rep.at.fn.name,
+              entry: entryName,
+              ...(rep.field ? { field: rep.field } : {}),
+              trace,
+            });
+          },
+        };
+        return RULE_KINDS[r.kind].create(r as never, ctx);
+      });
+      const engine = new Engine(p, { hooks, config: pack.engine, fresh: g.rules.some((r) => RULE_KINDS[r.kind].fresh) });
+      engine.run(fn, g.entry.args ?? {}, new State());
+      entriesRun++;
+      if (engine.exhausted) partial.push(`${entryName}: step budget exhausted, results partial`);
+    }
+  }
+  // one finding per site and rule: the first entry that reaches it tells the story
+  const bySite = new Map<string, Finding>();
+  for (const f of sortFindings([...found.values()])) {
+    const k = `${f.rule}|${f.file}:${f.line}:${f.column}|${f.field ?? ''}|${f.message}`;
+    if (!bySite.has(k)) bySite.set(k, f);
+  }
+  return { findings: sortFindings([...bySite.values()]), entriesRun, missingEntries: [...missing].sort(), partial };
+}

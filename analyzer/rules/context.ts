@@ -1,0 +1,50 @@
+// What a rule kind gets to work with, and the registry of kinds. A kind is a
+// module that turns one rule spec into engine hooks (ESLint's create()).
+
+import type { Program } from '../program/program';
+import type { RuleHooks, Site } from '../flow/engine';
+import type { RuleSpec, EntrySpec } from '../pack/rule-spec';
+import type { TraceStep } from '../flow/finding';
+
+export interface Report {
+  at: Site;
+  /** the event, as the last trace step says it: "reads kvm_vcpu_arch.cr0" */
+  note: string;
+  /** values for the rule message's {placeholders} */
+  vars: Record<string, string>;
+  field?: string;
+  /** what makes two reports the same finding, besides rule, entry and site */
+  key: string;
+  /** steps appended after the trace (where the missing event happens instead) */
+  extra?: TraceStep[];
+}
+
+export interface RuleContext {
+  program: Program;
+  entry: EntrySpec;
+  report(r: Report): void;
+}
+
+export interface RuleKind<R extends RuleSpec = RuleSpec> {
+  kind: R['kind'];
+  /** entries to analyse when the rule lists none */
+  entries?(rule: R, p: Program): EntrySpec[];
+  /** entries of this kind start from zero-allocated state */
+  fresh?: boolean;
+  create(rule: R, ctx: RuleContext): RuleHooks;
+}
+
+/** `vmcs_read*` style globs on function names. */
+export function globMatcher(globs: string[] | undefined): (name: string | undefined) => boolean {
+  if (!globs || globs.length === 0) return () => false;
+  const res = globs.map((g) => new RegExp(`^${g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
+  return (name) => !!name && res.some((r) => r.test(name));
+}
+
+export function fill(template: string, vars: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? vars[k] : m));
+}
+
+export function siteName(at: Site): string {
+  return `${at.fn.name}() at ${at.fn.file}:${at.line}`;
+}

@@ -1,0 +1,79 @@
+// guarded: a change of state reachable from an entry must sit behind a check
+// of a predicate: on every path to the change the predicate was tested and
+// found false (KVM_SET_CPUID2 after KVM_RUN).
+
+import type { Expr } from '../parse/ir';
+import type { GuardedRule, PredicateSpec, EventSpec } from '../pack/rule-spec';
+import { qualifiedField, resolveCall, type Scope } from '../program/callgraph';
+import { globMatcher, type RuleKind } from './context';
+
+const INVERSE: Record<string, string> = { '==': '!=', '!=': '==', '<': '>=', '>=': '<', '>': '<=', '<=': '>' };
+
+function numOf(e: Expr): number | null {
+  if (e.k === 'num') return e.value;
+  if (e.k === 'unary' && e.op === '-' && e.e.k === 'num' && e.e.value !== null) return -e.e.value;
+  return null;
+}
+
+/** 1/0: the predicate holds / does not hold where `e` evaluated to `taken`; null: unknown. */
+export function predicateOn(e: Expr, taken: boolean, preds: PredicateSpec[], sc: Scope): 0 | 1 | null {
+  if (e.k === 'unary' && e.op === '!') return predicateOn(e.e, !taken, preds, sc);
+  if (e.k === 'binary' && e.op === '&&' && taken) return predicateOn(e.l, true, preds, sc) ?? predicateOn(e.r, true, preds, sc);
+  if (e.k === 'binary' && e.op === '||' && !taken) return predicateOn(e.l, false, preds, sc) ?? predicateOn(e.r, false, preds, sc);
+  for (const p of preds) {
+    if (p.call && e.k === 'call') {
+      const info = resolveCall(sc, e);
+      if (info.name === p.call) return taken ? 1 : 0;
+    }
+    if (p.field && e.k === 'binary' && p.op && INVERSE[e.op]) {
+      const [fe, ne] = e.l.k === 'field' ? [e.l, e.r] : [e.r, e.l];
+      if (fe.k !== 'field' || qualifiedField(sc, fe) !== p.field || numOf(ne) !== p.value) continue;
+      const op = e.l.k === 'field' ? e.op : mirror(e.op);
+      if (op === p.op) return taken ? 1 : 0;
+      if (op === INVERSE[p.op]) return taken ? 0 : 1;
+    }
+  }
+  return null;
+}
+
+function mirror(op: string): string {
+  return ({ '<': '>', '>': '<', '<=': '>=', '>=': '<=' } as Record<string, string>)[op] ?? op;
+}
+
+export function eventMatchers(evs: EventSpec[]) {
+  const calls = globMatcher(evs.filter((e) => e.call).map((e) => e.call!));
+  const writes = new Set(evs.filter((e) => e.write).map((e) => e.write!));
+  return { calls, writes };
+}
+
+const kind: RuleKind<GuardedRule> = {
+  kind: 'guarded',
+  create(rule, ctx) {
+    const fact = `ck:${rule.id}`;
+    const m = eventMatchers(rule.changes);
+    const check = (what: string, st: import('../flow/state').State, at: import('../flow/engine').Site) => {
+      const v = st.get(fact);
+      if (v === 1) return;
+      ctx.report({
+        at,
+        note: `${what}${v === 2 ? ' on a path where the check was not made' : ' with no check before it'}`,
+        vars: { change: what },
+        key: what,
+      });
+    };
+    return {
+      onBranch(cond, taken, st, sc) {
+        const r = predicateOn(cond, taken, rule.predicate, sc);
+        if (r === 0) st.set(fact, 1);
+        else if (r === 1) st.set(fact, 0);
+      },
+      onCall(call, st, at) {
+        if (m.calls(call.name)) check(`calls ${call.name}()`, st, at);
+      },
+      onWrite(q, st, at, how) {
+        if (m.writes.has(q) && how !== 'address') check(`writes ${q}`, st, at);
+      },
+    };
+  },
+};
+export default kind;

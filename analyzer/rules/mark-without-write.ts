@@ -1,0 +1,38 @@
+// mark-without-write: a cached register is marked available or dirty while
+// its cached value was not written first on every path from the entry.
+
+import type { MarkWithoutWriteRule } from '../pack/rule-spec';
+import type { RuleKind } from './context';
+
+const kind: RuleKind<MarkWithoutWriteRule> = {
+  kind: 'mark-without-write',
+  create(rule, ctx) {
+    const fields = new Set(Object.values(rule.registers));
+    const marks = new Map(rule.marks.map((m) => [m.call, m.regArg]));
+    return {
+      onWrite(q, st) {
+        if (fields.has(q)) st.set(`w:${q}`, 1);
+      },
+      onCall(call, st, at) {
+        if (!call.name || !marks.has(call.name)) return;
+        // the marking helper's own body is not a second mark
+        if (at.stack.some((f) => marks.has(f.fn.name))) return;
+        const v = call.args[marks.get(call.name)!];
+        if (typeof v !== 'string') return;
+        const reg = v.slice(4);
+        const field = rule.registers[reg];
+        if (!field) return;
+        const w = st.get(`w:${field}`);
+        if (w === 1) return;
+        ctx.report({
+          at,
+          note: `${call.name}(${reg}) while ${field} was ${w === 2 ? 'written on some paths only' : 'not written'}`,
+          vars: { reg, field, mark: call.name },
+          field,
+          key: `${call.name}:${reg}`,
+        });
+      },
+    };
+  },
+};
+export default kind;

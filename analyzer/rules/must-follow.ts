@@ -1,0 +1,102 @@
+// must-follow: after a trigger (a write to a field, a call) a refresh call
+// must follow on every path before the function that made the change
+// returns. Every function that makes the change directly is an entry, so
+// each implementation of an ops hook is held to the same rule; a branch
+// whose condition tests the relevant bits decides whether the refresh is due.
+
+import type { Expr } from '../parse/ir';
+import type { MustFollowRule, EntrySpec } from '../pack/rule-spec';
+import type { Program } from '../program/program';
+import { qualifiedField, scopeOf, resolveCall, type Scope } from '../program/callgraph';
+import { walkStmt, walkExpr } from '../program/walk';
+import type { Site } from '../flow/engine';
+import { eventMatchers } from './guarded';
+import { globMatcher, type RuleKind } from './context';
+
+function exemptSet(rule: MustFollowRule, p: Program): Set<string> {
+  const out = new Set<string>();
+  for (const x of rule.exempt ?? []) {
+    if (x.includes('.')) for (const i of p.hookImpls.get(x) ?? []) out.add(i.fn);
+    else out.add(x);
+  }
+  return out;
+}
+
+function mentions(e: Expr, names: Set<string>, sc: Scope): boolean {
+  let hit = false;
+  walkExpr(e, [], (x) => {
+    if (hit) return;
+    if (x.k === 'id' && names.has(x.name)) hit = true;
+    else if (x.k === 'field') {
+      const q = qualifiedField(sc, x);
+      if (q && names.has(q)) hit = true;
+    }
+  });
+  return hit;
+}
+
+const kind: RuleKind<MustFollowRule> = {
+  kind: 'must-follow',
+  entries(rule, p) {
+    const m = eventMatchers(rule.trigger);
+    const exempt = exemptSet(rule, p);
+    const out: EntrySpec[] = [];
+    const seen = new Set<string>();
+    for (const f of p.files) {
+      for (const fn of f.functions) {
+        if (exempt.has(fn.name) || seen.has(fn.name)) continue;
+        const sc = scopeOf(p, fn);
+        let hit = false;
+        walkStmt(fn.body, [], (e) => {
+          if (hit) return;
+          if (e.k === 'assign' && e.lhs.k === 'field') {
+            const q = qualifiedField(sc, e.lhs);
+            if (q && m.writes.has(q)) hit = true;
+          } else if (e.k === 'call' && m.calls(resolveCall(sc, e).name)) hit = true;
+        });
+        if (hit) {
+          seen.add(fn.name);
+          out.push({ function: fn.name });
+        }
+      }
+    }
+    return out.sort((a, b) => (a.function < b.function ? -1 : 1));
+  },
+  create(rule, ctx) {
+    const m = eventMatchers(rule.trigger);
+    const isFollow = globMatcher(rule.follow);
+    const names = new Set(rule.conditionMentions ?? []);
+    const exempt = exemptSet(rule, ctx.program);
+    const fact = `ob:${rule.id}`;
+    let first: { at: Site; what: string } | null = null;
+    const trigger = (what: string, st: import('../flow/state').State, at: Site) => {
+      if (at.stack.some((f) => exempt.has(f.fn.name))) return;
+      st.set(fact, 1);
+      if (!first) first = { at, what };
+    };
+    return {
+      onWrite(q, st, at, how) {
+        if (m.writes.has(q) && (how === 'assign' || how === 'compound')) trigger(`writes ${q}`, st, at);
+      },
+      onCall(call, st, at) {
+        if (isFollow(call.name)) st.set(fact, 0);
+        else if (m.calls(call.name)) trigger(`calls ${call.name}()`, st, at);
+      },
+      onBranch(cond, taken, st, sc) {
+        if (!taken && names.size && st.get(fact) !== 0 && mentions(cond, names, sc)) st.set(fact, 0);
+      },
+      onReturn(st, at, depth) {
+        if (depth !== 1 || st.get(fact) === 0 || !first) return;
+        const f = first as { at: Site; what: string };
+        ctx.report({
+          at: f.at,
+          note: `${f.what}; ${rule.follow.join('/')}() does not follow on ${st.get(fact) === 1 ? 'any' : 'every'} path before ${at.fn.name}() returns`,
+          vars: { trigger: f.what, follow: rule.follow.join('/'), function: at.fn.name },
+          key: f.what,
+          extra: [{ function: at.fn.name, file: at.fn.file, line: at.fn.endLine, note: `returns without ${rule.follow.join('/')}()` }],
+        });
+      },
+    };
+  },
+};
+export default kind;

@@ -1,0 +1,39 @@
+// requires-before: operations that need an event earlier on every path (a
+// loaded vCPU, an initialised VMCS) and not undone since by a release.
+
+import type { RequiresBeforeRule } from '../pack/rule-spec';
+import { globMatcher, type RuleKind } from './context';
+
+const kind: RuleKind<RequiresBeforeRule> = {
+  kind: 'requires-before',
+  create(rule, ctx) {
+    const isOp = globMatcher(rule.operations);
+    const isAcq = globMatcher(rule.acquire);
+    const isRel = globMatcher(rule.release);
+    const fact = `rg:${rule.id}`;
+    return {
+      onCall(call, st, at) {
+        // the acquiring function's own work happens inside the region
+        if (isAcq(call.name) || call.info.targets.some((t) => isAcq(t.fn.name))) {
+          st.set(fact, 1);
+          return;
+        }
+        if (!isOp(call.name)) return;
+        // report the outermost operation only: vmcs_readl() inside vmcs_read32()
+        if (at.stack.some((f) => isOp(f.fn.name) || isAcq(f.fn.name))) return;
+        const v = st.get(fact);
+        if (v === 1) return;
+        ctx.report({
+          at,
+          note: `calls ${call.name}()${v === 2 ? ` on a path without ${rule.acquire.join('/')}` : ` before ${rule.acquire.join('/')}`}`,
+          vars: { op: call.name ?? '?', acquire: rule.acquire.join('/'), region: rule.region ?? rule.acquire.join('/') },
+          key: call.name ?? '?',
+        });
+      },
+      onCallReturn(call, st) {
+        if (isRel(call.name) || call.info.targets.some((t) => isRel(t.fn.name))) st.set(fact, 0);
+      },
+    };
+  },
+};
+export default kind;

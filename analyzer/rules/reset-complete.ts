@@ -1,0 +1,33 @@
+// reset-complete: a reset function writes every field of a set on every
+// path, through whatever it calls (each implementation of an ops hook counts
+// as a path of its own).
+
+import type { ResetCompleteRule } from '../pack/rule-spec';
+import type { RuleKind } from './context';
+
+const kind: RuleKind<ResetCompleteRule> = {
+  kind: 'reset-complete',
+  create(rule, ctx) {
+    const fields = new Set(rule.fields);
+    return {
+      onWrite(q, st) {
+        if (fields.has(q)) st.set(`w:${q}`, 1);
+      },
+      onReturn(st, at, depth) {
+        if (depth !== 1) return;
+        for (const f of rule.fields) {
+          const v = st.get(`w:${f}`);
+          if (v === 1) continue;
+          ctx.report({
+            at,
+            note: `returns without writing ${f}${v === 2 ? ' on every path' : ''}`,
+            vars: { field: f },
+            field: f,
+            key: f,
+          });
+        }
+      },
+    };
+  },
+};
+export default kind;
