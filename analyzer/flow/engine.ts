@@ -11,7 +11,7 @@
 
 import type { Expr, FunctionFact, Stmt } from '../parse/ir';
 import type { Program } from '../program/program';
-import { resolveCall, scopeOf, qualifiedField, type Scope, type CallInfo } from '../program/callgraph';
+import { resolveCall, scopeOf, qualifiedField, type Scope, type CallInfo, type Target } from '../program/callgraph';
 import type { EngineConfig } from '../pack/load';
 import { State, merge, mergeAll, testBit, type Tri } from './state';
 import type { Finding, TraceStep } from './finding';
@@ -69,6 +69,7 @@ interface Flow {
 }
 
 const MAX_DEPTH = 28;
+const GROUP_KEY = '@table-group';
 const MAX_STEPS = 2_000_000;
 
 function emptyFlow(next: State | null): Flow {
@@ -84,8 +85,12 @@ function joinRet(a: Val | 'unknown' | 'none', b: Val | 'unknown' | 'none'): Val 
 export interface EngineOptions {
   hooks: RuleHooks[];
   config: EngineConfig;
-  /** the entry's object is freshly zero-allocated: unknown bit-sets are all zero */
-  fresh?: boolean;
+  /** tables that belong together (one vendor's); a path stays within one group */
+  tableGroups?: string[][];
+  /** run with only this group's tables (one vendor's build of the module) */
+  group?: number;
+  /** structs zero-allocated at the entry: their unwritten fields read as 0 */
+  freshStructs?: Set<string>;
 }
 
 export class Engine {
@@ -100,7 +105,10 @@ export class Engine {
   private memCopiers: Set<string>;
   private noReturn: Set<string>;
 
+  private groupOf = new Map<string, number>();
+
   constructor(private p: Program, private opts: EngineOptions) {
+    (opts.tableGroups ?? []).forEach((g, i) => g.forEach((t) => this.groupOf.set(t, i)));
     const b = opts.config.bitOps;
     this.bitOps = { test: new Set(b.test), set: new Set(b.set), clear: new Set(b.clear) };
     this.memWriters = new Set(opts.config.memWriters);
@@ -114,6 +122,30 @@ export class Engine {
     this.stack = [];
     const r = this.callFunction(fn, vals, init, 0, undefined);
     return r.state;
+  }
+
+  /** Values are tracked only where they are known to start at zero: elsewhere they would only split summaries. */
+  private tracksValue(q: string): boolean {
+    const fs = this.opts.freshStructs;
+    return !!fs && fs.has(q.slice(0, q.indexOf('.')));
+  }
+
+  /** A field of a zero-allocated struct that nothing has written yet. */
+  private isFresh(q: string, st: State): boolean {
+    const fs = this.opts.freshStructs;
+    if (!fs || !fs.size || st.vals.has(q)) return false;
+    return fs.has(q.slice(0, q.indexOf('.')));
+  }
+
+  /**
+   * Ops targets on the vendor already chosen on this path: a path that went
+   * through one vendor's table does not continue in another's.
+   */
+  private sameVendor(targets: Target[], st: State): Target[] {
+    const bound = this.opts.group ?? st.vals.get(GROUP_KEY);
+    if (bound === undefined || bound === null) return targets;
+    const keep = targets.filter((t) => t.kind !== 'ops' || !t.via || this.groupOf.get(t.via.slice(0, t.via.indexOf('.'))) === bound);
+    return keep.length ? keep : targets;
   }
 
   private hooks(): RuleHooks[] {
@@ -426,6 +458,9 @@ export class Engine {
         if (q) {
           const at = this.site(cx.fn, e.line, e.col);
           for (const h of this.hooks()) h.onRead?.(q, r.state, at);
+          const v = r.state.vals.get(q);
+          if (v !== undefined && v !== null) return { state: r.state, val: v as Val };
+          if (v === undefined && this.isFresh(q, r.state)) return { state: r.state, val: 0 };
         }
         return { state: r.state, val: undefined };
       }
@@ -524,6 +559,8 @@ export class Engine {
     }
     const q = this.writeTarget(e.lhs, cur, cx, compound ? 'compound' : 'assign');
     if (q) {
+      const whole = e.lhs.k === 'field';
+      if (this.tracksValue(q)) cur.vals.set(q, !compound && whole && r.val !== undefined ? r.val : null);
       // bit-set knowledge of the field follows the assignment
       if (!compound && typeof r.val === 'number') cur.bits.set(q, { all: r.val === 0 ? 0 : r.val === -1 ? 1 : null, set: [], clear: [] });
       else cur.bits.delete(q);
@@ -547,6 +584,7 @@ export class Engine {
     const line = target.line;
     const at = this.site(cx.fn, line, target.col);
     for (const h of this.hooks()) h.onWrite?.(q, st, at, how);
+    if (how !== 'assign' && this.tracksValue(q)) st.vals.set(q, null);
     return q;
   }
 
@@ -570,7 +608,7 @@ export class Engine {
     if (fname && this.bitOps.test.has(fname)) {
       const q = this.fieldArg(e.args[1], cx);
       const bit = symOf(vals[0]);
-      const bits = q ? cur.bits.get(q) ?? (this.opts.fresh ? { all: 0 as const, set: [], clear: [] } : undefined) : undefined;
+      const bits = q ? cur.bits.get(q) ?? (this.isFresh(q, cur) ? { all: 0 as const, set: [], clear: [] } : undefined) : undefined;
       const v = q ? testBit(bits, bit) : null;
       if (q) for (const h of this.hooks()) h.onRead?.(q, cur, at);
       return { state: cur, val: v === null ? undefined : v };
@@ -583,12 +621,13 @@ export class Engine {
         const setting = this.bitOps.set.has(fname);
         if (bit === null) cur.bits.delete(q);
         else {
-          const base = old ?? (this.opts.fresh ? { all: 0 as const, set: [], clear: [] } : { all: null, set: [], clear: [] });
+          const base = old ?? (this.isFresh(q, cur) ? { all: 0 as const, set: [], clear: [] } : { all: null, set: [], clear: [] });
           const b = { all: base.all, set: base.set.filter((x) => x !== bit), clear: base.clear.filter((x) => x !== bit) };
           (setting ? b.set : b.clear).push(bit);
           cur.bits.set(q, b);
         }
         for (const h of this.hooks()) h.onWrite?.(q, cur, at, 'compound');
+        if (this.tracksValue(q)) cur.vals.set(q, null);
       }
       for (const h of this.hooks()) h.onCall?.(ev, cur, at);
       return { state: cur, val: undefined };
@@ -607,8 +646,11 @@ export class Engine {
     if (info.targets.length) {
       const outs: (State | null)[] = [];
       const rets: (Val | 'unknown')[] = [];
-      for (const t of info.targets) {
-        const r = this.callFunction(t.fn, t.kind === 'macro' ? [] : vals, cur.clone(), e.line, t.via);
+      for (const t of this.sameVendor(info.targets, cur)) {
+        const st2 = cur.clone();
+        const group = t.kind === 'ops' && t.via ? this.groupOf.get(t.via.slice(0, t.via.indexOf('.'))) : undefined;
+        if (group !== undefined) st2.vals.set(GROUP_KEY, group);
+        const r = this.callFunction(t.fn, t.kind === 'macro' ? [] : vals, st2, e.line, t.via);
         outs.push(r.state);
         if (r.state) rets.push(r.ret);
       }
@@ -640,7 +682,10 @@ export class Engine {
     if (!x) return;
     if (x.k === 'field') {
       const q = qualifiedField(cx.sc, x);
-      if (q) for (const h of this.hooks()) h.onWrite?.(q, st, at, 'fill');
+      if (q) {
+        for (const h of this.hooks()) h.onWrite?.(q, st, at, 'fill');
+        if (this.tracksValue(q)) st.vals.set(q, null);
+      }
     }
   }
 }
@@ -665,6 +710,8 @@ function symOf(v: Val): string | null {
 }
 
 function binop(op: string, a: Val, b: Val): Val {
+  if (op === '&' && (a === 0 || b === 0)) return 0;
+  if (op === '*' && (a === 0 || b === 0)) return 0;
   if (op === '==' || op === '!=') {
     if (a === undefined || b === undefined) return undefined;
     if (typeof a !== typeof b) return undefined;

@@ -82,10 +82,15 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
         };
         return RULE_KINDS[r.kind].create(r as never, ctx);
       });
-      const engine = new Engine(p, { hooks, config: pack.engine, fresh: g.rules.some((r) => RULE_KINDS[r.kind].fresh) });
-      engine.run(fn, g.entry.args ?? {}, new State());
+      const freshStructs = new Set(g.rules.flatMap((r) => r.fresh ?? []));
+      // one run per vendor: merging VMX and SVM paths would mix their facts
+      const groups = pack.program.tableGroups.length ? pack.program.tableGroups.map((_, i) => i) : [undefined];
+      for (const group of groups) {
+        const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups: pack.program.tableGroups, group });
+        engine.run(fn, g.entry.args ?? {}, new State());
+        if (engine.exhausted) partial.push(`${entryName}: step budget exhausted, results partial`);
+      }
       entriesRun++;
-      if (engine.exhausted) partial.push(`${entryName}: step budget exhausted, results partial`);
     }
   }
   // one finding per site and rule: the first entry that reaches it tells the story

@@ -15,10 +15,12 @@ export class State {
   constructor(
     readonly facts: Map<string, Tri> = new Map(),
     readonly bits: Map<string, Bits> = new Map(),
+    /** known constant values of fields (`struct.member`); null: written, value unknown */
+    readonly vals: Map<string, number | string | null> = new Map(),
   ) {}
 
   clone(): State {
-    return new State(new Map(this.facts), new Map(this.bits));
+    return new State(new Map(this.facts), new Map(this.bits), new Map(this.vals));
   }
 
   get(k: string): Tri {
@@ -34,7 +36,8 @@ export class State {
     const f = [...this.facts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
     const b = [...this.bits.entries()].sort((a, b2) => (a[0] < b2[0] ? -1 : 1))
       .map(([k, v]) => `${k}:${v.all}:${[...v.set].sort().join(',')}:${[...v.clear].sort().join(',')}`);
-    return `${f.join(';')}|${b.join(';')}`;
+    const v = [...this.vals.entries()].sort((a, b2) => (a[0] < b2[0] ? -1 : 1)).map(([k, x]) => `${k}=${x}`);
+    return `${f.join(';')}|${b.join(';')}|${v.join(';')}`;
   }
 }
 
@@ -47,6 +50,12 @@ export function merge(a: State | null, b: State | null): State | null {
     const x = a.get(k);
     const y = b.get(k);
     out.set(k, x === y ? x : 2);
+  }
+  for (const k of new Set([...a.vals.keys(), ...b.vals.keys()])) {
+    // a field one side never wrote keeps its entry value there, unknown here
+    const x = a.vals.has(k) ? a.vals.get(k)! : undefined;
+    const y = b.vals.has(k) ? b.vals.get(k)! : undefined;
+    out.vals.set(k, x !== undefined && x === y ? x : null);
   }
   for (const [k, x] of a.bits) {
     const y = b.bits.get(k);

@@ -25,6 +25,8 @@ export interface OpsCallMacro {
 
 export interface ProgramConfig {
   opsCallMacros: OpsCallMacro[];
+  /** tables that go together on one path (one vendor's ops, nested ops, PMU ops) */
+  tableGroups: string[][];
 }
 
 export interface EngineConfig {
@@ -120,8 +122,11 @@ export function loadPack(file: string, seen: string[] = []): Pack {
     name: raw.name ?? path.basename(file),
     files: [abs],
     include: [], exclude: [],
-    frontend: { blank: [], blankWithArgs: [], fileScopeMacroPatterns: [], iteratorPatterns: [], typeArgMacros: {} },
-    program: { opsCallMacros: [] },
+    frontend: {
+      blank: [], blankWithArgs: [], fileScopeMacroPatterns: [], iteratorPatterns: [], typeArgMacros: {},
+      typeArgOnlyMacros: {}, blankWithComma: [], stringMacros: [], opaqueArgMacros: [], aliases: {}, declaratorMacros: {},
+    },
+    program: { opsCallMacros: [], tableGroups: [] },
     engine: { bitOps: { test: [], set: [], clear: [] }, memWriters: [], memCopiers: [], noReturn: [] },
     rules: [],
     ruleFile: {},
@@ -141,8 +146,14 @@ export function loadPack(file: string, seen: string[] = []): Pack {
       blank: raw.frontend?.blank ?? [], blankWithArgs: raw.frontend?.blankWithArgs ?? [],
       fileScopeMacroPatterns: raw.frontend?.fileScopeMacroPatterns ?? [], iteratorPatterns: raw.frontend?.iteratorPatterns ?? [],
       typeArgMacros: raw.frontend?.typeArgMacros ?? {},
+      typeArgOnlyMacros: raw.frontend?.typeArgOnlyMacros ?? {},
+      blankWithComma: raw.frontend?.blankWithComma ?? [],
+      stringMacros: raw.frontend?.stringMacros ?? [],
+      opaqueArgMacros: raw.frontend?.opaqueArgMacros ?? [],
+      aliases: raw.frontend?.aliases ?? {},
+      declaratorMacros: raw.frontend?.declaratorMacros ?? {},
     },
-    program: { opsCallMacros: raw.program?.opsCallMacros ?? [] },
+    program: { opsCallMacros: raw.program?.opsCallMacros ?? [], tableGroups: raw.program?.tableGroups ?? [] },
     engine: {
       bitOps: { test: raw.engine?.bitOps?.test ?? [], set: raw.engine?.bitOps?.set ?? [], clear: raw.engine?.bitOps?.clear ?? [] },
       memWriters: raw.engine?.memWriters ?? [], memCopiers: raw.engine?.memCopiers ?? [], noReturn: raw.engine?.noReturn ?? [],
@@ -155,6 +166,15 @@ export function loadPack(file: string, seen: string[] = []): Pack {
       new RegExp(pat);
     } catch {
       throw new PackError(file, `frontend pattern ${i}`, `not a valid regular expression: ${pat}`);
+    }
+  }
+  // the front end rewrites in place: a replacement must fit in what it replaces
+  for (const [name, to] of Object.entries(own.frontend.aliases ?? {})) {
+    if (to.length > name.length) throw new PackError(file, `frontend.aliases.${name}`, `${to} is longer than ${name}`);
+  }
+  for (const [name, d] of Object.entries(own.frontend.declaratorMacros ?? {})) {
+    if (d.type !== undefined && d.type.length > name.length + 1) {
+      throw new PackError(file, `frontend.declaratorMacros.${name}.type`, `${d.type} is longer than ${name}(`);
     }
   }
   const ids = new Set(base.rules.map((r) => r.id));
@@ -177,7 +197,14 @@ function merge(into: Pack, from: Pack): void {
   fe.fileScopeMacroPatterns.push(...from.frontend.fileScopeMacroPatterns);
   fe.iteratorPatterns.push(...from.frontend.iteratorPatterns);
   Object.assign(fe.typeArgMacros, from.frontend.typeArgMacros);
+  Object.assign((fe.typeArgOnlyMacros ??= {}), from.frontend.typeArgOnlyMacros);
+  (fe.blankWithComma ??= []).push(...(from.frontend.blankWithComma ?? []));
+  (fe.stringMacros ??= []).push(...(from.frontend.stringMacros ?? []));
+  (fe.opaqueArgMacros ??= []).push(...(from.frontend.opaqueArgMacros ?? []));
+  Object.assign((fe.aliases ??= {}), from.frontend.aliases);
+  Object.assign((fe.declaratorMacros ??= {}), from.frontend.declaratorMacros);
   into.program.opsCallMacros.push(...from.program.opsCallMacros);
+  into.program.tableGroups.push(...from.program.tableGroups);
   const en = into.engine;
   en.bitOps.test.push(...from.engine.bitOps.test);
   en.bitOps.set.push(...from.engine.bitOps.set);

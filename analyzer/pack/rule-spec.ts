@@ -32,6 +32,8 @@ interface RuleBase {
   confidence: Confidence;
   severity?: 'warning' | 'error';
   entries?: (string | EntrySpec)[];
+  /** structs zero-allocated when the entries run (a new vCPU): unwritten fields read as 0 */
+  fresh?: string[];
   tests?: { fixture: string; expect?: string[] }[];
 }
 
@@ -76,6 +78,8 @@ export interface MarkWithoutWriteRule extends RuleBase {
   marks: { call: string; regArg: number }[];
   /** register constant → the cached field it marks */
   registers: Record<string, string>;
+  /** functions or `struct.member` hooks whose marks are cache fills, not claims */
+  exempt?: string[];
 }
 
 export type RuleSpec =

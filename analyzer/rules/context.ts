@@ -29,8 +29,6 @@ export interface RuleKind<R extends RuleSpec = RuleSpec> {
   kind: R['kind'];
   /** entries to analyse when the rule lists none */
   entries?(rule: R, p: Program): EntrySpec[];
-  /** entries of this kind start from zero-allocated state */
-  fresh?: boolean;
   create(rule: R, ctx: RuleContext): RuleHooks;
 }
 
@@ -47,4 +45,14 @@ export function fill(template: string, vars: Record<string, string>): string {
 
 export function siteName(at: Site): string {
   return `${at.fn.name}() at ${at.fn.file}:${at.line}`;
+}
+
+/** Function names a rule exempts: plain names, and every implementation of a `struct.member` hook. */
+export function exemptSet(exempt: string[] | undefined, p: Program): Set<string> {
+  const out = new Set<string>();
+  for (const x of exempt ?? []) {
+    if (x.includes('.')) for (const i of p.hookImpls.get(x) ?? []) out.add(i.fn);
+    else out.add(x);
+  }
+  return out;
 }

@@ -7,7 +7,6 @@ import type { RuleKind } from './context';
 
 const kind: RuleKind<InitBeforeReadRule> = {
   kind: 'init-before-read',
-  fresh: true,
   create(rule, ctx) {
     const fields = new Set(rule.fields);
     const inits = new Set(rule.initializers ?? []);

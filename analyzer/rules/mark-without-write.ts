@@ -2,13 +2,14 @@
 // its cached value was not written first on every path from the entry.
 
 import type { MarkWithoutWriteRule } from '../pack/rule-spec';
-import type { RuleKind } from './context';
+import { exemptSet, type RuleKind } from './context';
 
 const kind: RuleKind<MarkWithoutWriteRule> = {
   kind: 'mark-without-write',
   create(rule, ctx) {
     const fields = new Set(Object.values(rule.registers));
     const marks = new Map(rule.marks.map((m) => [m.call, m.regArg]));
+    const exempt = exemptSet(rule.exempt, ctx.program);
     return {
       onWrite(q, st) {
         if (fields.has(q)) st.set(`w:${q}`, 1);
@@ -16,7 +17,7 @@ const kind: RuleKind<MarkWithoutWriteRule> = {
       onCall(call, st, at) {
         if (!call.name || !marks.has(call.name)) return;
         // the marking helper's own body is not a second mark
-        if (at.stack.some((f) => marks.has(f.fn.name))) return;
+        if (at.stack.some((f) => marks.has(f.fn.name) || exempt.has(f.fn.name))) return;
         const v = call.args[marks.get(call.name)!];
         if (typeof v !== 'string') return;
         const reg = v.slice(4);

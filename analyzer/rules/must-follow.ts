@@ -6,21 +6,11 @@
 
 import type { Expr } from '../parse/ir';
 import type { MustFollowRule, EntrySpec } from '../pack/rule-spec';
-import type { Program } from '../program/program';
 import { qualifiedField, scopeOf, resolveCall, type Scope } from '../program/callgraph';
 import { walkStmt, walkExpr } from '../program/walk';
 import type { Site } from '../flow/engine';
 import { eventMatchers } from './guarded';
-import { globMatcher, type RuleKind } from './context';
-
-function exemptSet(rule: MustFollowRule, p: Program): Set<string> {
-  const out = new Set<string>();
-  for (const x of rule.exempt ?? []) {
-    if (x.includes('.')) for (const i of p.hookImpls.get(x) ?? []) out.add(i.fn);
-    else out.add(x);
-  }
-  return out;
-}
+import { globMatcher, exemptSet, type RuleKind } from './context';
 
 function mentions(e: Expr, names: Set<string>, sc: Scope): boolean {
   let hit = false;
@@ -39,7 +29,7 @@ const kind: RuleKind<MustFollowRule> = {
   kind: 'must-follow',
   entries(rule, p) {
     const m = eventMatchers(rule.trigger);
-    const exempt = exemptSet(rule, p);
+    const exempt = exemptSet(rule.exempt, p);
     const out: EntrySpec[] = [];
     const seen = new Set<string>();
     for (const f of p.files) {
@@ -66,7 +56,7 @@ const kind: RuleKind<MustFollowRule> = {
     const m = eventMatchers(rule.trigger);
     const isFollow = globMatcher(rule.follow);
     const names = new Set(rule.conditionMentions ?? []);
-    const exempt = exemptSet(rule, ctx.program);
+    const exempt = exemptSet(rule.exempt, ctx.program);
     const fact = `ob:${rule.id}`;
     let first: { at: Site; what: string } | null = null;
     const trigger = (what: string, st: import('../flow/state').State, at: Site) => {
