@@ -238,8 +238,15 @@ class Extractor {
 
   private table(name: string, type: string, init: SyntaxNode, isStatic: boolean, cond: string, ln: number): void {
     const t: TableFact = { name, type, file: this.facts.file, line: ln, isStatic, cond, members: {}, memberLines: {} };
-    for (const pair of init.namedChildren) {
-      if (pair.type !== 'initializer_pair') continue;
+    // members set under #ifdef inside the initializer count too
+    const pairs: SyntaxNode[] = [];
+    const todo = [...init.namedChildren];
+    while (todo.length) {
+      const c = todo.shift()!;
+      if (c.type === 'initializer_pair') pairs.push(c);
+      else if (c.type.startsWith('preproc_')) todo.unshift(...c.namedChildren);
+    }
+    for (const pair of pairs) {
       const designators = pair.childrenForFieldName('designator');
       const value = pair.childForFieldName('value');
       if (designators.length !== 1 || !value) continue;
