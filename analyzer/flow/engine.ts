@@ -299,11 +299,7 @@ export class Engine {
         if (!containsPendingLabel(s, acc.gotos)) continue;
       }
       const f = this.stmtWithLabels(s, cur, cx, acc.gotos);
-      acc.ret = merge(acc.ret, f.ret);
-      acc.retVal = joinRet(acc.retVal, f.retVal);
-      acc.brk = merge(acc.brk, f.brk);
-      acc.cont = merge(acc.cont, f.cont);
-      for (const [l, g] of f.gotos) acc.gotos.set(l, merge(acc.gotos.get(l) ?? null, g)!);
+      absorb(acc, f);
       cur = f.next;
     }
     acc.next = cur;
@@ -329,11 +325,7 @@ export class Engine {
         }
         if (!st) continue;
         const f = this.stmt(x, st, cx);
-        inner.ret = merge(inner.ret, f.ret);
-        inner.retVal = joinRet(inner.retVal, f.retVal);
-        inner.brk = merge(inner.brk, f.brk);
-        inner.cont = merge(inner.cont, f.cont);
-        for (const [l, g] of f.gotos) inner.gotos.set(l, merge(inner.gotos.get(l) ?? null, g)!);
+        absorb(inner, f);
         st = f.next;
       }
       inner.next = st;
@@ -374,11 +366,7 @@ export class Engine {
       }
       if (!cur) continue;
       const f = this.stmt(x, cur, cx);
-      acc.ret = merge(acc.ret, f.ret);
-      acc.retVal = joinRet(acc.retVal, f.retVal);
-      acc.brk = merge(acc.brk, f.brk);
-      acc.cont = merge(acc.cont, f.cont);
-      for (const [l, g] of f.gotos) acc.gotos.set(l, merge(acc.gotos.get(l) ?? null, g)!);
+      absorb(acc, f);
       cur = f.next;
     }
     const noMatch = (!known && !hasDefault) || (known && matchIdx < 0 && !hasDefault) ? entry : null;
@@ -735,6 +723,15 @@ function binop(op: string, a: Val, b: Val): Val {
     case '>=': return a >= b ? 1 : 0;
     default: return undefined;
   }
+}
+
+/** Collect a statement's non-local exits (returns, breaks, gotos) into the enclosing flow. */
+function absorb(acc: Flow, f: Flow): void {
+  acc.ret = merge(acc.ret, f.ret);
+  acc.retVal = joinRet(acc.retVal, f.retVal);
+  acc.brk = merge(acc.brk, f.brk);
+  acc.cont = merge(acc.cont, f.cont);
+  for (const [l, g] of f.gotos) acc.gotos.set(l, merge(acc.gotos.get(l) ?? null, g)!);
 }
 
 function joinFlows(a: Flow, b: Flow): Flow {
