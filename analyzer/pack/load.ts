@@ -125,6 +125,7 @@ export function loadPack(file: string, seen: string[] = []): Pack {
     frontend: {
       blank: [], blankWithArgs: [], fileScopeMacroPatterns: [], iteratorPatterns: [], typeArgMacros: {},
       typeArgOnlyMacros: {}, blankWithComma: [], stringMacros: [], opaqueArgMacros: [], aliases: {}, declaratorMacros: {},
+      undefinedMacros: [],
     },
     program: { opsCallMacros: [], tableGroups: [] },
     engine: { bitOps: { test: [], set: [], clear: [] }, memWriters: [], memCopiers: [], noReturn: [] },
@@ -152,6 +153,7 @@ export function loadPack(file: string, seen: string[] = []): Pack {
       opaqueArgMacros: raw.frontend?.opaqueArgMacros ?? [],
       aliases: raw.frontend?.aliases ?? {},
       declaratorMacros: raw.frontend?.declaratorMacros ?? {},
+      undefinedMacros: raw.frontend?.undefinedMacros ?? [],
     },
     program: { opsCallMacros: raw.program?.opsCallMacros ?? [], tableGroups: raw.program?.tableGroups ?? [] },
     engine: {
@@ -173,8 +175,8 @@ export function loadPack(file: string, seen: string[] = []): Pack {
     if (to.length > name.length) throw new PackError(file, `frontend.aliases.${name}`, `${to} is longer than ${name}`);
   }
   for (const [name, d] of Object.entries(own.frontend.declaratorMacros ?? {})) {
-    if (d.type !== undefined && d.type.length > name.length + 1) {
-      throw new PackError(file, `frontend.declaratorMacros.${name}.type`, `${d.type} is longer than ${name}(`);
+    if (d.type !== undefined && d.type.length > name.length) {
+      throw new PackError(file, `frontend.declaratorMacros.${name}.type`, `${d.type} is longer than ${name}`);
     }
   }
   const ids = new Set(base.rules.map((r) => r.id));
@@ -203,6 +205,7 @@ function merge(into: Pack, from: Pack): void {
   (fe.opaqueArgMacros ??= []).push(...(from.frontend.opaqueArgMacros ?? []));
   Object.assign((fe.aliases ??= {}), from.frontend.aliases);
   Object.assign((fe.declaratorMacros ??= {}), from.frontend.declaratorMacros);
+  (fe.undefinedMacros ??= []).push(...(from.frontend.undefinedMacros ?? []));
   into.program.opsCallMacros.push(...from.program.opsCallMacros);
   into.program.tableGroups.push(...from.program.tableGroups);
   const en = into.engine;

@@ -282,14 +282,15 @@ class Extractor {
     }
   }
 
-  private structSpec(n: SyntaxNode): string {
+  /** depth: how many struct bodies this one sits in, bounded like every other descent */
+  private structSpec(n: SyntaxNode, depth = 0): string {
     const body = n.childForFieldName('body');
     const kind = n.type === 'union_specifier' ? 'union' : 'struct';
     const nameNode = n.childForFieldName('name');
     const name = nameNode ? nameNode.text : `<anon@${line(n)}>`;
     if (!body) return `${kind} ${name}`;
     const s: StructFact = { name, kind, file: this.facts.file, line: line(n), fields: [] };
-    this.fields(body, s.fields, 0);
+    this.fields(body, s.fields, depth);
     this.facts.structs.push(s);
     return `${kind} ${name}`;
   }
@@ -311,7 +312,7 @@ class Extractor {
           this.fields(t.childForFieldName('body')!, out, depth + 1);
           continue;
         }
-        tn = this.structSpec(t);
+        tn = this.structSpec(t, depth + 1);
       }
       for (const dn of decls) {
         const d = unwrapDeclarator(dn);

@@ -1,8 +1,9 @@
 // One file in, FileFacts (or a note saying why not) out. Files are read as
 // latin1 so that one character is one byte: positions are byte positions, and
-// invalid UTF-8 cannot make the read fail.
+// invalid UTF-8 cannot make the read fail (it is noted, with where it starts).
 
 import * as fs from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import Parser from 'tree-sitter';
 import C from 'tree-sitter-c';
 import type { FileFacts } from './ir';
@@ -28,7 +29,7 @@ export const DEFAULT_LIMITS: ParseLimits = { maxFileSize: 8 * 1024 * 1024, timeo
 
 export type ParseOutcome = { ok: true; facts: FileFacts } | { ok: false; note: string };
 
-export function readSource(abs: string, rel: string, limits: ParseLimits): { text: string } | { note: string } {
+export function readSource(abs: string, rel: string, limits: ParseLimits): { text: string; notes: string[] } | { note: string } {
   let st: fs.Stats;
   try {
     st = fs.statSync(abs);
@@ -50,7 +51,36 @@ export function readSource(abs: string, rel: string, limits: ParseLimits): { tex
     const { line, col } = lineCol(buf, nul);
     return { note: `${rel}:${line}:${col}: NUL byte, not C source, skipped` };
   }
-  return { text: buf.toString('latin1') };
+  const notes: string[] = [];
+  if (!isUtf8(buf)) {
+    const bad = firstInvalidUtf8(buf);
+    const { line, col } = lineCol(buf, bad < 0 ? 0 : bad);
+    notes.push(`${rel}:${line}:${col}: invalid UTF-8, read as bytes`);
+  }
+  return { text: buf.toString('latin1'), notes };
+}
+
+/** Offset of the first byte that is not part of a well-formed UTF-8 sequence, -1 if none. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  const n = b.length;
+  let i = 0;
+  while (i < n) {
+    const c = b[i];
+    if (c < 0x80) { i++; continue; }
+    let len: number;
+    let min: number;
+    if (c >= 0xc2 && c <= 0xdf) { len = 2; min = 0x80; } else if (c >= 0xe0 && c <= 0xef) { len = 3; min = 0x800; } else if (c >= 0xf0 && c <= 0xf4) { len = 4; min = 0x10000; } else return i;
+    if (i + len > n) return i;
+    let cp = c & (0xff >> (len + 1));
+    for (let j = 1; j < len; j++) {
+      const d = b[i + j];
+      if ((d & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += len;
+  }
+  return -1;
 }
 
 export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
@@ -87,7 +117,10 @@ export function parseText(text: string, rel: string, normalize: Normalizer, limi
 export function parseFile(abs: string, rel: string, normalize: Normalizer, limits: ParseLimits = DEFAULT_LIMITS): ParseOutcome {
   const src = readSource(abs, rel, limits);
   if ('note' in src) return { ok: false, note: src.note };
-  return parseText(src.text, rel, normalize, limits);
+  const r = parseText(src.text, rel, normalize, limits);
+  if (r.ok) r.facts.notes.unshift(...src.notes);
+  else if (src.notes.length) return { ok: false, note: `${src.notes.join('; ')}; ${r.note}` };
+  return r;
 }
 
 function lineCol(buf: Buffer, off: number): { line: number; col: number } {

@@ -41,7 +41,15 @@ export function discoverFiles(root: string, include: string[], exclude: string[]
     for (const ent of entries) {
       const r = rel === '' || rel === '.' ? ent.name : `${rel}/${ent.name}`;
       if (ent.isSymbolicLink()) {
-        if (inc(r) && !exc(r)) notes.push(`${r}: symbolic link, not followed`);
+        // a link that would matter (a source file, a directory, a loop) gets a note
+        let what = '';
+        try {
+          if (fs.statSync(path.join(abs, ent.name)).isDirectory()) what = ' to a directory';
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ELOOP') what = ' loop';
+          else if (!(inc(r) && !exc(r))) continue; // dangling, and no source file
+        }
+        if (what || (inc(r) && !exc(r))) notes.push(`${r}: symbolic link${what}, not followed`);
         continue;
       }
       if (ent.isDirectory()) {

@@ -3,10 +3,10 @@
 // a newline, so byte offsets, lines and columns of the parse are those of the
 // file on disk and no position mapping is needed anywhere downstream.
 //
-// One linear pass over a token stream does everything; the only work done out
-// of order is blanking the directives and dropped branches of the conditional
-// groups that cut through a statement, which is known only at their #endif and
-// applied at the end. Which names get which treatment is data (rules/kernel-c.json):
+// One linear pass over a token stream does everything. Only the blanking of
+// conditional directives and dropped branches is collected as ranges and
+// applied at the end: whether a group cuts through a statement is known only
+// at its #endif. Which names get which treatment is data (rules/kernel-c.json):
 //
 //   blank              `__init`                       → spaces
 //   blankWithArgs      `__printf(1, 2)`               → spaces
@@ -17,15 +17,17 @@
 //   opaqueArgMacros    `asm_safe("x", , [a] "m"(b))`  → `asm_safe(                 )`
 //   declaratorMacros   `DECLARE_BITMAP(map, N);`      → `unsigned long  map[ N];`
 //                      `DEFINE_PER_CPU(u64, x);`      → `               u64  x ;`
-//   fileScopeMacroPatterns  `static DEFINE_MUTEX(m);` at file scope → spaces
+//   fileScopeMacroPatterns  `static DEFINE_MUTEX(m);` at file scope or in a struct body → spaces
 //   iteratorPatterns   `list_for_each_entry(a, b, c) {` → `while              (a, b, c) {`
 //   typeArgMacros, typeArgOnlyMacros  `min_t(unsigned int, a, b)` → `min_t(unsigned_int, a, b)`,
 //                      `container_of(p, struct vcpu_vmx, vcpu)` → `container_of(p, struct_vcpu_vmx, vcpu)`
 //
 // and, for C itself rather than any macro list:
-//   - a file-scope macro invocation alone on its line(s), without `;`
-//     (`FOP_SETCC(seto)`, `BUILD_KVM_GPR_ACCESSORS(rax, RAX)`) → spaces
-//   - GNU case ranges `case A ... B:` → `case A +0* B:`
+//   - a macro invocation alone on its line(s), without `;`, at file scope or in
+//     a struct body (`FOP_SETCC(seto)`, `BUILD_KVM_GPR_ACCESSORS(rax, RAX)`), or a
+//     bare macro name alone in a conditional branch there → spaces
+//   - GNU case ranges `case A ... B:` → `case A |0& B:`, which is A: `&` binds
+//     tighter than `|` and looser than the arithmetic a bound is usually made of
 //   - pp-numbers that are no C number (`F(3DNOW)`, pasted by the macro) → `F(_DNOW)`
 //   - GNU named variadic macro parameters `#define X(args...)` → `#define X(args   )`
 //   - `offsetof(T, a.b[i])` → `offsetof(T, a_b   )` (tree-sitter wants one identifier)
@@ -34,13 +36,17 @@
 //     the directives become blank lines and the first branch is kept (in an
 //     initializer list every branch is kept, so a table has all its members)
 //   - `#define`/`#include` inside an initializer, enumerator or argument list → blank
+//   - `#if 0`, `#ifdef __ASSEMBLY__` (undefinedMacros): the dead side and the directives → blank
 
 export interface FrontendConfig {
   /** identifiers replaced by blanks (annotations such as __init) */
   blank: string[];
   /** identifiers blanked together with the parenthesised arguments after them */
   blankWithArgs: string[];
-  /** regexes: macro invocations at file scope that are blanked whole, `;` included */
+  /**
+   * regexes: macro invocations at file scope or in a struct body that are blanked
+   * whole, `;` and leading storage words (`static`) included
+   */
   fileScopeMacroPatterns: string[];
   /** regexes: iterator macros `name(args) stmt` rewritten as `while (args) stmt` */
   iteratorPatterns: string[];
@@ -61,6 +67,8 @@ export interface FrontendConfig {
    * `type name[n]` (DECLARE_BITMAP); without: `M(T, name)` becomes `T name` (DEFINE_PER_CPU).
    */
   declaratorMacros?: Record<string, { type?: string }>;
+  /** macros never defined when C is compiled (`__ASSEMBLY__`): what they guard is dropped */
+  undefinedMacros?: string[];
 }
 
 export interface Normalizer {
@@ -99,25 +107,34 @@ const enum D { None = 0, If, Elif, Else, Endif, Define, Other }
  */
 interface Toks {
   n: number;
-  start: number[];
-  end: number[];
-  kind: number[];
-  /** Punct: its character (a `...` is Dot with end - start === 3); Dir: its D kind */
-  ch: number[];
+  start: Int32Array;
+  end: Int32Array;
+  kind: Uint8Array;
+  /** Punct: its character (a `...` is Dot with end - start === 3); Str: its quote; Dir: its D kind */
+  ch: Uint16Array;
   /** for ( [ {: index of the matching closer, -1 if none; for closers: -1 */
-  match: number[];
+  match: Int32Array;
 }
 
 function tokenize(s: string): Toks {
-  const start: number[] = [];
-  const end: number[] = [];
-  const kind: number[] = [];
-  const ch: number[] = [];
   const n = s.length;
+  let cap = Math.max(64, n >> 2);
+  let start = new Int32Array(cap);
+  let end = new Int32Array(cap);
+  let kind = new Uint8Array(cap);
+  let ch = new Uint16Array(cap);
+  let m = 0;
   let i = 0;
   let lineStart = true;
   const push = (a: number, b: number, k: K, c: number) => {
-    start.push(a); end.push(b); kind.push(k); ch.push(c);
+    if (m === cap) {
+      cap *= 2;
+      const s2 = new Int32Array(cap); s2.set(start); start = s2;
+      const e2 = new Int32Array(cap); e2.set(end); end = e2;
+      const k2 = new Uint8Array(cap); k2.set(kind); kind = k2;
+      const c2 = new Uint16Array(cap); c2.set(ch); ch = c2;
+    }
+    start[m] = a; end[m] = b; kind[m] = k; ch[m] = c; m++;
   };
   while (i < n) {
     const c = s.charCodeAt(i);
@@ -198,8 +215,7 @@ function tokenize(s: string): Toks {
     i++;
   }
   // brackets matched over the whole stream, directives ignored
-  const m = start.length;
-  const match: number[] = new Array<number>(m).fill(-1);
+  const match = new Int32Array(m).fill(-1);
   const stack: number[] = [];
   for (let k = 0; k < m; k++) {
     if (kind[k] !== K.Punct) continue;
@@ -251,6 +267,8 @@ interface Ctx {
   braces: number;
   /** Paren: opened after a name, `)`, `]` (a call, a declarator, a control statement) */
   callLike: boolean;
+  /** inside the arguments of a macro with a type argument (`container_of(`) */
+  typeArgs: boolean;
 }
 
 interface State {
@@ -277,12 +295,21 @@ interface Branch {
 }
 
 interface Group {
+  /** the condition was decided (`#if 0`, `#ifdef __ASSEMBLY__`): no analysis, the dead side is gone */
+  decided: boolean;
+  /** the branch this group sits in */
+  outer: Branch | null;
   dirs: number[];
   atIf: State;
   afterFirst: State | null;
   branches: Branch[];
 }
 
+const C_KEYWORDS = new Set([
+  'auto', 'break', 'case', 'char', 'const', 'continue', 'default', 'do', 'double', 'else', 'enum', 'extern', 'float',
+  'for', 'goto', 'if', 'inline', 'int', 'long', 'register', 'restrict', 'return', 'short', 'signed', 'sizeof', 'static',
+  'struct', 'switch', 'typedef', 'union', 'unsigned', 'void', 'volatile', 'while', '_Bool', 'bool',
+]);
 const STORAGE_WORDS = new Set(['static', 'extern', 'const', 'volatile', 'inline', '__inline', '__inline__']);
 
 export function makeNormalizer(cfg: FrontendConfig): Normalizer {
@@ -292,6 +319,7 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
   const stringMacros = new Set(cfg.stringMacros ?? []);
   const opaque = new Set(cfg.opaqueArgMacros ?? []);
   const aliases = new Map(Object.entries(cfg.aliases ?? {}).filter(([k, v]) => v.length <= k.length));
+  const undef = new Set(cfg.undefinedMacros ?? []);
   const declMacros = new Map(Object.entries(cfg.declaratorMacros ?? {}));
   const typeArgAt = new Map<string, number>();
   for (const [k, v] of Object.entries(cfg.typeArgOnlyMacros ?? {})) typeArgAt.set(k, v.typeArg);
@@ -337,8 +365,8 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
     const isP = (k: number, c: number) => k >= 0 && k < T.n && kind[k] === K.Punct && ch[k] === c && end[k] - start[k] === 1;
     const isWord = (k: number, w: string) => k >= 0 && k < T.n && kind[k] === K.Id && end[k] - start[k] === w.length && s.startsWith(w, start[k]);
     const newlineBetween = (a: number, b: number) => {
-      const i = s.indexOf('\n', a);
-      return i >= 0 && i < b;
+      for (let i = a; i < b; i++) if (s.charCodeAt(i) === Ch.Nl) return true;
+      return false;
     };
     /** top-level commas of the bracket opened at `open` */
     const commasOf = (open: number): number[] => {
@@ -359,20 +387,26 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
     let afterDirective = true;
     const groups: Group[] = [];
     const pendingFirst: Branch[] = [];
+    /** the innermost branch of an undecided group */
+    let curBranch: Branch | null = null;
+    /** skipping a dead branch (`branch`, up to its #else) or the rest of a decided group (`rest`) */
+    let skip: { depth: number; from: number; rest: boolean } | null = null;
     const depthOf = (c: Ctx | null) => (c ? c.depth : 0);
     const bracesOf = (c: Ctx | null) => (c ? c.braces : 0);
 
+    let typeArgParen = false; // the next `(` opens a type-argument macro's arguments
     const push = (k: X, callLike: boolean) => {
       const p = st.ctx;
-      st.ctx = { kind: k, parent: p, depth: depthOf(p) + 1, braces: bracesOf(p) + (k === X.Block || k === X.Agg || k === X.Init ? 1 : 0), callLike };
+      const typeArgs = (p !== null && p.typeArgs) || (k === X.Paren && typeArgParen);
+      typeArgParen = false;
+      st.ctx = {
+        kind: k, parent: p, depth: depthOf(p) + 1, braces: bracesOf(p) + (k === X.Block || k === X.Agg || k === X.Init ? 1 : 0),
+        callLike, typeArgs,
+      };
     };
     const pop = () => {
       const d = depthOf(st.ctx) - 1;
-      if (groups.length) {
-        const g = groups[groups.length - 1];
-        const b = g.branches[g.branches.length - 1];
-        if (d < b.minD) b.minD = d;
-      }
+      if (curBranch && d < curBranch.minD) curBranch.minD = d;
       if (st.ctx) {
         st.closedCallLike = st.ctx.kind === X.Paren && st.ctx.callLike;
         st.ctx = st.ctx.parent;
@@ -399,13 +433,17 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
       return from;
     };
     const exprCtx = (c: Ctx | null) => !!c && (c.kind === X.Paren || c.kind === X.Bracket || c.kind === X.Init);
-    const copy = (x: State): State => ({ ...x });
+    // one object shape for every state, so the code reading them stays monomorphic
+    const copy = (x: State): State => ({
+      ctx: x.ctx, lastSig: x.lastSig, boundary: x.boundary, inCase: x.inCase, stmtStart: x.stmtStart, closedCallLike: x.closedCallLike,
+    });
 
     const openBranch = (g: Group, dir: number) => {
       const d = depthOf(st.ctx);
       const b: Branch = { dir, firstSig: -1, lastSig: -1, endBoundary: true, d0: d, minD: d, endD: 0 };
       g.branches.push(b);
       pendingFirst.push(b);
+      curBranch = b;
     };
     const closeBranch = (g: Group) => {
       const b = g.branches[g.branches.length - 1];
@@ -413,11 +451,8 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
       b.lastSig = st.lastSig > b.dir ? st.lastSig : -1;
       b.endBoundary = st.boundary;
       b.endD = depthOf(st.ctx) - b.d0;
-      if (groups.length > 1) {
-        const outer = groups[groups.length - 2];
-        const ob = outer.branches[outer.branches.length - 1];
-        if (b.minD < ob.minD) ob.minD = b.minD;
-      }
+      if (g.outer && b.minD < g.outer.minD) g.outer.minD = b.minD;
+      curBranch = g.outer;
     };
     const endGroup = (g: Group, endif: number) => {
       const atIf = g.atIf;
@@ -436,13 +471,52 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
       if (g.branches.length > 1) dead.push(start[g.branches[1].dir], start[endif]);
     };
 
+    const openGroup = (k: number) => {
+      const v = decide(k);
+      const g: Group = { decided: v !== undefined, outer: curBranch, dirs: [k], atIf: copy(st), afterFirst: null, branches: [] };
+      groups.push(g);
+      if (v === undefined) openBranch(g, k);
+      else if (v) dead.push(start[k], end[k]);
+      else skip = { depth: 1, from: start[k], rest: false };
+    };
+
+    /** in a dead region only the nesting of conditionals matters */
+    const skipped = (k: number) => {
+      const sk = skip!;
+      const dk = ch[k] as D;
+      if (dk === D.If) { sk.depth++; return; }
+      if (dk === D.Endif) {
+        if (--sk.depth > 0) return;
+        dead.push(sk.from, end[k]);
+        skip = null;
+        groups.pop();
+        return;
+      }
+      if ((dk !== D.Else && dk !== D.Elif) || sk.depth !== 1 || sk.rest) return;
+      skip = null;
+      if (dk === D.Else) {
+        dead.push(sk.from, end[k]);
+        return;
+      }
+      // `#if 0 ... #elif X`: what follows is `#if X`
+      dead.push(sk.from, start[k]);
+      groups.pop();
+      const at = start[k] + s.slice(start[k], end[k]).indexOf('elif');
+      write(at, 'if  ');
+      openGroup(k);
+    };
+
     const directive = (k: number) => {
       const dk = ch[k] as D;
       afterDirective = true;
       if (dk === D.If) {
-        const g: Group = { dirs: [k], atIf: copy(st), afterFirst: null, branches: [] };
-        groups.push(g);
-        openBranch(g, k);
+        openGroup(k);
+        return;
+      }
+      const top = groups.length ? groups[groups.length - 1] : null;
+      if (top && top.decided && dk !== D.Define && dk !== D.Other) {
+        // the live branch of a decided group is over: the rest is dead
+        if (dk === D.Endif) { dead.push(start[k], end[k]); groups.pop(); } else skip = { depth: 1, from: start[k], rest: true };
         return;
       }
       if (dk === D.Elif || dk === D.Else) {
@@ -508,8 +582,25 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
       }
     };
 
+    /**
+     * A condition known without a configuration: `#if 0`, `#if 1`, and tests of
+     * the macros the pack says are never defined for C (`__ASSEMBLY__`).
+     */
+    function decide(k: number): boolean | undefined {
+      const d = s.slice(start[k], end[k]).replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/.*/g, '').replace(/\\\r?\n/g, ' ');
+      const m = /^#\s*(ifdef|ifndef|if|elif)\b\s*([\s\S]*?)\s*$/.exec(d);
+      if (!m) return undefined;
+      const cond = m[2];
+      if (m[1] === 'ifdef' || m[1] === 'ifndef') return undef.has(cond) ? m[1] === 'ifndef' : undefined;
+      if (cond === '0') return false;
+      if (cond === '1') return true;
+      const dm = /^(!?)\s*defined\s*(?:\(\s*([A-Za-z_]\w*)\s*\)|([A-Za-z_]\w*))$/.exec(cond);
+      if (dm && undef.has(dm[2] ?? dm[3])) return dm[1] === '!';
+      return undefined;
+    }
+
     /** `#define X(args...)`: GNU named variadic parameter, read as `args` */
-    const namedVariadic = (k: number) => {
+    function namedVariadic(k: number): void {
       const d = s.slice(start[k], end[k]);
       const m = /^#\s*define\s+[A-Za-z_$][\w$]*\(/.exec(d);
       if (!m) return;
@@ -522,17 +613,18 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
         const dots = start[k] + m[0].length + mm.index + mm[0].length - 3;
         blankRange(dots, dots + 3);
       }
-    };
+    }
 
     for (let k = 0; k < T.n; k++) {
       const kk = kind[k];
+      if (skip) { if (kk === K.Dir) skipped(k); continue; }
       if (kk === K.Dir) { directive(k); continue; }
       if (kk === K.Punct) {
         const c = ch[k];
         const len = end[k] - start[k];
         if (len === 3) {
-          // GNU case range `case A ... B:` becomes `case A +0* B:`
-          if (st.inCase) write(start[k], '+0*');
+          // GNU case range `case A ... B:` becomes `case A |0& B:`
+          if (st.inCase) write(start[k], '|0&');
           sig(k, false);
           continue;
         }
@@ -626,6 +718,14 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
         continue;
       }
       const stmtStart = st.boundary || afterDirective;
+      // file scope, or a struct body: where a macro on a line of its own declares things
+      const declScope = st.ctx ? st.ctx.kind === X.Agg : true;
+      if (open < 0 && declScope && stmtStart && (k + 1 === T.n || kind[k + 1] === K.Dir) && !C_KEYWORDS.has(name)) {
+        // `#ifdef X\n__ARCH_EXTRA_FIELDS\n#endif`: a macro alone in a conditional branch
+        blankRange(start[k], end[k]);
+        sig(k, true);
+        continue;
+      }
       if (close > 0) {
         const decl = declMacros.get(name);
         if (decl && (stmtStart || onlyStorageBefore(k) >= 0) && (isP(close + 1, Ch.Semi) || isP(close + 1, Ch.Eq) || isP(close + 1, Ch.Comma))) {
@@ -649,7 +749,7 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
             continue;
           }
         }
-        if (braces === 0 && !st.ctx && stmtStart && lineMacro(close)) {
+        if (declScope && stmtStart && lineMacro(close)) {
           blankRange(start[k], end[close]);
           sig(k, true);
           k = close;
@@ -667,9 +767,10 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
           }
         }
         const ta = typeArgAt.get(name);
-        if (ta !== undefined) rewriteTypeArgs(open, close, ta);
+        if (ta !== undefined) { typeArgParen = true; rewriteTypeArg(open, close, ta); }
         else if (name === 'offsetof' || name === '__builtin_offsetof') offsetofMember(open, close);
       }
+      if (st.ctx && st.ctx.typeArgs && (name === 'struct' || name === 'union') && kind[k + 1] === K.Id) joinGap(end[k], start[k + 1]);
       sig(k, false);
       if (name === 'case' || name === 'default') st.inCase = true;
     }
@@ -724,8 +825,8 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
     function asString(a: number, b: number): void {
       let i = a;
       while (i < b) {
-        let e = s.indexOf('\n', i);
-        if (e < 0 || e > b) e = b;
+        let e = i;
+        while (e < b && s.charCodeAt(e) !== Ch.Nl) e++;
         let x = i;
         let y = e;
         while (x < y && isSpace(s.charCodeAt(x))) x++;
@@ -746,7 +847,7 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
       const comma = commas[0];
       if (type !== undefined) {
         // M(name, n) → type name[n]
-        if (type.length > end[open] - start[k]) return false;
+        if (type.length >= end[open] - start[k]) return false; // a blank must part type and name
         if (!(comma === open + 2 && kind[open + 1] === K.Id)) return false;
         blankRange(start[k], end[open]);
         write(start[k], type);
@@ -764,17 +865,12 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
 
     /**
      * `container_of(p, struct vcpu_vmx, vcpu)`: a type is not an expression, so
-     * `struct X` anywhere in the arguments becomes the identifier `struct_X`,
-     * which the type resolver reads back as the struct; the type argument itself,
-     * when it is several words (`unsigned long`), becomes one identifier too.
+     * `struct X` anywhere in the arguments becomes the identifier `struct_X`
+     * (done as the tokens go by, see typeArgs), which the type resolver reads
+     * back as the struct; the type argument itself, when it is several words
+     * (`unsigned long`), becomes one identifier too.
      */
-    function rewriteTypeArgs(open: number, close: number, typeArg: number): void {
-      for (let j = open + 1; j < close - 1; j++) {
-        if (kind[j] !== K.Id) continue;
-        if (!isWord(j, 'struct') && !isWord(j, 'union')) continue;
-        if (kind[j + 1] !== K.Id) continue;
-        joinGap(end[j], start[j + 1]);
-      }
+    function rewriteTypeArg(open: number, close: number, typeArg: number): void {
       const commas = commasOf(open);
       const from = typeArg === 0 ? open + 1 : commas[typeArg - 1] + 1;
       const to = typeArg < commas.length ? commas[typeArg] : close;
