@@ -7,7 +7,7 @@ import type { Expr, FunctionFact, Stmt, TableFact, TypeRef } from '../parse/ir';
 import type { TreeFacts } from '../source/load-tree';
 import type { Pack } from '../pack/load';
 import { walkStmt } from './walk';
-import { buildProgram, Program, resolveFunction, structOf, fieldOf, structName, canonicalType, cmp } from './program';
+import { buildProgram, Program, resolveFunction, structOf, fieldOf, structName, canonicalType, cmp, defCond } from './program';
 
 export type EdgeKind = 'direct' | 'macro' | 'ops';
 
@@ -37,10 +37,16 @@ export interface CallInfo {
 type CallExpr = Extract<Expr, { k: 'call' }>;
 type FieldExpr = Extract<Expr, { k: 'field' }>;
 
-/** Annotations the resolver leaves on IR nodes, computed once per function. */
+/**
+ * Annotations the resolver leaves on IR nodes, computed once per program: the
+ * same facts can be linked into several programs (another pack, runtime hooks
+ * linked or not), so each annotation remembers the program it was made for.
+ */
 interface Annotated {
   __call?: CallInfo;
+  __callP?: Program;
   __q?: string | null;
+  __qP?: Program;
 }
 
 export class Scope {
@@ -147,12 +153,13 @@ export function typeOf(sc: Scope, e: Expr, depth = 0): TypeRef | null {
 /** `struct.member` for a field access, or null when the base's type is unknown. */
 export function qualifiedField(sc: Scope, e: FieldExpr): string | null {
   const a = e as unknown as Annotated;
-  if (a.__q !== undefined) return a.__q;
+  if (a.__qP === sc.p) return a.__q!;
   const bt = typeOf(sc, e.base);
   let q: string | null = null;
   const s = structOf(sc.p, bt);
   if (s) q = `${s.name}.${e.name}`;
   a.__q = q;
+  a.__qP = sc.p;
   return q;
 }
 
@@ -161,8 +168,14 @@ export function exprText(e: Expr, depth = 0): string {
   switch (e.k) {
     case 'id':
       return e.name;
-    case 'field':
-      return `${exprText(e.base, depth + 1)}${e.arrow ? '->' : '.'}${e.name}`;
+    case 'field': {
+      // `(*vcpu).arch`, `((struct s *)p)->m`: a prefix operator binds looser than `.`
+      const base = exprText(e.base, depth + 1);
+      const wrap = e.base.k === 'unary' || e.base.k === 'cast';
+      return `${wrap ? `(${base})` : base}${e.arrow ? '->' : '.'}${e.name}`;
+    }
+    case 'cast':
+      return `(${e.type.name}${e.type.ptr ? ` ${'*'.repeat(e.type.ptr)}` : ''})${exprText(e.e, depth + 1)}`;
     case 'call':
       return `${exprText(e.fn, depth + 1)}(${e.args.map((x) => exprText(x, depth + 1)).join(', ')})`;
     case 'num':
@@ -178,14 +191,35 @@ export function exprText(e: Expr, depth = 0): string {
 
 export function resolveCall(sc: Scope, call: CallExpr): CallInfo {
   const a = call as unknown as Annotated;
-  if (a.__call) return a.__call;
+  if (a.__callP === sc.p) return a.__call!;
   const info = computeCall(sc, call);
   a.__call = info;
+  a.__callP = sc.p;
   return info;
 }
 
 function condOf(f: FunctionFact): Partial<Target> {
-  return f.cond ? { cond: f.cond } : {};
+  const c = defCond(f.file, f.cond);
+  return c ? { cond: c } : {};
+}
+
+/** C's scalar and aggregate types: a variable of one can never be called. */
+const SCALAR_WORDS = new Set([
+  'void', 'char', 'short', 'int', 'long', 'signed', 'unsigned', 'float', 'double', 'bool', '_Bool',
+  'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', '__u8', '__u16', '__u32', '__u64', '__s8', '__s16', '__s32', '__s64',
+  'size_t', 'ssize_t', 'uintptr_t', 'gfn_t', 'gpa_t', 'gva_t', 'hpa_t', 'hva_t', 'hfn_t', 'kvm_pfn_t', 'const', 'volatile',
+]);
+function notCallable(p: Program, t: TypeRef): boolean {
+  const c = canonicalType(p, t);
+  if (c.ptr > 0 || c.fn || c.array) return false;
+  if (/^(struct|union|enum) /.test(c.name)) return true;
+  return c.name.split(/\s+/).every((w) => SCALAR_WORDS.has(w));
+}
+
+/** `FNAME(x)`: a macro that pastes tokens makes a name, not a pointer. */
+function pastesName(p: Program, name: string): boolean {
+  const m = p.macros.get(name);
+  return !!m && m.body.includes('##');
 }
 
 function computeCall(sc: Scope, call: CallExpr): CallInfo {
@@ -193,7 +227,13 @@ function computeCall(sc: Scope, call: CallExpr): CallInfo {
   const fn = call.fn;
   if (fn.k === 'id') {
     const name = fn.name;
-    if (sc.vars.has(name) && !p.functions.has(name)) {
+    const v = sc.vars.get(name);
+    if (v && !p.functions.has(name)) {
+      // the preprocessor expands a function-like macro whatever variable
+      // shares its name (`u32 min` beside `min(a, b)`), and a scalar cannot
+      // be called: only a pointer is a call through a variable
+      if (p.macros.has(name)) return { targets: macroTargets(p, name, sc.fn.file, 0), indirect: false, text: name, name };
+      if (notCallable(p, v)) return { targets: [], indirect: false, text: name, name };
       return { targets: [], indirect: true, why: 'call through a function pointer variable', text: name, name };
     }
     const defs = resolveFunction(p, name, sc.fn.file);
@@ -212,7 +252,7 @@ function computeCall(sc: Scope, call: CallExpr): CallInfo {
     const member = arg.name.slice(cfg.keyPrefix.length);
     return opsTargets(p, cfg.struct, member, null, text);
   }
-  if (fn.k === 'call' && fn.fn.k === 'id' && !p.functions.has(fn.fn.name)) {
+  if (fn.k === 'call' && fn.fn.k === 'id' && (!p.functions.has(fn.fn.name) || pastesName(p, fn.fn.name))) {
     // `guard(mutex)(&lock)`, `FNAME(walk_addr)(...)`: the callee's name is made
     // by the preprocessor, not loaded from a pointer
     return { targets: [], indirect: false, text: exprText(fn), name: fn.fn.name };
@@ -243,7 +283,8 @@ function opsTargets(p: Program, struct: string, member: string, only: string | n
   const targets: Target[] = [];
   for (const i of impls) {
     for (const d of resolveFunction(p, i.fn, i.table.file)) {
-      targets.push({ fn: d, kind: 'ops', via: `${i.table.name}.${member}`, ...(d.cond || i.table.cond ? { cond: d.cond || i.table.cond } : {}) });
+      const cond = defCond(d.file, d.cond) || defCond(i.table.file, i.table.cond);
+      targets.push({ fn: d, kind: 'ops', via: `${i.table.name}.${member}`, ...(cond ? { cond } : {}) });
     }
   }
   if (targets.length) return { targets, indirect: true, text, hook };
@@ -353,10 +394,13 @@ export function makeProgram(tree: TreeFacts, pack: Pack): Program {
         const base = e.lhs.base;
         const named = base.k === 'id' && !e.lhs.arrow ? p.tablesByName.get(base.name) : undefined;
         if (named) {
+          // a table patched at run time (vendor hardware_setup()) can hold
+          // either function: the initializer's stays an implementation too
           for (const t of named) {
-            if (t.members[member] !== undefined) continue;
-            t.members[member] = value;
-            t.memberLines[member] = e.line;
+            if (t.members[member] === undefined) {
+              t.members[member] = value;
+              t.memberLines[member] = e.line;
+            }
             addImpl(p, `${structName(t.type)}.${member}`, t, value);
           }
           return;

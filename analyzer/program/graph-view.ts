@@ -86,7 +86,8 @@ export function renderGraph(g: Graph, format: 'text' | 'dot' | 'json'): string {
     const lines = ['digraph callorder {', '  node [shape=box, fontname="monospace"];'];
     for (const n of g.nodes) lines.push(`  ${q(n.name)} [tooltip=${q(`${n.file}:${n.line}`)}];`);
     for (const e of g.edges) {
-      const label = e.kind === 'direct' ? '' : e.kind === 'macro' ? `macro ${e.via}` : e.via;
+      const how = e.kind === 'direct' ? '' : e.kind === 'macro' ? `macro ${e.via}` : e.via;
+      const label = [how, e.cond ? `if ${e.cond}` : ''].filter(Boolean).join(' ');
       const style = e.kind === 'ops' ? ', style=dashed' : e.kind === 'macro' ? ', style=dotted' : '';
       lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(label)}, tooltip=${q(`${e.file}:${e.line}`)}${style}];`);
     }
@@ -99,5 +100,5 @@ export function renderGraph(g: Graph, format: 'text' | 'dot' | 'json'): string {
     lines.push(`${e.from} -> ${e.to}  [${how}] ${e.file}:${e.line}${e.cond ? `  if ${e.cond}` : ''}`);
   }
   for (const u of g.unresolved) lines.push(`unresolved ${u.file}:${u.line}: ${u.expr}`);
-  return `${lines.join('\n')}\n`;
+  return lines.map((l) => `${l}\n`).join('');
 }

@@ -109,6 +109,18 @@ export function resolveFunction(p: Program, name: string, fromFile: string): Fun
   return isHeader(fromFile) ? defs.slice(0, 1) : [];
 }
 
+/**
+ * The configuration condition a definition sits under, without the include
+ * guard of the header it is in: `#ifndef ARCH_X86_KVM_X86_H` wraps every
+ * inline of x86.h but is no configuration choice, and an edge that carried it
+ * would read as conditional.
+ */
+export function defCond(file: string, cond: string): string {
+  if (!cond || !isHeader(file)) return cond;
+  const m = /^!\w*_H_*(?: && |$)/.exec(cond);
+  return m ? cond.slice(m[0].length) : cond;
+}
+
 /** Follow typedefs to the underlying type, adding their pointer depth. */
 export function canonicalType(p: Program, t: TypeRef): TypeRef {
   let cur = t;

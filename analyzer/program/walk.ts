@@ -46,10 +46,16 @@ export function walkStmt(s: Stmt, cond: string[], v: Visit, depth = 0): void {
       return;
     case 'pp':
       walkStmt(s.t, [...cond, s.cond], v, d);
-      if (s.f) walkStmt(s.f, [...cond, `!(${s.cond})`], v, d);
+      if (s.f) walkStmt(s.f, [...cond, negate(s.cond)], v, d);
       return;
     default:
   }
+}
+
+/** `X` → `!X`, `!X` → `X`, anything else → `!(…)`: the form file-level conditions take. */
+export function negate(c: string): string {
+  if (/^!\w+$/.test(c)) return c.slice(1);
+  return /^\w+$/.test(c) ? `!${c}` : `!(${c})`;
 }
 
 export function walkExpr(e: Expr, cond: string[], v: Visit, depth = 0): void {
