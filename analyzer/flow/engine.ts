@@ -167,7 +167,7 @@ export class Engine {
     fn.params.forEach((pa, i) => {
       if (pa.name && args[i] !== undefined) env.set(pa.name, args[i]);
     });
-    const cx: Ctx = { fn, sc: scopeOf(this.p, fn), env, labels: collectLabels(fn.body) };
+    const cx: Ctx = { fn, sc: scopeOf(this.p, fn), env };
     let flow = this.stmt(fn.body, st.clone(), cx);
     // a goto to a label that was not reached in order (a backward jump) has
     // been run through already; merge what arrives there into the exit
@@ -282,9 +282,11 @@ export class Engine {
     }
   }
 
-  private block(body: Stmt[], st: State, cx: Ctx): Flow {
+  /** `seeded`: gotos from an enclosing block whose labels sit in this one. */
+  private block(body: Stmt[], st: State | null, cx: Ctx, seeded?: Map<string, State>): Flow {
     let cur: State | null = st;
     const acc: Flow = emptyFlow(null);
+    if (seeded) for (const [l, g] of seeded) acc.gotos.set(l, g);
     for (const s of body) {
       if (s.k === 'label') {
         const pending = acc.gotos.get(s.name);
@@ -308,28 +310,12 @@ export class Engine {
 
   /** A statement that may contain a label some earlier goto jumps to. */
   private stmtWithLabels(s: Stmt, cur: State | null, cx: Ctx, pending: Map<string, State>): Flow {
-    if (s.k === 'block' && s.body.some((x) => x.k === 'label' && pending.has(x.name))) {
+    if (s.k === 'block' && containsPendingLabel(s, pending)) {
       // hand the pending gotos to the inner block so it merges them at the label
-      let st: State | null = cur;
-      const inner: Flow = emptyFlow(null);
-      for (const [l, g] of pending) if (s.body.some((x) => x.k === 'label' && x.name === l)) inner.gotos.set(l, g);
-      for (const l of inner.gotos.keys()) pending.delete(l);
-      for (const x of s.body) {
-        if (x.k === 'label') {
-          const g = inner.gotos.get(x.name);
-          if (g) {
-            st = merge(st, g);
-            inner.gotos.delete(x.name);
-          }
-          continue;
-        }
-        if (!st) continue;
-        const f = this.stmt(x, st, cx);
-        absorb(inner, f);
-        st = f.next;
-      }
-      inner.next = st;
-      return inner;
+      const moved = new Map<string, State>();
+      for (const [l, g] of pending) if (s.body.some((x) => x.k === 'label' && x.name === l)) moved.set(l, g);
+      for (const l of moved.keys()) pending.delete(l);
+      return this.block(s.body, cur, cx, moved);
     }
     if (!cur) return emptyFlow(null);
     return this.stmt(s, cur, cx);
@@ -682,7 +668,6 @@ interface Ctx {
   fn: FunctionFact;
   sc: Scope;
   env: Map<string, Val>;
-  labels: Set<string>;
 }
 
 function toVal(v: number | boolean | string | undefined): Val {
@@ -752,20 +737,6 @@ function flattenCases(body: Stmt[]): Stmt[] {
   for (const s of body) {
     if (s.k === 'block' && s.body.length && s.body[0].k === 'case') out.push(...flattenCases(s.body));
     else out.push(s);
-  }
-  return out;
-}
-
-function collectLabels(s: Stmt): Set<string> {
-  const out = new Set<string>();
-  const todo: Stmt[] = [s];
-  while (todo.length) {
-    const x = todo.pop()!;
-    if (x.k === 'label') out.add(x.name);
-    else if (x.k === 'block') todo.push(...x.body);
-    else if (x.k === 'if') { todo.push(x.t); if (x.f) todo.push(x.f); }
-    else if (x.k === 'pp') { todo.push(x.t); if (x.f) todo.push(x.f); }
-    else if (x.k === 'while' || x.k === 'for' || x.k === 'switch') todo.push(x.body);
   }
   return out;
 }
