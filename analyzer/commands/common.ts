@@ -32,10 +32,9 @@ export function resolveTree(a: CommonArgs): string {
   if (a.tree) return path.resolve(a.tree);
   const cwd = process.cwd();
   if (looksLikeKernelTree(cwd)) return cwd;
-  throw new UsageError(
-    'no kernel tree: run it inside a kernel checkout, name one (callorder check /path/to/linux), ' +
-      'or fetch Debian\'s (callorder check --fetch 6.12)',
-  );
+  // No tree named and none here: the main job still has ground to stand on.
+  log('callorder: no kernel tree named and the current directory is not one; using Debian\'s linux-source-6.12');
+  return fetchKernel('6.12', { log });
 }
 
 export function resolvePack(a: CommonArgs): Pack {
