@@ -13,7 +13,8 @@ import type { Expr, FunctionFact, Stmt } from '../parse/ir';
 import type { Program } from '../program/program';
 import { resolveCall, scopeOf, qualifiedField, type Scope, type CallInfo, type Target } from '../program/callgraph';
 import type { EngineConfig } from '../pack/load';
-import { State, merge, mergeAll, testBit, type Tri } from './state';
+import { State, merge, mergeAll, testBit, project, applyProjected, type Tri } from './state';
+import { Footprints } from './footprint';
 import type { Finding, TraceStep } from './finding';
 
 /** A constant: a number, or the name of an enumerator/macro constant. */
@@ -91,6 +92,8 @@ export interface EngineOptions {
   group?: number;
   /** structs zero-allocated at the entry: their unwritten fields read as 0 */
   freshStructs?: Set<string>;
+  /** shared between engines over the same program: footprints do not depend on rules */
+  footprints?: Footprints;
 }
 
 export class Engine {
@@ -106,9 +109,11 @@ export class Engine {
   private noReturn: Set<string>;
 
   private groupOf = new Map<string, number>();
+  private footprints: Footprints;
 
   constructor(private p: Program, private opts: EngineOptions) {
     (opts.tableGroups ?? []).forEach((g, i) => g.forEach((t) => this.groupOf.set(t, i)));
+    this.footprints = opts.footprints ?? new Footprints(p);
     const b = opts.config.bitOps;
     this.bitOps = { test: new Set(b.test), set: new Set(b.set), clear: new Set(b.clear) };
     this.memWriters = new Set(opts.config.memWriters);
@@ -158,9 +163,20 @@ export class Engine {
 
   private callFunction(fn: FunctionFact, args: Val[], st: State, callLine: number, via: string | undefined): FrameResult {
     if (this.active.has(fn) || this.stack.length >= MAX_DEPTH || this.exhausted) return { state: st, ret: 'unknown' };
-    const key = `${fn.file}:${fn.line}:${fn.name}|${args.join(',')}|${st.key()}`;
+    // the callee sees only what it can touch, so its summary is shared by
+    // every caller whose state agrees on that part
+    const fp = this.footprints.of(fn);
+    const keep = (k: string) => k === GROUP_KEY || fp.has(k);
+    const inner = project(st, keep);
+    const key = `${fn.file}:${fn.line}:${fn.name}|${args.join(',')}|${inner.key()}`;
     const memo = this.summaries.get(key);
-    if (memo) return { state: memo.state ? memo.state.clone() : null, ret: memo.ret };
+    if (memo) return { state: memo.state ? applyProjected(st, memo.state, keep) : null, ret: memo.ret };
+    const res = this.analyse(fn, args, inner, callLine, via);
+    this.summaries.set(key, res);
+    return { state: res.state ? applyProjected(st, res.state, keep) : null, ret: res.ret };
+  }
+
+  private analyse(fn: FunctionFact, args: Val[], st: State, callLine: number, via: string | undefined): FrameResult {
     this.active.add(fn);
     this.stack.push({ fn, callLine, via });
     const env = new Map<string, Val>();
@@ -168,7 +184,7 @@ export class Engine {
       if (pa.name && args[i] !== undefined) env.set(pa.name, args[i]);
     });
     const cx: Ctx = { fn, sc: scopeOf(this.p, fn), env };
-    let flow = this.stmt(fn.body, st.clone(), cx);
+    let flow = this.stmt(fn.body, st, cx);
     // a goto to a label that was not reached in order (a backward jump) has
     // been run through already; merge what arrives there into the exit
     let out = merge(flow.next, flow.ret);
@@ -181,10 +197,8 @@ export class Engine {
     }
     this.stack.pop();
     this.active.delete(fn);
-    const res: FrameResult = { state: out, ret: retVal === 'none' ? 'unknown' : retVal };
-    this.summaries.set(key, { state: out ? out.clone() : null, ret: res.ret });
     flow = emptyFlow(null);
-    return res;
+    return { state: out, ret: retVal === 'none' ? 'unknown' : retVal };
   }
 
   // ---- statements --------------------------------------------------------------
@@ -534,10 +548,10 @@ export class Engine {
     const q = this.writeTarget(e.lhs, cur, cx, compound ? 'compound' : 'assign');
     if (q) {
       const whole = e.lhs.k === 'field';
-      if (this.tracksValue(q)) cur.vals.set(q, !compound && whole && r.val !== undefined ? r.val : null);
+      if (this.tracksValue(q)) cur.setVal(q, !compound && whole && r.val !== undefined ? r.val : null);
       // bit-set knowledge of the field follows the assignment
-      if (!compound && typeof r.val === 'number') cur.bits.set(q, { all: r.val === 0 ? 0 : r.val === -1 ? 1 : null, set: [], clear: [] });
-      else cur.bits.delete(q);
+      if (!compound && typeof r.val === 'number') cur.setBits(q, { all: r.val === 0 ? 0 : r.val === -1 ? 1 : null, set: [], clear: [] });
+      else cur.setBits(q, undefined);
       if (!compound && typeof r.val === 'number') {
         const at = this.site(cx.fn, e.line, e.col);
         for (const h of this.hooks()) h.onBitsAssign?.(q, cur, at);
@@ -558,7 +572,7 @@ export class Engine {
     const line = target.line;
     const at = this.site(cx.fn, line, target.col);
     for (const h of this.hooks()) h.onWrite?.(q, st, at, how);
-    if (how !== 'assign' && this.tracksValue(q)) st.vals.set(q, null);
+    if (how !== 'assign' && this.tracksValue(q)) st.setVal(q, null);
     return q;
   }
 
@@ -593,15 +607,15 @@ export class Engine {
         const bit = symOf(vals[0]);
         const old = cur.bits.get(q);
         const setting = this.bitOps.set.has(fname);
-        if (bit === null) cur.bits.delete(q);
+        if (bit === null) cur.setBits(q, undefined);
         else {
           const base = old ?? (this.isFresh(q, cur) ? { all: 0 as const, set: [], clear: [] } : { all: null, set: [], clear: [] });
           const b = { all: base.all, set: base.set.filter((x) => x !== bit), clear: base.clear.filter((x) => x !== bit) };
           (setting ? b.set : b.clear).push(bit);
-          cur.bits.set(q, b);
+          cur.setBits(q, b);
         }
         for (const h of this.hooks()) h.onWrite?.(q, cur, at, 'compound');
-        if (this.tracksValue(q)) cur.vals.set(q, null);
+        if (this.tracksValue(q)) cur.setVal(q, null);
       }
       for (const h of this.hooks()) h.onCall?.(ev, cur, at);
       return { state: cur, val: undefined };
@@ -623,7 +637,7 @@ export class Engine {
       for (const t of this.sameVendor(info.targets, cur)) {
         const st2 = cur.clone();
         const group = t.kind === 'ops' && t.via ? this.groupOf.get(t.via.slice(0, t.via.indexOf('.'))) : undefined;
-        if (group !== undefined) st2.vals.set(GROUP_KEY, group);
+        if (group !== undefined) st2.setVal(GROUP_KEY, group);
         const r = this.callFunction(t.fn, t.kind === 'macro' ? [] : vals, st2, e.line, t.via);
         outs.push(r.state);
         if (r.state) rets.push(r.ret);
@@ -658,7 +672,7 @@ export class Engine {
       const q = qualifiedField(cx.sc, x);
       if (q) {
         for (const h of this.hooks()) h.onWrite?.(q, st, at, 'fill');
-        if (this.tracksValue(q)) st.vals.set(q, null);
+        if (this.tracksValue(q)) st.setVal(q, null);
       }
     }
   }

@@ -7,6 +7,7 @@ import { PackError } from '../pack/load';
 import { entryOf, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
 import { Engine, type RuleHooks } from './engine';
 import { State } from './state';
+import { Footprints } from './footprint';
 import { fingerprint, sortFindings, traceOf, type Finding } from './finding';
 import { RULE_KINDS } from '../rules';
 import { fill, type RuleContext } from '../rules/context';
@@ -41,6 +42,7 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
   const missing = new Set<string>();
   const partial: string[] = [];
   let entriesRun = 0;
+  const footprints = new Footprints(p);
   for (const key of [...groups.keys()].sort()) {
     const g = groups.get(key)!;
     const defs = p.functions.get(g.entry.function);
@@ -86,7 +88,7 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
       // one run per vendor: merging VMX and SVM paths would mix their facts
       const groups = pack.program.tableGroups.length ? pack.program.tableGroups.map((_, i) => i) : [undefined];
       for (const group of groups) {
-        const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups: pack.program.tableGroups, group });
+        const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups: pack.program.tableGroups, group, footprints });
         engine.run(fn, g.entry.args ?? {}, new State());
         if (engine.exhausted) partial.push(`${entryName}: step budget exhausted, results partial`);
       }

@@ -12,51 +12,122 @@ export interface Bits {
 }
 
 export class State {
+  // Copy-on-write: a clone shares the maps until either side writes. Paths
+  // fork at every unknown branch and most forks never write.
+  private f: Map<string, Tri>;
+  private b: Map<string, Bits>;
+  private v: Map<string, number | string | null>;
+  private owned = 0; // bit 1 facts, 2 bits, 4 vals: this state may write in place
+  private cachedKey: string | null = null;
+
   constructor(
-    readonly facts: Map<string, Tri> = new Map(),
-    readonly bits: Map<string, Bits> = new Map(),
+    facts: Map<string, Tri> = new Map(),
+    bits: Map<string, Bits> = new Map(),
     /** known constant values of fields (`struct.member`); null: written, value unknown */
-    readonly vals: Map<string, number | string | null> = new Map(),
-  ) {}
+    vals: Map<string, number | string | null> = new Map(),
+  ) {
+    this.f = facts;
+    this.b = bits;
+    this.v = vals;
+    this.owned = 7;
+  }
+
+  get facts(): ReadonlyMap<string, Tri> {
+    return this.f;
+  }
+
+  get bits(): ReadonlyMap<string, Bits> {
+    return this.b;
+  }
+
+  get vals(): ReadonlyMap<string, number | string | null> {
+    return this.v;
+  }
 
   clone(): State {
-    return new State(new Map(this.facts), new Map(this.bits), new Map(this.vals));
+    const c = new State(this.f, this.b, this.v);
+    c.owned = 0;
+    this.owned = 0;
+    c.cachedKey = this.cachedKey;
+    return c;
   }
 
   get(k: string): Tri {
-    return this.facts.get(k) ?? 0;
+    return this.f.get(k) ?? 0;
   }
 
   set(k: string, v: Tri): void {
-    if (v === 0) this.facts.delete(k);
-    else this.facts.set(k, v);
+    if (this.get(k) === v) return;
+    if (!(this.owned & 1)) { this.f = new Map(this.f); this.owned |= 1; }
+    this.cachedKey = null;
+    if (v === 0) this.f.delete(k);
+    else this.f.set(k, v);
+  }
+
+  setBits(k: string, v: Bits | undefined): void {
+    if (v === undefined && !this.b.has(k)) return;
+    if (!(this.owned & 2)) { this.b = new Map(this.b); this.owned |= 2; }
+    this.cachedKey = null;
+    if (v === undefined) this.b.delete(k);
+    else this.b.set(k, v);
+  }
+
+  setVal(k: string, v: number | string | null): void {
+    if (this.v.has(k) && this.v.get(k) === v) return;
+    if (!(this.owned & 4)) { this.v = new Map(this.v); this.owned |= 4; }
+    this.cachedKey = null;
+    this.v.set(k, v);
   }
 
   key(): string {
-    const f = [...this.facts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
-    const b = [...this.bits.entries()].sort((a, b2) => (a[0] < b2[0] ? -1 : 1))
+    if (this.cachedKey !== null) return this.cachedKey;
+    const f = [...this.f.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
+    const b = [...this.b.entries()].sort((a, b2) => (a[0] < b2[0] ? -1 : 1))
       .map(([k, v]) => `${k}:${v.all}:${[...v.set].sort().join(',')}:${[...v.clear].sort().join(',')}`);
-    const v = [...this.vals.entries()].sort((a, b2) => (a[0] < b2[0] ? -1 : 1)).map(([k, x]) => `${k}=${x}`);
-    return `${f.join(';')}|${b.join(';')}|${v.join(';')}`;
+    const v = [...this.v.entries()].sort((a, b2) => (a[0] < b2[0] ? -1 : 1)).map(([k, x]) => `${k}=${x}`);
+    this.cachedKey = `${f.join(';')}|${b.join(';')}|${v.join(';')}`;
+    return this.cachedKey;
   }
+}
+
+/** The part of `st` a callee can observe: every fact, and the fields `keep` says. */
+export function project(st: State, keep: (k: string) => boolean): State {
+  const vals = new Map<string, number | string | null>();
+  const bits = new Map<string, Bits>();
+  for (const [k, v] of st.vals) if (keep(k)) vals.set(k, v);
+  for (const [k, v] of st.bits) if (keep(k)) bits.set(k, v);
+  return new State(new Map(st.facts), bits, vals);
+}
+
+/** `outer` after a callee that saw `project(outer, keep)` and left `inner`. */
+export function applyProjected(outer: State, inner: State, keep: (k: string) => boolean): State {
+  const vals = new Map<string, number | string | null>();
+  const bits = new Map<string, Bits>();
+  for (const [k, v] of outer.vals) if (!keep(k)) vals.set(k, v);
+  for (const [k, v] of outer.bits) if (!keep(k)) bits.set(k, v);
+  for (const [k, v] of inner.vals) vals.set(k, v);
+  for (const [k, v] of inner.bits) bits.set(k, v);
+  return new State(new Map(inner.facts), bits, vals);
 }
 
 export function merge(a: State | null, b: State | null): State | null {
   if (!a) return b;
   if (!b) return a;
-  const out = new State();
-  const keys = new Set([...a.facts.keys(), ...b.facts.keys()]);
-  for (const k of keys) {
-    const x = a.get(k);
+  if (a === b || (a.facts === b.facts && a.bits === b.bits && a.vals === b.vals)) return a;
+  const facts = new Map<string, Tri>();
+  const vals = new Map<string, number | string | null>();
+  const bits = new Map<string, Bits>();
+  for (const [k, x] of a.facts) {
     const y = b.get(k);
-    out.set(k, x === y ? x : 2);
+    facts.set(k, x === y ? x : 2);
   }
-  for (const k of new Set([...a.vals.keys(), ...b.vals.keys()])) {
+  for (const k of b.facts.keys()) if (!a.facts.has(k)) facts.set(k, 2);
+  for (const [k, x] of a.vals) {
     // a field one side never wrote keeps its entry value there, unknown here
-    const x = a.vals.has(k) ? a.vals.get(k)! : undefined;
     const y = b.vals.has(k) ? b.vals.get(k)! : undefined;
-    out.vals.set(k, x !== undefined && x === y ? x : null);
+    vals.set(k, x !== undefined && x === y ? x : null);
   }
+  for (const k of b.vals.keys()) if (!a.vals.has(k)) vals.set(k, null);
   for (const [k, x] of a.bits) {
     const y = b.bits.get(k);
     if (!y) continue; // unknown on one side: unknown
@@ -66,10 +137,10 @@ export function merge(a: State | null, b: State | null): State | null {
     const set2 = y.set.filter((s) => x.all === 1 && !set.includes(s));
     const clear2 = y.clear.filter((s) => x.all === 0 && !clear.includes(s));
     if (all !== null || set.length || clear.length || set2.length || clear2.length) {
-      out.bits.set(k, { all, set: [...set, ...set2], clear: [...clear, ...clear2] });
+      bits.set(k, { all, set: [...set, ...set2], clear: [...clear, ...clear2] });
     }
   }
-  return out;
+  return new State(facts, bits, vals);
 }
 
 export function mergeAll(states: (State | null)[]): State | null {
