@@ -398,6 +398,11 @@ export class Engine {
     }
     const t = r.state;
     const f = r.state.clone();
+    const bt = this.bitTestOf(e, cx);
+    if (bt) {
+      this.setBit(t, bt.q, bt.bit, true);
+      this.setBit(f, bt.q, bt.bit, false);
+    }
     for (const h of this.hooks()) {
       h.onBranch?.(e, true, t, cx.sc);
       h.onBranch?.(e, false, f, cx.sc);
@@ -604,16 +609,7 @@ export class Engine {
     if (fname && (this.bitOps.set.has(fname) || this.bitOps.clear.has(fname))) {
       const q = this.fieldArg(e.args[1], cx);
       if (q) {
-        const bit = symOf(vals[0]);
-        const old = cur.bits.get(q);
-        const setting = this.bitOps.set.has(fname);
-        if (bit === null) cur.setBits(q, undefined);
-        else {
-          const base = old ?? (this.isFresh(q, cur) ? { all: 0 as const, set: [], clear: [] } : { all: null, set: [], clear: [] });
-          const b = { all: base.all, set: base.set.filter((x) => x !== bit), clear: base.clear.filter((x) => x !== bit) };
-          (setting ? b.set : b.clear).push(bit);
-          cur.setBits(q, b);
-        }
+        this.setBit(cur, q, symOf(vals[0]), this.bitOps.set.has(fname));
         for (const h of this.hooks()) h.onWrite?.(q, cur, at, 'compound');
         if (this.tracksValue(q)) cur.setVal(q, null);
       }
@@ -653,6 +649,61 @@ export class Engine {
     });
     for (const h of this.hooks()) h.onCallReturn?.(ev, after, at);
     return { state: after, val };
+  }
+
+  /** Record that bit `bit` of `q` is now set (or clear); an unknown bit makes the whole field unknown. */
+  private setBit(st: State, q: string, bit: string | null, setting: boolean): void {
+    if (bit === null) {
+      st.setBits(q, undefined);
+      return;
+    }
+    const old = st.bits.get(q);
+    const base = old ?? (this.isFresh(q, st) ? { all: 0 as const, set: [], clear: [] } : { all: null, set: [], clear: [] });
+    const b = { all: base.all, set: base.set.filter((x) => x !== bit), clear: base.clear.filter((x) => x !== bit) };
+    (setting ? b.set : b.clear).push(bit);
+    st.setBits(q, b);
+  }
+
+  /**
+   * The field and bit a condition tests, when it is a bit test or a call of
+   * a function whose whole body returns one on a parameter
+   * (`return test_bit(reg, &x->flags);`): each side of the branch then knows
+   * the bit.
+   */
+  private bitTestOf(e: Expr, cx: Ctx): { q: string; bit: string } | null {
+    while (e.k === 'cast') e = e.e;
+    if (e.k !== 'call') return null;
+    const info = resolveCall(cx.sc, e);
+    if (info.name && this.bitOps.test.has(info.name)) {
+      const q = this.fieldArg(e.args[1], cx);
+      const bit = symOf(this.constOf(e.args[0], cx));
+      return q && bit !== null ? { q, bit } : null;
+    }
+    if (info.targets.length !== 1) return null;
+    const w = this.bitTestWrapper(info.targets[0].fn);
+    if (!w) return null;
+    const bit = symOf(this.constOf(e.args[w.param] ?? { k: 'str' } as Expr, cx));
+    return bit !== null ? { q: w.q, bit } : null;
+  }
+
+  private wrappers = new Map<FunctionFact, { q: string; param: number } | null>();
+
+  private bitTestWrapper(fn: FunctionFact): { q: string; param: number } | null {
+    if (this.wrappers.has(fn)) return this.wrappers.get(fn)!;
+    let found: { q: string; param: number } | null = null;
+    const body = fn.body.k === 'block' ? fn.body.body.filter((x) => x.k !== 'empty') : [fn.body];
+    if (body.length === 1 && body[0].k === 'return' && body[0].e) {
+      let r = body[0].e;
+      while (r.k === 'cast') r = r.e;
+      const a0 = r.k === 'call' ? r.args[0] : undefined;
+      if (r.k === 'call' && r.fn.k === 'id' && this.bitOps.test.has(r.fn.name) && a0?.k === 'id') {
+        const param = fn.params.findIndex((pa) => pa.name === a0.name);
+        const q = this.fieldArg(r.args[1], { fn, sc: scopeOf(this.p, fn), env: new Map() });
+        if (param >= 0 && q) found = { q, param };
+      }
+    }
+    this.wrappers.set(fn, found);
+    return found;
   }
 
   private fieldArg(a: Expr | undefined, cx: Ctx): string | null {

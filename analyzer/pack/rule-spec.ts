@@ -78,6 +78,8 @@ export interface MarkWithoutWriteRule extends RuleBase {
   marks: { call: string; regArg: number }[];
   /** register constant → the cached field it marks */
   registers: Record<string, string>;
+  /** bit-set field whose bit for a register says its cached value is current: marking it again writes nothing stale */
+  available?: string;
   /** functions or `struct.member` hooks whose marks are cache fills, not claims */
   exempt?: string[];
 }

@@ -599,6 +599,11 @@ function looksLikeExpr(n: SyntaxNode): boolean {
 }
 
 export function parseNum(t: string): number | null {
+  // tree-sitter-c folds a leading minus into the literal in some contexts (`x != -1`)
+  if (/^-\s*\S/.test(t)) {
+    const v = parseNum(t.slice(1).trim());
+    return v === null ? null : -v;
+  }
   const s = t.replace(/[uUlL]+$/, '');
   if (/^0[xX][0-9a-fA-F]+$/.test(s)) return Number.parseInt(s, 16);
   if (/^0[0-7]*$/.test(s)) return Number.parseInt(s, 8);

@@ -3,6 +3,7 @@
 
 import type { MarkWithoutWriteRule } from '../pack/rule-spec';
 import { exemptSet, type RuleKind } from './context';
+import { testBit } from '../flow/state';
 
 const kind: RuleKind<MarkWithoutWriteRule> = {
   kind: 'mark-without-write',
@@ -25,6 +26,8 @@ const kind: RuleKind<MarkWithoutWriteRule> = {
         if (!field) return;
         const w = st.get(`w:${field}`);
         if (w === 1) return;
+        // already available on every path: the cache holds a current value
+        if (rule.available && testBit(st.bits.get(rule.available), reg) === 1) return;
         ctx.report({
           at,
           note: `${call.name}(${reg}) while ${field} was ${w === 2 ? 'written on some paths only' : 'not written'}`,
