@@ -129,10 +129,14 @@ export class Engine {
     return r.state;
   }
 
-  /** Values are tracked only where they are known to start at zero: elsewhere they would only split summaries. */
-  private tracksValue(q: string): boolean {
+  /**
+   * Values are tracked where they are known to start at zero, and where a
+   * path stores a constant (`msr.index = MSR_IA32_XSS` before the ops call
+   * that switches on it); elsewhere they would only split summaries.
+   */
+  private tracksValue(q: string, st: State): boolean {
     const fs = this.opts.freshStructs;
-    return !!fs && fs.has(q.slice(0, q.indexOf('.')));
+    return (!!fs && fs.has(q.slice(0, q.indexOf('.')))) || st.vals.has(q);
   }
 
   /** A field of a zero-allocated struct that nothing has written yet. */
@@ -553,7 +557,8 @@ export class Engine {
     const q = this.writeTarget(e.lhs, cur, cx, compound ? 'compound' : 'assign');
     if (q) {
       const whole = e.lhs.k === 'field';
-      if (this.tracksValue(q)) cur.setVal(q, !compound && whole && r.val !== undefined ? r.val : null);
+      const known = !compound && whole && r.val !== undefined;
+      if (known || this.tracksValue(q, cur)) cur.setVal(q, known ? r.val! : null);
       // bit-set knowledge of the field follows the assignment
       if (!compound && typeof r.val === 'number') cur.setBits(q, { all: r.val === 0 ? 0 : r.val === -1 ? 1 : null, set: [], clear: [] });
       else cur.setBits(q, undefined);
@@ -577,7 +582,7 @@ export class Engine {
     const line = target.line;
     const at = this.site(cx.fn, line, target.col);
     for (const h of this.hooks()) h.onWrite?.(q, st, at, how);
-    if (how !== 'assign' && this.tracksValue(q)) st.setVal(q, null);
+    if (how !== 'assign' && this.tracksValue(q, st)) st.setVal(q, null);
     return q;
   }
 
@@ -611,7 +616,7 @@ export class Engine {
       if (q) {
         this.setBit(cur, q, symOf(vals[0]), this.bitOps.set.has(fname));
         for (const h of this.hooks()) h.onWrite?.(q, cur, at, 'compound');
-        if (this.tracksValue(q)) cur.setVal(q, null);
+        if (this.tracksValue(q, cur)) cur.setVal(q, null);
       }
       for (const h of this.hooks()) h.onCall?.(ev, cur, at);
       return { state: cur, val: undefined };
@@ -723,7 +728,7 @@ export class Engine {
       const q = qualifiedField(cx.sc, x);
       if (q) {
         for (const h of this.hooks()) h.onWrite?.(q, st, at, 'fill');
-        if (this.tracksValue(q)) st.setVal(q, null);
+        if (this.tracksValue(q, st)) st.setVal(q, null);
       }
     }
   }

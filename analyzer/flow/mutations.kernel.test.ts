@@ -1,0 +1,143 @@
+// Seed mutations on the real Debian trees: each case in
+// fixtures/mutations/<version>.json is a small edit of our own that puts a
+// seed's hazard back into a realistic place (or, for a "correct design"
+// case, makes a change the seeds say is right). The default pack runs on
+// the mutated tree and the findings the edit adds, matched by fingerprint
+// against the clean tree, must be exactly the expected ones, each with its
+// whole path.
+//
+// The tree is parsed once; a case re-parses only the files it edits.
+// CALLORDER_MUTATIONS_PRINT=1 prints what each case adds, for writing cases.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fetchKernel } from '../source/fetch-kernel';
+import { loadTree, type TreeFacts } from '../source/load-tree';
+import { makeNormalizer } from '../source/normalize';
+import { parseText, DEFAULT_LIMITS } from '../parse/parse-file';
+import { loadPack, defaultPackPath, type Pack } from '../pack/load';
+import { makeProgram } from '../program/callgraph';
+import { runRules } from './run';
+import type { Finding } from './finding';
+
+interface Edit {
+  file: string;
+  /** exact text, present exactly once in the file */
+  find: string;
+  replace: string;
+}
+
+interface Expected {
+  rule: string;
+  function: string;
+  /** the field, or the operation, the finding names */
+  names: string;
+  /** functions of the trace, entry first */
+  trace: string[];
+}
+
+interface Mutation {
+  id: string;
+  seed: string;
+  design?: 'correct';
+  why: string;
+  edits: Edit[];
+  expect: Expected[];
+  /** findings of the clean tree the edit must make go away (a fix) */
+  removes?: Omit<Expected, 'trace'>[];
+}
+
+const FIXTURES = path.resolve(__dirname, '../../../fixtures/mutations');
+const TRIAGE = path.resolve(__dirname, '../../../docs/triage.md');
+const PRINT = !!process.env.CALLORDER_MUTATIONS_PRINT;
+
+export function applyEdits(text: string, file: string, edits: Edit[]): string {
+  let out = text;
+  for (const e of edits.filter((x) => x.file === file)) {
+    const at = out.indexOf(e.find);
+    assert.ok(at >= 0, `${file}: edit does not apply, text not found: ${JSON.stringify(e.find.slice(0, 80))}`);
+    assert.equal(out.indexOf(e.find, at + 1), -1, `${file}: edit is ambiguous, text found twice: ${JSON.stringify(e.find.slice(0, 80))}`);
+    out = out.slice(0, at) + e.replace + out.slice(at + e.find.length);
+  }
+  return out;
+}
+
+function mutate(base: TreeFacts, pack: Pack, m: Mutation): TreeFacts {
+  const normalize = makeNormalizer(pack.frontend);
+  const files = new Set(m.edits.map((e) => e.file));
+  const replaced = new Map<string, TreeFacts['files'][number]>();
+  for (const rel of files) {
+    const text = fs.readFileSync(path.join(base.root, rel), 'latin1');
+    const r = parseText(applyEdits(text, rel, m.edits), rel, normalize, DEFAULT_LIMITS);
+    assert.ok(r.ok, `${m.id}: ${rel} does not parse after the edit`);
+    replaced.set(rel, r.facts);
+  }
+  for (const rel of files) assert.ok(base.files.some((f) => f.file === rel), `${m.id}: ${rel} is not an analysed file`);
+  return { ...base, files: base.files.map((f) => replaced.get(f.file) ?? f) };
+}
+
+function names(f: Finding): string {
+  return `${f.field ?? ''} ${f.message}`;
+}
+
+function describe(f: Finding): string {
+  return JSON.stringify({ rule: f.rule, function: f.function, names: f.field ?? f.message, trace: f.trace.map((s) => s.function) });
+}
+
+/** The rows `| n | rule | file:line | function | verdict |` under the `## linux-source-<version>` heading. */
+function triaged(version: string): string[] {
+  const md = fs.readFileSync(TRIAGE, 'utf8');
+  const start = md.indexOf(`## linux-source-${version} `);
+  assert.ok(start >= 0, `docs/triage.md has no section for ${version}`);
+  const end = md.indexOf('\n## ', start + 1);
+  const rows: string[] = [];
+  for (const line of md.slice(start, end < 0 ? undefined : end).split('\n')) {
+    const m = /^\| *\d+ *\| *([\w-]+) *\| *(\S+) *\| *(\w+) *\|/.exec(line);
+    if (m) rows.push(`${m[1]} ${m[2]} ${m[3]}`);
+  }
+  return rows.sort();
+}
+
+for (const version of ['6.12', '6.1'] as const) {
+  const file = path.join(FIXTURES, `${version}.json`);
+  const cases = JSON.parse(fs.readFileSync(file, 'utf8')) as Mutation[];
+  test(`seed mutations on Debian ${version}: ${cases.length} cases`, async (t) => {
+    const root = fetchKernel(version);
+    const pack = loadPack(defaultPackPath());
+    const base = loadTree(root, pack);
+    const clean = runRules(makeProgram(base, pack), pack);
+    const known = new Set(clean.findings.map((f) => f.id));
+    await t.test('the clean tree gives exactly the findings docs/triage.md lists, at most 10', () => {
+      const got = clean.findings.map((f) => `${f.rule} ${f.file}:${f.line} ${f.function}`).sort();
+      assert.deepEqual(got, triaged(version));
+      assert.ok(got.length <= 10);
+    });
+    for (const m of cases) {
+      await t.test(`${m.id} (seed ${m.seed}${m.design ? ', correct design' : ''})`, () => {
+        const tree = mutate(base, pack, m);
+        const res = runRules(makeProgram(tree, pack), pack);
+        const added = res.findings.filter((f) => !known.has(f.id));
+        if (PRINT) for (const f of added) process.stderr.write(`${m.id}: ${describe(f)}\n`);
+        if (m.design === 'correct') assert.equal(m.expect.length, 0, `${m.id}: a correct design expects nothing`);
+        else assert.ok(m.expect.length > 0, `${m.id}: a mutation must expect a finding`);
+        // every expected finding, with its whole path
+        for (const e of m.expect) {
+          const hit = added.find((f) => f.rule === e.rule && f.function === e.function && names(f).includes(e.names));
+          assert.ok(hit, `${m.id}: no new ${e.rule} finding in ${e.function}() naming ${e.names}; added: ${added.map(describe).join('; ') || 'none'}`);
+          assert.deepEqual(hit.trace.map((s) => s.function), e.trace, `${m.id}: path of the ${e.rule} finding`);
+        }
+        // and nothing else
+        const extra = added.filter((f) => !m.expect.some((e) => f.rule === e.rule && f.function === e.function && names(f).includes(e.names)));
+        assert.deepEqual(extra.map(describe), [], `${m.id}: findings the case does not expect`);
+        for (const r of m.removes ?? []) {
+          const was = clean.findings.filter((f) => f.rule === r.rule && f.function === r.function && names(f).includes(r.names));
+          assert.ok(was.length > 0, `${m.id}: the clean tree has no ${r.rule} finding in ${r.function}() to remove`);
+          const still = res.findings.filter((f) => was.some((w) => w.id === f.id));
+          assert.deepEqual(still.map(describe), [], `${m.id}: the fix leaves the finding`);
+        }
+      });
+    }
+  });
+}
