@@ -14,7 +14,7 @@ import type { Program } from '../program/program';
 import { resolveCall, scopeOf, qualifiedField, type Scope, type CallInfo, type Target } from '../program/callgraph';
 import type { EngineConfig } from '../pack/load';
 import { State, merge, mergeAll, testBit, project, applyProjected, type Tri } from './state';
-import { Footprints } from './footprint';
+import { Footprints, type Watch } from './footprint';
 import type { Finding, TraceStep } from './finding';
 
 /** A constant: a number, or the name of an enumerator/macro constant. */
@@ -45,6 +45,12 @@ export interface RuleHooks {
   /** a frame returns (the entry's own return included) */
   onReturn?(st: State, at: Site, depth: number): void;
   onBitsAssign?(field: string, st: State, at: Site): void;
+  /**
+   * What the hooks react to and which facts are theirs. A callee where none
+   * of it happens is summarised without those facts. Without a watch the
+   * hooks are taken to care about every call.
+   */
+  watch?: Watch & { facts(key: string): boolean };
 }
 
 export interface CallEvent {
@@ -171,13 +177,31 @@ export class Engine {
     // every caller whose state agrees on that part
     const fp = this.footprints.of(fn);
     const keep = (k: string) => k === GROUP_KEY || fp.has(k);
-    const inner = project(st, keep);
+    const keepFact = this.factsSeenBy(fn);
+    const inner = project(st, keep, keepFact);
     const key = `${fn.file}:${fn.line}:${fn.name}|${args.join(',')}|${inner.key()}`;
     const memo = this.summaries.get(key);
-    if (memo) return { state: memo.state ? applyProjected(st, memo.state, keep) : null, ret: memo.ret };
+    if (memo) return { state: memo.state ? applyProjected(st, memo.state, keep, keepFact) : null, ret: memo.ret };
     const res = this.analyse(fn, args, inner, callLine, via);
     this.summaries.set(key, res);
-    return { state: res.state ? applyProjected(st, res.state, keep) : null, ret: res.ret };
+    return { state: res.state ? applyProjected(st, res.state, keep, keepFact) : null, ret: res.ret };
+  }
+
+  private factFilters = new Map<FunctionFact, (k: string) => boolean>();
+
+  /** Facts of the rules whose watched events can happen inside `fn`; facts no rule claims are always kept. */
+  private factsSeenBy(fn: FunctionFact): (k: string) => boolean {
+    let f = this.factFilters.get(fn);
+    if (f) return f;
+    const hooks = this.hooks();
+    const blind = hooks.filter((h) => h.watch && !this.footprints.touches(fn, h.watch));
+    if (!blind.length) f = () => true;
+    else {
+      const seeing = hooks.filter((h) => !blind.includes(h));
+      f = (k) => !blind.some((h) => h.watch!.facts(k)) || seeing.some((h) => !h.watch || h.watch.facts(k));
+    }
+    this.factFilters.set(fn, f);
+    return f;
   }
 
   private analyse(fn: FunctionFact, args: Val[], st: State, callLine: number, via: string | undefined): FrameResult {

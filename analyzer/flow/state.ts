@@ -91,23 +91,27 @@ export class State {
 }
 
 /** The part of `st` a callee can observe: every fact, and the fields `keep` says. */
-export function project(st: State, keep: (k: string) => boolean): State {
+export function project(st: State, keep: (k: string) => boolean, keepFact: (k: string) => boolean = () => true): State {
+  const facts = new Map<string, Tri>();
+  for (const [k, v] of st.facts) if (keepFact(k)) facts.set(k, v);
   const vals = new Map<string, number | string | null>();
   const bits = new Map<string, Bits>();
   for (const [k, v] of st.vals) if (keep(k)) vals.set(k, v);
   for (const [k, v] of st.bits) if (keep(k)) bits.set(k, v);
-  return new State(new Map(st.facts), bits, vals);
+  return new State(facts, bits, vals);
 }
 
 /** `outer` after a callee that saw `project(outer, keep)` and left `inner`. */
-export function applyProjected(outer: State, inner: State, keep: (k: string) => boolean): State {
+export function applyProjected(outer: State, inner: State, keep: (k: string) => boolean, keepFact: (k: string) => boolean = () => true): State {
+  const facts = new Map(inner.facts);
+  for (const [k, v] of outer.facts) if (!keepFact(k)) facts.set(k, v);
   const vals = new Map<string, number | string | null>();
   const bits = new Map<string, Bits>();
   for (const [k, v] of outer.vals) if (!keep(k)) vals.set(k, v);
   for (const [k, v] of outer.bits) if (!keep(k)) bits.set(k, v);
   for (const [k, v] of inner.vals) vals.set(k, v);
   for (const [k, v] of inner.bits) bits.set(k, v);
-  return new State(new Map(inner.facts), bits, vals);
+  return new State(facts, bits, vals);
 }
 
 export function merge(a: State | null, b: State | null): State | null {

@@ -61,7 +61,10 @@ const kind: RuleKind<GuardedRule> = {
         key: what,
       });
     };
+    const isPred = globMatcher(rule.predicate.filter((p) => p.call).map((p) => p.call!));
+    const fields = new Set([...m.writes, ...rule.predicate.filter((p) => p.field).map((p) => p.field!)]);
     return {
+      watch: { key: rule.id, fields, calls: (n) => m.calls(n) || isPred(n), facts: (k) => k === fact },
       onBranch(cond, taken, st, sc) {
         const r = predicateOn(cond, taken, rule.predicate, sc);
         if (r === 0) st.set(fact, 1);

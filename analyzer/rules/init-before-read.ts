@@ -12,6 +12,7 @@ const kind: RuleKind<InitBeforeReadRule> = {
     const inits = new Set(rule.initializers ?? []);
     const fact = (f: string) => `w:${f}`;
     return {
+      watch: { key: rule.id, fields, calls: (n) => inits.has(n), facts: (k) => k.startsWith('w:') && fields.has(k.slice(2)) },
       onWrite(q, st) {
         if (fields.has(q)) st.set(fact(q), 1);
       },

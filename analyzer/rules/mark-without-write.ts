@@ -11,7 +11,9 @@ const kind: RuleKind<MarkWithoutWriteRule> = {
     const fields = new Set(Object.values(rule.registers));
     const marks = new Map(rule.marks.map((m) => [m.call, m.regArg]));
     const exempt = exemptSet(rule.exempt, ctx.program);
+    const watched = new Set([...fields, ...(rule.available ? [rule.available] : [])]);
     return {
+      watch: { key: rule.id, fields: watched, calls: (n) => marks.has(n), facts: (k) => k.startsWith('w:') && fields.has(k.slice(2)) },
       onWrite(q, st) {
         if (fields.has(q)) st.set(`w:${q}`, 1);
       },

@@ -64,7 +64,15 @@ const kind: RuleKind<MustFollowRule> = {
       st.set(fact, 1);
       if (!first) first = { at, what };
     };
+    const mentioned = [...names];
     return {
+      watch: {
+        key: rule.id,
+        fields: new Set([...m.writes, ...mentioned.filter((n) => n.includes('.'))]),
+        calls: (n) => isFollow(n) || m.calls(n),
+        idents: new Set(mentioned.filter((n) => !n.includes('.'))),
+        facts: (k) => k === fact,
+      },
       onWrite(q, st, at, how) {
         if (m.writes.has(q) && (how === 'assign' || how === 'compound')) trigger(`writes ${q}`, st, at);
       },

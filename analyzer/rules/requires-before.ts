@@ -12,6 +12,7 @@ const kind: RuleKind<RequiresBeforeRule> = {
     const isRel = globMatcher(rule.release);
     const fact = `rg:${rule.id}`;
     return {
+      watch: { key: rule.id, calls: (n) => isAcq(n) || isOp(n) || isRel(n), facts: (k) => k === fact },
       onCall(call, st, at) {
         // the acquiring function's own work happens inside the region
         if (isAcq(call.name) || call.info.targets.some((t) => isAcq(t.fn.name))) {

@@ -10,6 +10,7 @@ const kind: RuleKind<ResetCompleteRule> = {
   create(rule, ctx) {
     const fields = new Set(rule.fields);
     return {
+      watch: { key: rule.id, fields, facts: (k) => k.startsWith('w:') && fields.has(k.slice(2)) },
       onWrite(q, st) {
         if (fields.has(q)) st.set(`w:${q}`, 1);
       },
