@@ -4,7 +4,7 @@
 import type { Program } from '../program/program';
 import type { Pack } from '../pack/load';
 import { PackError } from '../pack/load';
-import { entryOf, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
+import { entryOf, entryName, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
 import { Engine, type RuleHooks } from './engine';
 import { State } from './state';
 import { fingerprint, sortFindings, traceOf, type Finding } from './finding';
@@ -48,8 +48,7 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
       missing.add(g.entry.function);
       continue;
     }
-    const argText = g.entry.args ? `(${Object.entries(g.entry.args).map(([k, v]) => `${k}=${v}`).join(', ')})` : '';
-    const entryName = `${g.entry.function}${argText}`;
+    const name = entryName(g.entry);
     for (const fn of defs) {
       const hooks: RuleHooks[] = g.rules.map((r) => {
         const ctx: RuleContext = {
@@ -69,12 +68,12 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
               kind: r.kind,
               severity: r.severity ?? 'warning',
               confidence: r.confidence,
-              message: fill(r.message, { ...rep.vars, entry: entryName }),
+              message: fill(r.message, { ...rep.vars, entry: name }),
               file: rep.at.fn.file,
               line: rep.at.line,
               column: rep.at.col,
               function: rep.at.fn.name,
-              entry: entryName,
+              entry: name,
               ...(rep.field ? { field: rep.field } : {}),
               trace,
             });
@@ -88,7 +87,7 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
       for (const group of groups) {
         const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups: pack.program.tableGroups, group });
         engine.run(fn, g.entry.args ?? {}, new State());
-        if (engine.exhausted) partial.push(`${entryName}: step budget exhausted, results partial`);
+        if (engine.exhausted) partial.push(`${name}: step budget exhausted, results partial`);
       }
       entriesRun++;
     }
