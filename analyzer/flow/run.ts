@@ -37,6 +37,8 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
       g.rules.push(r);
     }
   }
+  // the groups as this tree has them: a table it does not define is no vendor to run
+  const tableGroups = pack.program.tableGroups.map((t) => t.filter((n) => p.tablesByName.has(n))).filter((t) => t.length);
   const found = new Map<string, Finding>();
   const missing = new Set<string>();
   const partial: string[] = [];
@@ -83,9 +85,9 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
       });
       const freshStructs = new Set(g.rules.flatMap((r) => r.fresh ?? []));
       // one run per vendor: merging VMX and SVM paths would mix their facts
-      const groups = pack.program.tableGroups.length ? pack.program.tableGroups.map((_, i) => i) : [undefined];
+      const groups = tableGroups.length ? tableGroups.map((_, i) => i) : [undefined];
       for (const group of groups) {
-        const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups: pack.program.tableGroups, group });
+        const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups, group });
         engine.run(fn, g.entry.args ?? {}, new State());
         if (engine.exhausted) partial.push(`${name}: step budget exhausted, results partial`);
       }
