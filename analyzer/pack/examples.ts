@@ -165,12 +165,12 @@ export function diffExcerpt(expected: string, actual: string, max = 24): string[
     } else if (i < a.length && (j >= b.length || lcs[i + 1][j] >= lcs[i][j + 1])) lines.push(`- ${a[i++]}`);
     else lines.push(`+ ${b[j++]}`);
   }
-  // keep two lines of context around each change
+  // keep two lines of context around each change; `...` stands for what is left out
   const keep = lines.map((l, k) => lines.slice(Math.max(0, k - 2), k + 3).some((x) => x[0] !== ' '));
   const out: string[] = [];
   for (const [k, l] of lines.entries()) {
     if (keep[k]) out.push(l);
-    else if (out.length && out[out.length - 1] !== '  ...') out.push('  ...');
+    else if (out[out.length - 1] !== '  ...') out.push('  ...');
   }
   if (out.length > max) return [...out.slice(0, max), `  ... (${out.length - max} more lines)`];
   return out;
