@@ -50,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
       .option('full', { type: 'boolean', default: false, describe: 'unpack the whole tree, not only the KVM parts' }),
     (a) => run(() => commands.fetchKernelCmd(a))())
     .command('rules <action>', 'list the rules of the pack, or run their fixture tests', (y) => y
-      .positional('action', { choices: ['list', 'test'] as const, demandOption: true }),
+      .positional('action', { choices: ['list', 'test'] as const, demandOption: true })
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const }),
     (a) => run(() => commands.rulesCmd(a))())
     .demandCommand(1, 'name a command: check, stats, graph, fetch-kernel or rules')
     .fail((msg, err) => {

@@ -4,7 +4,7 @@
 import type { Program } from '../program/program';
 import type { Pack } from '../pack/load';
 import { PackError } from '../pack/load';
-import { entryOf, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
+import { entryOf, entryName, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
 import { Engine, type RuleHooks } from './engine';
 import { State } from './state';
 import { Footprints } from './footprint';
@@ -38,6 +38,8 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
       g.rules.push(r);
     }
   }
+  // the groups as this tree has them: a table it does not define is no vendor to run
+  const tableGroups = pack.program.tableGroups.map((t) => t.filter((n) => p.tablesByName.has(n))).filter((t) => t.length);
   const found = new Map<string, Finding>();
   const missing = new Set<string>();
   const partial: string[] = [];
@@ -50,8 +52,7 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
       missing.add(g.entry.function);
       continue;
     }
-    const argText = g.entry.args ? `(${Object.entries(g.entry.args).map(([k, v]) => `${k}=${v}`).join(', ')})` : '';
-    const entryName = `${g.entry.function}${argText}`;
+    const name = entryName(g.entry);
     for (const fn of defs) {
       const hooks: RuleHooks[] = g.rules.map((r) => {
         const ctx: RuleContext = {
@@ -71,12 +72,12 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
               kind: r.kind,
               severity: r.severity ?? 'warning',
               confidence: r.confidence,
-              message: fill(r.message, { ...rep.vars, entry: entryName }),
+              message: fill(r.message, { ...rep.vars, entry: name }),
               file: rep.at.fn.file,
               line: rep.at.line,
               column: rep.at.col,
               function: rep.at.fn.name,
-              entry: entryName,
+              entry: name,
               ...(rep.field ? { field: rep.field } : {}),
               trace,
             });
@@ -86,11 +87,11 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
       });
       const freshStructs = new Set(g.rules.flatMap((r) => r.fresh ?? []));
       // one run per vendor: merging VMX and SVM paths would mix their facts
-      const groups = pack.program.tableGroups.length ? pack.program.tableGroups.map((_, i) => i) : [undefined];
+      const groups = tableGroups.length ? tableGroups.map((_, i) => i) : [undefined];
       for (const group of groups) {
-        const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups: pack.program.tableGroups, group, footprints });
+        const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups, group, footprints });
         engine.run(fn, g.entry.args ?? {}, new State());
-        if (engine.exhausted) partial.push(`${entryName}: step budget exhausted, results partial`);
+        if (engine.exhausted) partial.push(`${name}: step budget exhausted, results partial`);
       }
       entriesRun++;
     }

@@ -183,6 +183,11 @@ export function loadPack(file: string, seen: string[] = []): Pack {
   for (const [i, r] of own.rules.entries()) {
     if (ids.has(r.id)) throw new PackError(file, `rules[${i}].id`, `duplicate rule id ${r.id}`);
     ids.add(r.id);
+    if (r.examples !== undefined) {
+      const dir = path.resolve(path.dirname(abs), r.examples);
+      if (!fs.existsSync(dir)) throw new PackError(file, `rules[${i}].examples`, `no such directory: ${r.examples}`);
+      if (!fs.statSync(dir).isDirectory()) throw new PackError(file, `rules[${i}].examples`, `not a directory: ${r.examples}`);
+    }
   }
   merge(base, own);
   base.name = own.name;
@@ -217,6 +222,12 @@ function merge(into: Pack, from: Pack): void {
   en.noReturn.push(...from.engine.noReturn);
   into.rules.push(...from.rules);
   Object.assign(into.ruleFile, from.ruleFile);
+}
+
+/** The directory of a rule's example cases, or null when it has none. */
+export function examplesDir(pack: Pack, rule: RuleSpec): string | null {
+  if (rule.examples === undefined) return null;
+  return path.resolve(path.dirname(pack.ruleFile[rule.id]), rule.examples);
 }
 
 /** A key that changes whenever the front end would produce different facts. */

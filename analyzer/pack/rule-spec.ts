@@ -34,7 +34,11 @@ interface RuleBase {
   entries?: (string | EntrySpec)[];
   /** structs zero-allocated when the entries run (a new vCPU): unwritten fields read as 0 */
   fresh?: string[];
-  tests?: { fixture: string; expect?: string[] }[];
+  /**
+   * directory of example cases, relative to the pack file: `valid-*.c` must
+   * give no finding, `invalid-*.c` exactly its `invalid-*.expected`
+   */
+  examples?: string;
 }
 
 export interface InitBeforeReadRule extends RuleBase {
@@ -89,4 +93,10 @@ export type RuleSpec =
 
 export function entryOf(e: string | EntrySpec): EntrySpec {
   return typeof e === 'string' ? { function: e } : e;
+}
+
+/** How messages and listings name an entry: `kvm_vcpu_reset(init_event=false)`. */
+export function entryName(e: EntrySpec): string {
+  const args = e.args ? `(${Object.entries(e.args).map(([k, v]) => `${k}=${v}`).join(', ')})` : '';
+  return `${e.function}${args}`;
 }

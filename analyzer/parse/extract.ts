@@ -598,16 +598,13 @@ function looksLikeExpr(n: SyntaxNode): boolean {
   return /_expression$|^identifier$|^call_expression$/.test(n.type);
 }
 
+/** tree-sitter-c reads `x != -1` with the sign inside the number literal. */
 export function parseNum(t: string): number | null {
-  // tree-sitter-c folds a leading minus into the literal in some contexts (`x != -1`)
-  if (/^-\s*\S/.test(t)) {
-    const v = parseNum(t.slice(1).trim());
-    return v === null ? null : -v;
-  }
-  const s = t.replace(/[uUlL]+$/, '');
-  if (/^0[xX][0-9a-fA-F]+$/.test(s)) return Number.parseInt(s, 16);
-  if (/^0[0-7]*$/.test(s)) return Number.parseInt(s, 8);
-  if (/^[1-9][0-9]*$/.test(s)) return Number.parseInt(s, 10);
+  const sign = t.startsWith('-') ? -1 : 1;
+  const s = t.replace(/^[-+]/, '').replace(/[uUlL]+$/, '');
+  if (/^0[xX][0-9a-fA-F]+$/.test(s)) return sign * Number.parseInt(s, 16);
+  if (/^0[0-7]*$/.test(s)) return sign * Number.parseInt(s, 8) || 0;
+  if (/^[1-9][0-9]*$/.test(s)) return sign * Number.parseInt(s, 10);
   return null;
 }
 

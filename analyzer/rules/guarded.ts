@@ -15,25 +15,29 @@ function numOf(e: Expr): number | null {
   return null;
 }
 
-/** 1/0: the predicate holds / does not hold where `e` evaluated to `taken`; null: unknown. */
-export function predicateOn(e: Expr, taken: boolean, preds: PredicateSpec[], sc: Scope): 0 | 1 | null {
+/** Whether a predicate holds (1) or not (0) where `e` evaluated to `taken`, and which; null: unknown. */
+export function predicateOn(e: Expr, taken: boolean, preds: PredicateSpec[], sc: Scope): { holds: 0 | 1; index: number } | null {
   if (e.k === 'unary' && e.op === '!') return predicateOn(e.e, !taken, preds, sc);
   if (e.k === 'binary' && e.op === '&&' && taken) return predicateOn(e.l, true, preds, sc) ?? predicateOn(e.r, true, preds, sc);
   if (e.k === 'binary' && e.op === '||' && !taken) return predicateOn(e.l, false, preds, sc) ?? predicateOn(e.r, false, preds, sc);
-  for (const p of preds) {
+  for (const [index, p] of preds.entries()) {
     if (p.call && e.k === 'call') {
       const info = resolveCall(sc, e);
-      if (info.name === p.call) return taken ? 1 : 0;
+      if (info.name === p.call) return { holds: taken ? 1 : 0, index };
     }
     if (p.field && e.k === 'binary' && p.op && INVERSE[e.op]) {
       const [fe, ne] = e.l.k === 'field' ? [e.l, e.r] : [e.r, e.l];
       if (fe.k !== 'field' || qualifiedField(sc, fe) !== p.field || numOf(ne) !== p.value) continue;
       const op = e.l.k === 'field' ? e.op : mirror(e.op);
-      if (op === p.op) return taken ? 1 : 0;
-      if (op === INVERSE[p.op]) return taken ? 0 : 1;
+      if (op === p.op) return { holds: taken ? 1 : 0, index };
+      if (op === INVERSE[p.op]) return { holds: taken ? 0 : 1, index };
     }
   }
   return null;
+}
+
+function predicateText(p: PredicateSpec): string {
+  return p.call ? `${p.call}()` : `${p.field} ${p.op} ${p.value}`;
 }
 
 function mirror(op: string): string {
@@ -50,16 +54,16 @@ const kind: RuleKind<GuardedRule> = {
   kind: 'guarded',
   create(rule, ctx) {
     const fact = `ck:${rule.id}`;
+    // per predicate: a check found it true on a path that went on
+    const held = (i: number) => `hd:${rule.id}:${i}`;
     const m = eventMatchers(rule.changes);
     const check = (what: string, st: import('../flow/state').State, at: import('../flow/engine').Site) => {
       const v = st.get(fact);
       if (v === 1) return;
-      ctx.report({
-        at,
-        note: `${what}${v === 2 ? ' on a path where the check was not made' : ' with no check before it'}`,
-        vars: { change: what },
-        key: what,
-      });
+      const h = rule.predicate.findIndex((_, i) => st.get(held(i)) !== 0);
+      const why = h >= 0 ? ` on a path where ${predicateText(rule.predicate[h])} was found true and nothing stopped it`
+        : v === 2 ? ' on a path where the check was not made' : ' with no check before it';
+      ctx.report({ at, note: `${what}${why}`, vars: { change: what }, key: what });
     };
     const isPred = globMatcher(rule.predicate.filter((p) => p.call).map((p) => p.call!));
     const fields = new Set([...m.writes, ...rule.predicate.filter((p) => p.field).map((p) => p.field!)]);
@@ -67,8 +71,9 @@ const kind: RuleKind<GuardedRule> = {
       watch: { key: rule.id, fields, calls: (n) => m.calls(n) || isPred(n), facts: (k) => k === fact },
       onBranch(cond, taken, st, sc) {
         const r = predicateOn(cond, taken, rule.predicate, sc);
-        if (r === 0) st.set(fact, 1);
-        else if (r === 1) st.set(fact, 0);
+        if (!r) return;
+        st.set(fact, r.holds ? 0 : 1);
+        st.set(held(r.index), r.holds);
       },
       onCall(call, st, at) {
         if (m.calls(call.name)) check(`calls ${call.name}()`, st, at);

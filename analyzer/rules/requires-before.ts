@@ -2,6 +2,7 @@
 // loaded vCPU, an initialised VMCS) and not undone since by a release.
 
 import type { RequiresBeforeRule } from '../pack/rule-spec';
+import type { State } from '../flow/state';
 import { globMatcher, type RuleKind } from './context';
 
 const kind: RuleKind<RequiresBeforeRule> = {
@@ -11,12 +12,21 @@ const kind: RuleKind<RequiresBeforeRule> = {
     const isAcq = globMatcher(rule.acquire);
     const isRel = globMatcher(rule.release);
     const fact = `rg:${rule.id}`;
+    // set by a release, so that an operation after it is not said to come "before" the acquire
+    const released = `rl:${rule.id}`;
+    const acquire = rule.acquire.join('/');
+    const outside = (st: State): string => {
+      const r = st.get(released);
+      const after = `after ${(rule.release ?? []).join('/')}`;
+      return r === 0 ? `before ${acquire}` : r === 1 ? after : `before ${acquire} or ${after}`;
+    };
     return {
       watch: { key: rule.id, calls: (n) => isAcq(n) || isOp(n) || isRel(n), facts: (k) => k === fact },
       onCall(call, st, at) {
         // the acquiring function's own work happens inside the region
         if (isAcq(call.name) || call.info.targets.some((t) => isAcq(t.fn.name))) {
           st.set(fact, 1);
+          st.set(released, 0);
           return;
         }
         if (!isOp(call.name)) return;
@@ -26,13 +36,16 @@ const kind: RuleKind<RequiresBeforeRule> = {
         if (v === 1) return;
         ctx.report({
           at,
-          note: `calls ${call.name}()${v === 2 ? ` on a path without ${rule.acquire.join('/')}` : ` before ${rule.acquire.join('/')}`}`,
-          vars: { op: call.name ?? '?', acquire: rule.acquire.join('/'), region: rule.region ?? rule.acquire.join('/') },
+          note: `calls ${call.name}()${v === 2 ? ` on a path without ${acquire}` : ` ${outside(st)}`}`,
+          vars: { op: call.name ?? '?', acquire, region: rule.region ?? acquire },
           key: call.name ?? '?',
         });
       },
       onCallReturn(call, st) {
-        if (isRel(call.name) || call.info.targets.some((t) => isRel(t.fn.name))) st.set(fact, 0);
+        if (isRel(call.name) || call.info.targets.some((t) => isRel(t.fn.name))) {
+          st.set(fact, 0);
+          st.set(released, 1);
+        }
       },
     };
   },

@@ -1,0 +1,5 @@
+// The init-before-read fixtures (fixtures/rules/init-before-read/): each invalid case reports exactly
+// its .expected, each valid case nothing.
+import { kindFixtureTests } from './fixture-cases';
+
+kindFixtureTests('init-before-read');
