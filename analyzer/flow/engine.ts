@@ -45,6 +45,8 @@ export interface RuleHooks {
   /** a frame returns (the entry's own return included) */
   onReturn?(st: State, at: Site, depth: number): void;
   onBitsAssign?(field: string, st: State, at: Site): void;
+  /** the entry's run is over (each vendor's run is one) */
+  onRunEnd?(): void;
   /**
    * What the hooks react to and which facts are theirs. A callee where none
    * of it happens is summarised without those facts. Without a watch the
@@ -132,6 +134,7 @@ export class Engine {
     const vals: Val[] = fn.params.map((pa) => toVal(args[pa.name]));
     this.stack = [];
     const r = this.callFunction(fn, vals, init, 0, undefined);
+    for (const h of this.hooks()) h.onRunEnd?.();
     return r.state;
   }
 
@@ -159,8 +162,12 @@ export class Engine {
   private sameVendor(targets: Target[], st: State): Target[] {
     const bound = this.opts.group ?? st.vals.get(GROUP_KEY);
     if (bound === undefined || bound === null) return targets;
-    const keep = targets.filter((t) => t.kind !== 'ops' || !t.via || this.groupOf.get(t.via.slice(0, t.via.indexOf('.'))) === bound);
-    return keep.length ? keep : targets;
+    // a hook only the other vendor implements is a call that does nothing on this one
+    return targets.filter((t) => {
+      if (t.kind !== 'ops' || !t.via) return true;
+      const g = this.groupOf.get(t.via.slice(0, t.via.indexOf('.')));
+      return g === undefined || g === bound;
+    });
   }
 
   private hooks(): RuleHooks[] {
@@ -656,10 +663,11 @@ export class Engine {
     for (const h of this.hooks()) h.onCall?.(ev, cur, at);
     let after: State | null = cur;
     let val: Val = undefined;
-    if (info.targets.length) {
+    const targets = this.sameVendor(info.targets, cur);
+    if (targets.length) {
       const outs: (State | null)[] = [];
       const rets: (Val | 'unknown')[] = [];
-      for (const t of this.sameVendor(info.targets, cur)) {
+      for (const t of targets) {
         const st2 = cur.clone();
         const group = t.kind === 'ops' && t.via ? this.groupOf.get(t.via.slice(0, t.via.indexOf('.'))) : undefined;
         if (group !== undefined) st2.setVal(GROUP_KEY, group);

@@ -65,8 +65,8 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
             const id = fingerprint([r.id, g.entry.function, rep.at.fn.name, rep.key, chain.join('>')]);
             const dedupe = `${r.id}|${rep.at.fn.file}:${rep.at.line}:${rep.at.col}|${rep.key}|${g.entry.function}`;
             const prev = found.get(dedupe);
-            if (prev && prev.trace.length <= trace.length) return;
-            found.set(dedupe, {
+            if (prev && prev.trace.length <= trace.length) return () => undefined;
+            const finding: Finding = {
               id,
               rule: r.id,
               kind: r.kind,
@@ -80,7 +80,11 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
               entry: name,
               ...(rep.field ? { field: rep.field } : {}),
               trace,
-            });
+            };
+            found.set(dedupe, finding);
+            return (step) => {
+              if (found.get(dedupe) === finding) finding.trace.push(step);
+            };
           },
         };
         return RULE_KINDS[r.kind].create(r as never, ctx);

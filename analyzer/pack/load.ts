@@ -27,6 +27,8 @@ export interface ProgramConfig {
   opsCallMacros: OpsCallMacro[];
   /** tables that go together on one path (one vendor's ops, nested ops, PMU ops) */
   tableGroups: string[][];
+  /** typedef names of plain numbers the tree does not define (`u64`, `gfn_t`): a variable of one is never called */
+  scalarTypes: string[];
 }
 
 export interface EngineConfig {
@@ -127,7 +129,7 @@ export function loadPack(file: string, seen: string[] = []): Pack {
       typeArgOnlyMacros: {}, blankWithComma: [], stringMacros: [], opaqueArgMacros: [], aliases: {}, declaratorMacros: {},
       undefinedMacros: [],
     },
-    program: { opsCallMacros: [], tableGroups: [] },
+    program: { opsCallMacros: [], tableGroups: [], scalarTypes: [] },
     engine: { bitOps: { test: [], set: [], clear: [] }, memWriters: [], memCopiers: [], noReturn: [] },
     rules: [],
     ruleFile: {},
@@ -155,7 +157,9 @@ export function loadPack(file: string, seen: string[] = []): Pack {
       declaratorMacros: raw.frontend?.declaratorMacros ?? {},
       undefinedMacros: raw.frontend?.undefinedMacros ?? [],
     },
-    program: { opsCallMacros: raw.program?.opsCallMacros ?? [], tableGroups: raw.program?.tableGroups ?? [] },
+    program: {
+      opsCallMacros: raw.program?.opsCallMacros ?? [], tableGroups: raw.program?.tableGroups ?? [], scalarTypes: raw.program?.scalarTypes ?? [],
+    },
     engine: {
       bitOps: { test: raw.engine?.bitOps?.test ?? [], set: raw.engine?.bitOps?.set ?? [], clear: raw.engine?.bitOps?.clear ?? [] },
       memWriters: raw.engine?.memWriters ?? [], memCopiers: raw.engine?.memCopiers ?? [], noReturn: raw.engine?.noReturn ?? [],
@@ -213,6 +217,7 @@ function merge(into: Pack, from: Pack): void {
   (fe.undefinedMacros ??= []).push(...(from.frontend.undefinedMacros ?? []));
   into.program.opsCallMacros.push(...from.program.opsCallMacros);
   into.program.tableGroups.push(...from.program.tableGroups);
+  into.program.scalarTypes.push(...from.program.scalarTypes);
   const en = into.engine;
   en.bitOps.test.push(...from.engine.bitOps.test);
   en.bitOps.set.push(...from.engine.bitOps.set);

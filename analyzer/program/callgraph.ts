@@ -203,17 +203,11 @@ function condOf(f: FunctionFact): Partial<Target> {
   return c ? { cond: c } : {};
 }
 
-/** C's scalar and aggregate types: a variable of one can never be called. */
-const SCALAR_WORDS = new Set([
-  'void', 'char', 'short', 'int', 'long', 'signed', 'unsigned', 'float', 'double', 'bool', '_Bool',
-  'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', '__u8', '__u16', '__u32', '__u64', '__s8', '__s16', '__s32', '__s64',
-  'size_t', 'ssize_t', 'uintptr_t', 'gfn_t', 'gpa_t', 'gva_t', 'hpa_t', 'hva_t', 'hfn_t', 'kvm_pfn_t', 'const', 'volatile',
-]);
 function notCallable(p: Program, t: TypeRef): boolean {
   const c = canonicalType(p, t);
   if (c.ptr > 0 || c.fn || c.array) return false;
   if (/^(struct|union|enum) /.test(c.name)) return true;
-  return c.name.split(/\s+/).every((w) => SCALAR_WORDS.has(w));
+  return c.name.split(/\s+/).every((w) => p.scalarTypes.has(w));
 }
 
 /** `FNAME(x)`: a macro that pastes tokens makes a name, not a pointer. */

@@ -21,9 +21,17 @@ export interface Program {
   tablesByName: Map<string, TableFact[]>;
   opsMacros: Map<string, OpsCallMacro[]>;
   typeArgMacros: Record<string, { typeArg: number; pointer?: boolean }>;
+  /** C's own scalar words and the pack's scalar typedefs */
+  scalarTypes: Set<string>;
   /** table member → functions implementing it, by `struct.member` */
   hookImpls: Map<string, { table: TableFact; fn: string }[]>;
 }
+
+/** C's scalar type words: a variable of one of these can never be called. */
+const C_SCALAR_WORDS = [
+  'void', 'char', 'short', 'int', 'long', 'signed', 'unsigned', 'float', 'double', 'bool', '_Bool',
+  'size_t', 'ssize_t', 'uintptr_t', 'const', 'volatile',
+];
 
 export function isHeader(file: string): boolean {
   return file.endsWith('.h');
@@ -42,6 +50,7 @@ export function buildProgram(tree: TreeFacts, pack: Pack): Program {
     tablesByName: new Map(),
     opsMacros: new Map(),
     typeArgMacros: pack.frontend.typeArgMacros,
+    scalarTypes: new Set([...C_SCALAR_WORDS, ...pack.program.scalarTypes]),
     hookImpls: new Map(),
   };
   for (const f of tree.files) {

@@ -22,7 +22,36 @@ export interface Report {
 export interface RuleContext {
   program: Program;
   entry: EntrySpec;
-  report(r: Report): void;
+  /** Records a finding; the returned function appends a step to it (where the missing event happens after all). */
+  report(r: Report): (step: TraceStep) => void;
+}
+
+/**
+ * Findings waiting for the event whose absence they report: when it does
+ * happen later in the entry's run, each gets one last step saying where.
+ */
+export class Later {
+  private waiting: { key: string; add: (step: TraceStep) => void }[] = [];
+
+  wait(key: string, add: (step: TraceStep) => void): void {
+    this.waiting.push({ key, add });
+  }
+
+  /** A run ended: what it did not do, a later run does not do for it. */
+  clear(): void {
+    this.waiting = [];
+  }
+
+  /** The event happened at `at`: close every finding waiting on one of `keys`. */
+  happened(keys: (k: string) => boolean, at: Site, note: string): void {
+    if (!this.waiting.length) return;
+    const step: TraceStep = { function: at.fn.name, file: at.fn.file, line: at.line, note };
+    this.waiting = this.waiting.filter((w) => {
+      if (!keys(w.key)) return true;
+      w.add(step);
+      return false;
+    });
+  }
 }
 
 export interface RuleKind<R extends RuleSpec = RuleSpec> {

@@ -3,7 +3,7 @@
 // tracked: for most fields zero is a fine value, for these it is not.
 
 import type { InitBeforeReadRule } from '../pack/rule-spec';
-import type { RuleKind } from './context';
+import { Later, type RuleKind } from './context';
 
 const kind: RuleKind<InitBeforeReadRule> = {
   kind: 'init-before-read',
@@ -11,25 +11,32 @@ const kind: RuleKind<InitBeforeReadRule> = {
     const fields = new Set(rule.fields);
     const inits = new Set(rule.initializers ?? []);
     const fact = (f: string) => `w:${f}`;
+    const later = new Later();
     return {
       watch: { key: rule.id, fields, calls: (n) => inits.has(n), facts: (k) => k.startsWith('w:') && fields.has(k.slice(2)) },
-      onWrite(q, st) {
-        if (fields.has(q)) st.set(fact(q), 1);
+      onRunEnd: () => later.clear(),
+      onWrite(q, st, at) {
+        if (!fields.has(q)) return;
+        st.set(fact(q), 1);
+        later.happened((k) => k === q, at, `writes ${q}: the initialisation comes only here`);
       },
-      onCallReturn(call, st) {
-        if (call.name && inits.has(call.name)) for (const f of fields) st.set(fact(f), 1);
+      onCallReturn(call, st, at) {
+        if (!call.name || !inits.has(call.name)) return;
+        for (const f of fields) st.set(fact(f), 1);
+        later.happened(() => true, at, `calls ${call.name}(): the initialisation comes only here`);
       },
       onRead(q, st, at) {
         if (!fields.has(q)) return;
         const w = st.get(fact(q));
         if (w === 1) return;
-        ctx.report({
+        const add = ctx.report({
           at,
           note: `reads ${q}${w === 2 ? ', written on some paths only' : ', never written yet'}`,
           vars: { field: q },
           field: q,
           key: q,
         });
+        later.wait(q, add);
       },
     };
   },

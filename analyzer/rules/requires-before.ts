@@ -3,7 +3,7 @@
 
 import type { RequiresBeforeRule } from '../pack/rule-spec';
 import type { State } from '../flow/state';
-import { globMatcher, type RuleKind } from './context';
+import { globMatcher, Later, type RuleKind } from './context';
 
 const kind: RuleKind<RequiresBeforeRule> = {
   kind: 'requires-before',
@@ -15,18 +15,22 @@ const kind: RuleKind<RequiresBeforeRule> = {
     // set by a release, so that an operation after it is not said to come "before" the acquire
     const released = `rl:${rule.id}`;
     const acquire = rule.acquire.join('/');
+    const later = new Later();
     const outside = (st: State): string => {
       const r = st.get(released);
       const after = `after ${(rule.release ?? []).join('/')}`;
       return r === 0 ? `before ${acquire}` : r === 1 ? after : `before ${acquire} or ${after}`;
     };
     return {
-      watch: { key: rule.id, calls: (n) => isAcq(n) || isOp(n) || isRel(n), facts: (k) => k === fact },
+      watch: { key: rule.id, calls: (n) => isAcq(n) || isOp(n) || isRel(n), facts: (k) => k === fact || k === released },
+      onRunEnd: () => later.clear(),
       onCall(call, st, at) {
         // the acquiring function's own work happens inside the region
-        if (isAcq(call.name) || call.info.targets.some((t) => isAcq(t.fn.name))) {
+        const acq = isAcq(call.name) ? call.name : call.info.targets.find((t) => isAcq(t.fn.name))?.fn.name;
+        if (acq) {
           st.set(fact, 1);
           st.set(released, 0);
+          later.happened(() => true, at, `calls ${acq}(): ${acquire} comes only here`);
           return;
         }
         if (!isOp(call.name)) return;
@@ -34,12 +38,13 @@ const kind: RuleKind<RequiresBeforeRule> = {
         if (at.stack.some((f) => isOp(f.fn.name) || isAcq(f.fn.name))) return;
         const v = st.get(fact);
         if (v === 1) return;
-        ctx.report({
+        const add = ctx.report({
           at,
           note: `calls ${call.name}()${v === 2 ? ` on a path without ${acquire}` : ` ${outside(st)}`}`,
           vars: { op: call.name ?? '?', acquire, region: rule.region ?? acquire },
           key: call.name ?? '?',
         });
+        later.wait(call.name ?? '?', add);
       },
       onCallReturn(call, st) {
         if (isRel(call.name) || call.info.targets.some((t) => isRel(t.fn.name))) {
