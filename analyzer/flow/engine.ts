@@ -15,6 +15,7 @@ import { resolveCall, scopeOf, qualifiedField, type Scope, type CallInfo, type T
 import type { EngineConfig } from '../pack/load';
 import { State, merge, mergeAll, testBit, project, applyProjected, type Tri } from './state';
 import { Footprints, type Watch } from './footprint';
+import { ParamRelevance } from './params';
 import type { Finding, TraceStep } from './finding';
 
 /** A constant: a number, or the name of an enumerator/macro constant. */
@@ -118,11 +119,18 @@ export class Engine {
 
   private groupOf = new Map<string, number>();
   private footprints: Footprints;
+  private params: ParamRelevance;
 
   constructor(private p: Program, private opts: EngineOptions) {
     (opts.tableGroups ?? []).forEach((g, i) => g.forEach((t) => this.groupOf.set(t, i)));
     this.footprints = opts.footprints ?? new Footprints(p);
     const b = opts.config.bitOps;
+    const builtin = new Set([...b.test, ...b.set, ...b.clear, ...opts.config.memWriters, ...opts.config.memCopiers]);
+    this.params = new ParamRelevance(p, {
+      builtin: (n) => builtin.has(n),
+      watched: (info) => opts.hooks.some((h) => !h.watch || (!!h.watch.calls &&
+        ((!!info.name && h.watch.calls(info.name)) || (!!info.hook && h.watch.calls(info.hook)) || info.targets.some((t) => h.watch!.calls!(t.fn.name))))),
+    });
     this.bitOps = { test: new Set(b.test), set: new Set(b.set), clear: new Set(b.clear) };
     this.memWriters = new Set(opts.config.memWriters);
     this.memCopiers = new Set(opts.config.memCopiers);
@@ -182,6 +190,9 @@ export class Engine {
     if (this.active.has(fn) || this.stack.length >= MAX_DEPTH || this.exhausted) return { state: st, ret: 'unknown' };
     // the callee sees only what it can touch, so its summary is shared by
     // every caller whose state agrees on that part
+    // constants the callee cannot act on are not part of what it is called with
+    const rel = this.params.of(fn);
+    args = args.map((a, i) => (rel[i] === false ? undefined : a));
     const fp = this.footprints.of(fn);
     const keep = (k: string) => k === GROUP_KEY || fp.has(k);
     const keepFact = this.factsSeenBy(fn);

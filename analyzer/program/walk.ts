@@ -99,6 +99,7 @@ export function walkExpr(e: Expr, cond: string[], v: Visit, depth = 0): void {
       return;
     case 'stmt':
       walkStmt(e.body, cond, v, d);
+      v(e, cond);
       return;
     default:
       v(e, cond);
