@@ -2,7 +2,8 @@
 // function in commands/ that returns an exit code; expected failures are
 // UsageError/InputError/PackError/FetchError and print as one line.
 
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
+import { FORMATS, type Format } from './report/render';
 import { PackError } from './pack/load';
 import { InputError } from './source/load-tree';
 import { FetchError } from './source/fetch-kernel';
@@ -25,11 +26,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('exclude', { type: 'array', string: true, describe: 'glob of files to leave out' })
     .option('max-file-size', { type: 'number', describe: 'skip files larger than this many bytes (default 8 MiB)' })
     .option('timeout', { type: 'number', describe: 'per-file parse budget in seconds (default 20)' })
-    .command('check [tree]', 'check a kernel tree with the rule pack', (y) => y
+    .command('check [tree]', 'check a kernel tree with the rule pack', (y) => reportOptions(y)
       .positional('tree', { type: 'string', describe: 'kernel tree (default: the current directory, if it is one)' })
-      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
       .option('fetch', { type: 'string', describe: 'check the Debian tree of this version (6.12 or 6.1), fetching it first' })
-      .option('entry', { type: 'array', string: true, describe: 'only rules with these ids' }),
+      .option('entry', { type: 'array', string: true, describe: 'only rules with these ids' })
+      .option('baseline', { type: 'string', describe: 'a previous `check --format json` output: show only findings it does not have' })
+      .option('since', { type: 'string', describe: 'a git revision: show only findings the change from it to the working tree adds' }),
     (a) => run(() => commands.check(a))())
     .command('stats [tree]', 'parse coverage and call-graph resolution of a tree', (y) => y
       .positional('tree', { type: 'string' })
@@ -63,6 +65,15 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(e);
   }
   return code;
+}
+
+/** Options every reporting command shares: output format, the email's identity, the cache. */
+function reportOptions<T>(y: Argv<T>) {
+  return y
+    .option('format', { choices: FORMATS, default: 'text' as Format })
+    .option('reporter', { type: 'string', describe: 'email reports: the Reported-by identity, "Name <address>"' })
+    .option('closes-url-base', { type: 'string', describe: 'email reports: the Closes: link is this plus the report\'s Message-ID' })
+    .option('cache', { type: 'boolean', default: true, describe: 'reuse facts and results from ~/.cache/callorder (--no-cache: do not)' });
 }
 
 function reportError(e: unknown): number {
