@@ -33,6 +33,12 @@ export async function main(argv: string[]): Promise<number> {
       .option('baseline', { type: 'string', describe: 'a previous `check --format json` output: show only findings it does not have' })
       .option('since', { type: 'string', describe: 'a git revision: show only findings the change from it to the working tree adds' }),
     (a) => run(() => commands.check(a))())
+    .command('review [patch]', 'apply a patch or series (mbox, or - for stdin) to a copy of TREE in memory; report the findings it adds', (y) => reportOptions(y, 'email')
+      .positional('patch', { type: 'string', describe: 'mbox file as `b4 am -o -` or `git format-patch` write it; - or nothing: stdin' })
+      .option('tree', { type: 'string', describe: 'the kernel tree the patches apply to (default: the current directory, if it is one)' })
+      .option('mailback', { type: 'boolean', default: false, describe: 'print a reply to each patch with new findings, ready to send' })
+      .option('max-patch-size', { type: 'number', describe: 'refuse input larger than this many bytes (default 32 MiB)' }),
+    (a) => run(() => commands.review(a))())
     .command('stats [tree]', 'parse coverage and call-graph resolution of a tree', (y) => y
       .positional('tree', { type: 'string' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
@@ -55,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('rules <action>', 'list the rules of the pack, or run their fixture tests', (y) => y
       .positional('action', { choices: ['list', 'test'] as const, demandOption: true }),
     (a) => run(() => commands.rulesCmd(a))())
-    .demandCommand(1, 'name a command: check, stats, graph, fetch-kernel or rules')
+    .demandCommand(1, 'name a command: check, review, hook, stats, graph, fetch-kernel or rules')
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
@@ -68,9 +74,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** Options every reporting command shares: output format, the email's identity, the cache. */
-function reportOptions<T>(y: Argv<T>) {
+function reportOptions<T>(y: Argv<T>, format: Format = 'text') {
   return y
-    .option('format', { choices: FORMATS, default: 'text' as Format })
+    .option('format', { choices: FORMATS, default: format })
     .option('reporter', { type: 'string', describe: 'email reports: the Reported-by identity, "Name <address>"' })
     .option('closes-url-base', { type: 'string', describe: 'email reports: the Closes: link is this plus the report\'s Message-ID' })
     .option('cache', { type: 'boolean', default: true, describe: 'reuse facts and results from ~/.cache/callorder (--no-cache: do not)' });

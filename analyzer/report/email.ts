@@ -52,6 +52,7 @@ export function emailBody(input: ReportInput, scope: EmailScope = {}): string {
   const out: string[] = [];
   out.push(`tree:     ${input.tree}`);
   if (input.head) out.push(`head:     ${input.head}`);
+  if (input.base) out.push(`base:     ${input.base}`);
   const patches = scope.patch ? [scope.patch] : input.series ?? [];
   for (const [i, p] of patches.entries()) out.push(`${i === 0 ? 'patch:' : '      '}    ${patchLabel(p)}`);
   if (input.against && !patches.length) out.push(`against:  ${input.against}`);
@@ -82,9 +83,10 @@ export function emailBody(input: ReportInput, scope: EmailScope = {}): string {
     out.push('');
   }
   for (const f of shown) {
+    const from = patches.find((p) => p.findings.includes(f));
     out.push(`vim +${f.line} ${f.file}`);
     out.push('');
-    out.push(...excerpt(input.source(f.file), f.line));
+    out.push(...excerpt((from?.source ?? input.source)(f.file), f.line));
     out.push('');
     out.push(`call path from ${f.entry}:`);
     out.push(...traceLines(f));

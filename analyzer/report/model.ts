@@ -26,6 +26,8 @@ export interface PatchReport {
   subject: string;
   messageId: string;
   findings: Finding[];
+  /** the tree right after this patch, where its findings' lines are */
+  source?(file: string): string | undefined;
 }
 
 export interface ReportInput {
@@ -33,6 +35,8 @@ export interface ReportInput {
   tree: string;
   /** the commit the tree is at, when known */
   head?: string;
+  /** the commit the series says it applies to (b4's base-commit:) */
+  base?: string;
   /** what was compared: "the staged change against HEAD", "baseline base.json" */
   against?: string;
   /** the findings to show: when compared, only the new ones */
