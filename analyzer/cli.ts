@@ -39,6 +39,10 @@ export async function main(argv: string[]): Promise<number> {
       .option('mailback', { type: 'boolean', default: false, describe: 'print a reply to each patch with new findings, ready to send' })
       .option('max-patch-size', { type: 'number', describe: 'refuse input larger than this many bytes (default 32 MiB)' }),
     (a) => run(() => commands.review(a))())
+    .command('hook <action>', 'install or uninstall a git pre-commit hook that blocks commits adding findings; run: what the hook runs', (y) => y
+      .positional('action', { choices: ['install', 'uninstall', 'run'] as const, demandOption: true })
+      .option('cache', { type: 'boolean', default: true, describe: 'reuse facts and results from ~/.cache/callorder (--no-cache: do not)' }),
+    (a) => run(() => commands.hook(a))())
     .command('stats [tree]', 'parse coverage and call-graph resolution of a tree', (y) => y
       .positional('tree', { type: 'string' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })

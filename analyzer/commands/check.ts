@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { analyze } from '../flow/analyze';
+import { analyze, type Analysis } from '../flow/analyze';
 import { readBaseline, splitByBaseline } from '../report/baseline';
 import { render, type Format } from '../report/render';
 import type { ReportInput } from '../report/model';
@@ -25,15 +25,17 @@ export function check(a: CheckArgs): number {
   const src = snapshotDir(root, pack, sel);
   let before: Set<string> | undefined;
   let against: string | undefined;
+  let near: Analysis | undefined;
   if (a.baseline) {
     before = readBaseline(a.baseline);
     against = `baseline ${path.basename(a.baseline)}`;
   } else if (a.since) {
     const old = sinceTree(root, a.since, selector(pack, sel), limits);
-    before = new Set(analyze(old.tree, pack, opts).findings.map((f) => f.id));
+    near = analyze(old.tree, pack, opts);
+    before = new Set(near.findings.map((f) => f.id));
     against = old.label;
   }
-  const res = analyze(src, pack, opts);
+  const res = analyze(src, pack, { ...opts, near });
   const split = before ? splitByBaseline(res.findings, before) : undefined;
   const input: ReportInput = {
     tree: src.label,

@@ -5,3 +5,4 @@ export { check } from './check';
 export { graph } from './graph';
 export { rulesCmd } from './rules';
 export { review } from './review';
+export { hook } from './hook';

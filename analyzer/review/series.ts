@@ -56,7 +56,7 @@ export function reviewSeries(patches: Patch[], root: string, base: SourceTree, p
     work.apply(p.files, name);
     const t = work.snapshot(base.label);
     trees.push(t);
-    analyses.push(analyze(t, pack, opts));
+    analyses.push(analyze(t, pack, { ...opts, near: analyses[analyses.length - 1] ?? baseAnalysis }));
   }
   const ids = [baseAnalysis, ...analyses].map((a) => new Set(a.findings.map((f) => f.id)));
   const last = ids[ids.length - 1];
