@@ -36,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('review [patch]', 'apply a patch or series (mbox, or - for stdin) to a copy of TREE in memory; report the findings it adds', (y) => reportOptions(y, 'email')
       .positional('patch', { type: 'string', describe: 'mbox file as `b4 am -o -` or `git format-patch` write it; - or nothing: stdin' })
       .option('tree', { type: 'string', describe: 'the kernel tree the patches apply to (default: the current directory, if it is one)' })
-      .option('mailback', { type: 'boolean', default: false, describe: 'print a reply to each patch with new findings, ready to send' })
+      .option('mailback', { type: 'boolean', default: false, describe: 'print a reply to each patch with new findings, ready to send; nothing when there are none' })
       .option('max-patch-size', { type: 'number', describe: 'refuse input larger than this many bytes (default 32 MiB)' }),
     (a) => run(() => commands.review(a))())
     .command('hook <action>', 'install or uninstall a git pre-commit hook that blocks commits adding findings; run: what the hook runs', (y) => y

@@ -36,9 +36,11 @@ export function check(a: CheckArgs): number {
     against = old.label;
   }
   const res = analyze(src, pack, { ...opts, near });
+  const head = a.format === 'email' ? workTreeHead(root) : undefined;
   const split = before ? splitByBaseline(res.findings, before) : undefined;
   const input: ReportInput = {
     tree: src.label,
+    ...(head ? { head } : {}),
     ...(against ? { against } : {}),
     findings: split?.added ?? res.findings,
     ...(split ? { old: split.old } : {}),
@@ -60,4 +62,15 @@ function sinceTree(root: string, rev: string, select: (rel: string) => boolean, 
   const commit = resolveCommit(top, rev);
   const label = `${rev} (${shortCommit(top, commit)})`;
   return { tree: revisionTree(top, commit, prefixOf(top, root), select, limits, label), label };
+}
+
+/** The commit a checked-out tree is at, for the email header; the work tree may differ from it, and says so. */
+function workTreeHead(root: string): string | undefined {
+  const top = workTreeTop(root);
+  if (!top) return undefined;
+  try {
+    return `${shortCommit(top, resolveCommit(top, 'HEAD'))}, work tree as found`;
+  } catch {
+    return undefined;
+  }
 }

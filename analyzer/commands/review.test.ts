@@ -148,5 +148,8 @@ describe('review: hostile input', () => {
     assert.equal(treeHash(tree), treeBefore);
     assert.equal(fs.existsSync(marker), false);
     assert.deepEqual(fs.readdirSync(tmp), []);
+    const quiet = review('-', 'email', ['--mailback'], patch);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stdout, '', 'like checkpatch --mailback: nothing to say, nothing printed');
   });
 });

@@ -34,7 +34,7 @@ export function review(a: ReviewArgs): number {
   let found = 0;
   try {
     const mails = parseMbox(readInput(a.patch, name, cap), name);
-    const { patches, cover } = seriesOf(mails, name);
+    const { patches } = seriesOf(mails, name);
     const sel = { include: a.include, exclude: a.exclude, limits };
     const select = selector(pack, sel);
     const base = snapshotDir(root, pack, sel);
@@ -66,11 +66,9 @@ export function review(a: ReviewArgs): number {
       reporter,
     };
     if (a.mailback) {
-      const withFindings = series.filter((p) => p.findings.length);
-      const replies = withFindings.length
-        ? withFindings.map((p) => replyMail(input, targetOf(patches.find((x) => x.index === p.index)!.mail), p))
-        : [replyMail(input, targetOf(cover ?? patches[0].mail))];
-      out = replies.join('\n');
+      // as checkpatch's --mailback, which b4's per-patch check runs: silence when there is nothing to say
+      out = series.filter((p) => p.findings.length)
+        .map((p) => replyMail(input, targetOf(patches.find((x) => x.index === p.index)!.mail), p)).join('\n');
     } else out = render(format, input);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;

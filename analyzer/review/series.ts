@@ -9,7 +9,7 @@ import { analyze, type Analysis, type AnalyzeOptions } from '../flow/analyze';
 import { sortFindings, type Finding } from '../flow/finding';
 import type { SourceTree } from '../source/snapshot';
 import { parseDiff, type FilePatch } from './diff';
-import { header, type Mail } from './mbox';
+import type { Mail } from './mbox';
 import { PatchedTree } from './apply';
 
 export interface Patch {
@@ -21,13 +21,11 @@ export interface Patch {
 
 const NUMBERED = /\[[^\]]*?\b(\d+)\/(\d+)\]/;
 
-export function seriesOf(mails: Mail[], name: string): { patches: Patch[]; cover?: Mail } {
+export function seriesOf(mails: Mail[], name: string): { patches: Patch[] } {
   const withDiff: { mail: Mail; files: FilePatch[] }[] = [];
-  let cover: Mail | undefined;
   for (const mail of mails) {
     const files = parseDiff(mail.body, name, mail.bodyLine);
     if (files.length) withDiff.push({ mail, files });
-    else if (NUMBERED.exec(mail.subject)?.[1] === '0') cover = mail;
   }
   if (!withDiff.length) {
     throw new InputError(`${name}: no diff in ${mails.length === 1 ? 'the mail' : `any of the ${mails.length} mails`}: nothing to review`);
@@ -37,7 +35,7 @@ export function seriesOf(mails: Mail[], name: string): { patches: Patch[]; cover
   const order = withDiff.map((p, i) => ({ p, k: numbered ? Number(nums[i]![1]) : i + 1 }));
   if (numbered) order.sort((a, b) => a.k - b.k);
   const total = numbered ? Math.max(...nums.map((m) => Number(m![2])), order.length) : order.length;
-  return { patches: order.map(({ p, k }) => ({ ...p, index: k, total })), cover };
+  return { patches: order.map(({ p, k }) => ({ ...p, index: k, total })) };
 }
 
 export interface SeriesResult {
@@ -71,9 +69,4 @@ export function reviewSeries(patches: Patch[], root: string, base: SourceTree, p
   }
   for (const s of steps) sortFindings(s.added);
   return { base: baseAnalysis, steps };
-}
-
-export function mailRefs(m: Mail): { messageId: string; references: string } {
-  const refs = (header(m, 'references') ?? header(m, 'in-reply-to') ?? '').trim();
-  return { messageId: m.messageId, references: refs };
 }
