@@ -37,6 +37,11 @@ function script(a: HookArgs): string {
     `# the hook that was here before (kept as ${CHAINED}, and run first).`,
     `chained="$(dirname "$0")/${CHAINED}"`,
     'if [ -x "$chained" ]; then "$chained" "$@" || exit $?; fi',
+    // a callorder that was moved or removed must not block every commit
+    `if [ ! -x ${shq(process.execPath)} ] || [ ! -f ${shq(launcher)} ]; then`,
+    `  echo ${shq(`callorder: not found at ${launcher}; commit not checked (run "callorder hook install" again)`)} >&2`,
+    '  exit 0',
+    'fi',
     `exec ${shq(process.execPath)} ${shq(launcher)} hook run${extra}`,
     '',
   ].join('\n');
@@ -57,7 +62,20 @@ function install(dir: string, a: HookArgs): number {
   fs.writeFileSync(hookFile, script(a), { mode: 0o755 });
   fs.chmodSync(hookFile, 0o755);
   log(`callorder: installed ${hookFile}`);
+  warm(a);
   return 0;
+}
+
+/** HEAD analysed once now, so that the first commit is checked as quickly as the next ones. */
+function warm(a: HookArgs): void {
+  const top = workTreeTop(process.cwd());
+  if (!top || !hasCommit(top) || a.cache === false) return;
+  const pack = resolvePack(a);
+  const limits = limitsOf(a);
+  const head = revisionTree(top, 'HEAD', '', selector(pack, { include: a.include, exclude: a.exclude }), limits, 'HEAD');
+  if (!head.files.size) return;
+  log(`callorder: analysing HEAD once (${head.files.size} files) so that commits are checked from the cache`);
+  analyze(head, pack, { limits });
 }
 
 function uninstall(dir: string): number {

@@ -95,8 +95,12 @@ function splitLines(text: string): string[] {
   return out.length === 1 && out[0] === '' ? [] : out;
 }
 
+/** Line comparisons one file's hunks may cost: repeated lines make the search quadratic, and a patch is a stranger's. */
+const SEARCH_BUDGET = 50_000_000;
+
 export function applyHunks(text: string, hunks: Hunk[], name: string, file: string): string {
   const lines = splitLines(text);
+  const budget = { left: SEARCH_BUDGET };
   const out: string[] = [];
   let pos = 0;
   let offset = 0;
@@ -105,7 +109,8 @@ export function applyHunks(text: string, hunks: Hunk[], name: string, file: stri
     const neu = h.lines.filter((l) => l.op !== '-').map((l) => l.text);
     // a pure insertion after line N has N as its start; otherwise the start is the first old line
     const want = (old.length === 0 ? h.oldStart : h.oldStart - 1) + offset;
-    const at = findBlock(lines, old, want, pos);
+    const at = findBlock(lines, old, want, pos, budget);
+    if (at === -2) throw new InputError(`${name}:${h.at}: hunk #${k + 1} of ${file}: searching for where it applies costs too much`);
     if (at < 0) {
       throw new InputError(`${name}:${h.at}: hunk #${k + 1} of ${file} does not apply (@@ -${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount} @@)`);
     }
@@ -117,11 +122,19 @@ export function applyHunks(text: string, hunks: Hunk[], name: string, file: stri
   return out.join('');
 }
 
-/** Where `block` stands in `lines` at or after `from`, nearest to `want`; -1 when nowhere. */
-function findBlock(lines: string[], block: string[], want: number, from: number): number {
-  const matches = (at: number) => at >= from && at + block.length <= lines.length && block.every((b, i) => lines[at + i] === b);
+/** Where `block` stands in `lines` at or after `from`, nearest to `want`; -1 when nowhere, -2 when over budget. */
+function findBlock(lines: string[], block: string[], want: number, from: number, budget: { left: number }): number {
+  const matches = (at: number) => {
+    if (at < from || at + block.length > lines.length) return false;
+    for (let i = 0; i < block.length; i++) {
+      budget.left--;
+      if (lines[at + i] !== block[i]) return false;
+    }
+    return true;
+  };
   if (block.length === 0) return want >= from && want <= lines.length ? want : -1;
   for (let d = 0; d <= lines.length; d++) {
+    if (budget.left < 0) return -2;
     if (matches(want - d)) return want - d;
     if (d && matches(want + d)) return want + d;
     if (want - d < from && want + d > lines.length) break;

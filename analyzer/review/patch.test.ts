@@ -110,6 +110,12 @@ describe('apply', () => {
     throwsAt(() => applyHunks('zero\none\ntwo!\nthree\n', fp.hunks, 'p', 'a.c'), /^p:5: hunk #1 of a\.c does not apply/);
   });
 
+  it('gives up on a hunk whose search would be quadratic', () => {
+    const file = 'a\n'.repeat(20000);
+    const d = `--- a/f\n+++ b/f\n@@ -1,3001 +1,3001 @@\n${' a\n'.repeat(3000)}-b\n+c\n`;
+    throwsAt(() => applyHunks(file, parseDiff(d, 'p', 1)[0].hunks, 'p', 'f'), /costs too much/);
+  });
+
   it('honours "no newline at end of file" on both sides', () => {
     const d = '--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n';
     assert.equal(applyHunks('a\nb', parseDiff(d, 'p', 1)[0].hunks, 'p', 'f'), 'a\nc\n');
