@@ -29,10 +29,11 @@ describe('a nearby tree\'s result, reused', () => {
   let cache: string;
   const saved = process.env.CALLORDER_CACHE;
   before(() => {
+    const tree = fetchKernel('6.12'); // before CALLORDER_CACHE moves, or it would fetch into the test's cache
     cache = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
     process.env.CALLORDER_CACHE = cache;
     pack = loadPack(defaultPackPath());
-    base = snapshotDir(fetchKernel('6.12'), pack);
+    base = snapshotDir(tree, pack);
     first = analyze(base, pack);
     assert.equal(first.how, 'run');
   });
