@@ -2,7 +2,8 @@
 // function in commands/ that returns an exit code; expected failures are
 // UsageError/InputError/PackError/FetchError and print as one line.
 
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
+import { FORMATS, type Format } from './report/render';
 import { PackError } from './pack/load';
 import { InputError } from './source/load-tree';
 import { FetchError } from './source/fetch-kernel';
@@ -25,12 +26,23 @@ export async function main(argv: string[]): Promise<number> {
     .option('exclude', { type: 'array', string: true, describe: 'glob of files to leave out' })
     .option('max-file-size', { type: 'number', describe: 'skip files larger than this many bytes (default 8 MiB)' })
     .option('timeout', { type: 'number', describe: 'per-file parse budget in seconds (default 20)' })
-    .command('check [tree]', 'check a kernel tree with the rule pack', (y) => y
+    .command('check [tree]', 'check a kernel tree with the rule pack', (y) => reportOptions(y)
       .positional('tree', { type: 'string', describe: 'kernel tree (default: the current directory, if it is one)' })
-      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
       .option('fetch', { type: 'string', describe: 'check the Debian tree of this version (6.12 or 6.1), fetching it first' })
-      .option('entry', { type: 'array', string: true, describe: 'only rules with these ids' }),
+      .option('entry', { type: 'array', string: true, describe: 'only rules with these ids' })
+      .option('baseline', { type: 'string', describe: 'a previous `check --format json` output: show only findings it does not have' })
+      .option('since', { type: 'string', describe: 'a git revision: show only findings the change from it to the working tree adds' }),
     (a) => run(() => commands.check(a))())
+    .command('review [patch]', 'apply a patch or series (mbox, or - for stdin) to a copy of TREE in memory; report the findings it adds', (y) => reportOptions(y, 'email')
+      .positional('patch', { type: 'string', describe: 'mbox file as `b4 am -o -` or `git format-patch` write it; - or nothing: stdin' })
+      .option('tree', { type: 'string', describe: 'the kernel tree the patches apply to (default: the current directory, if it is one)' })
+      .option('mailback', { type: 'boolean', default: false, describe: 'print a reply to each patch with new findings, ready to send; nothing when there are none' })
+      .option('max-patch-size', { type: 'number', describe: 'refuse input larger than this many bytes (default 32 MiB)' }),
+    (a) => run(() => commands.review(a))())
+    .command('hook <action>', 'install or uninstall a git pre-commit hook that blocks commits adding findings; run: what the hook runs', (y) => y
+      .positional('action', { choices: ['install', 'uninstall', 'run'] as const, demandOption: true })
+      .option('cache', { type: 'boolean', default: true, describe: 'reuse facts and results from ~/.cache/callorder (--no-cache: do not)' }),
+    (a) => run(() => commands.hook(a))())
     .command('stats [tree]', 'parse coverage and call-graph resolution of a tree', (y) => y
       .positional('tree', { type: 'string' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
@@ -44,8 +56,9 @@ export async function main(argv: string[]): Promise<number> {
       .option('format', { choices: ['text', 'dot', 'json'] as const, default: 'text' as const })
       .option('fetch', { type: 'string', describe: 'use the Debian tree of this version (6.12 or 6.1)' }),
     (a) => run(() => commands.graph(a))())
-    .command('fetch-kernel <version>', 'download and unpack a Debian kernel source tree, print its path', (y) => y
-      .positional('version', { choices: ['6.12', '6.1'] as const, demandOption: true })
+    .command('fetch-kernel <release>', 'download and unpack a Debian kernel source tree, print its path', (y) => y
+      // not `version`: yargs reserves that name for --version, and the positional then never parses
+      .positional('release', { type: 'string', choices: ['6.12', '6.1'] as const, demandOption: true })
       .option('dir', { type: 'string', describe: 'cache directory (default ~/.cache/callorder)' })
       .option('full', { type: 'boolean', default: false, describe: 'unpack the whole tree, not only the KVM parts' }),
     (a) => run(() => commands.fetchKernelCmd(a))())
@@ -53,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       .positional('action', { choices: ['list', 'test'] as const, demandOption: true })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const }),
     (a) => run(() => commands.rulesCmd(a))())
-    .demandCommand(1, 'name a command: check, stats, graph, fetch-kernel or rules')
+    .demandCommand(1, 'name a command: check, review, hook, stats, graph, fetch-kernel or rules')
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
@@ -63,6 +76,15 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(e);
   }
   return code;
+}
+
+/** Options every reporting command shares: output format, the email's identity, the cache. */
+function reportOptions<T>(y: Argv<T>, format: Format = 'text') {
+  return y
+    .option('format', { choices: FORMATS, default: format })
+    .option('reporter', { type: 'string', describe: 'email reports: the Reported-by identity, "Name <address>"' })
+    .option('closes-url-base', { type: 'string', describe: 'email reports: the Closes: link is this plus the report\'s Message-ID' })
+    .option('cache', { type: 'boolean', default: true, describe: 'reuse facts and results from ~/.cache/callorder (--no-cache: do not)' });
 }
 
 function reportError(e: unknown): number {

@@ -5,6 +5,9 @@ import { loadPack, defaultPackPath, type Pack } from '../pack/load';
 import { looksLikeKernelTree } from '../source/discover';
 import { fetchKernel, type FetchOptions } from '../source/fetch-kernel';
 import { DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
+import { DEFAULT_REPORTER, type Reporter } from '../report/model';
+import type { SourceTree } from '../source/snapshot';
+export { json } from '../report/render';
 
 export class UsageError extends Error {}
 
@@ -54,7 +57,26 @@ export function limitsOf(a: CommonArgs): ParseLimits {
   return l;
 }
 
-/** Deterministic JSON: keys in insertion order, which every producer fixes. */
-export function json(v: unknown): string {
-  return `${JSON.stringify(v, null, 2)}\n`;
+export interface ReportArgs {
+  reporter?: string;
+  closesUrlBase?: string;
+  /** false with --no-cache */
+  cache?: boolean;
+}
+
+/** The email reports' identity: options first, then CALLORDER_REPORTER / CALLORDER_CLOSES_URL_BASE. */
+export function reporterOf(a: ReportArgs): Reporter {
+  const identity = a.reporter ?? process.env.CALLORDER_REPORTER ?? DEFAULT_REPORTER.identity;
+  if (!/^[^<>\n]*<[^<>\s@]+@[^<>\s]+>$/.test(identity)) {
+    throw new UsageError(`--reporter takes "Name <address>", not ${JSON.stringify(identity)}`);
+  }
+  const closesUrlBase = a.closesUrlBase ?? process.env.CALLORDER_CLOSES_URL_BASE ?? DEFAULT_REPORTER.closesUrlBase;
+  if (/\s/.test(closesUrlBase)) throw new UsageError('--closes-url-base must not contain white space');
+  return { identity, closesUrlBase };
+}
+
+/** A file of an analysed tree as text, for excerpts. */
+export function sourceText(t: SourceTree, file: string): string | undefined {
+  const f = t.files.get(file);
+  return Buffer.isBuffer(f) ? f.toString('utf8') : undefined;
 }

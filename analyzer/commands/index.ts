@@ -4,3 +4,5 @@ export { fetchKernelCmd } from './fetch-kernel';
 export { check } from './check';
 export { graph } from './graph';
 export { rulesCmd } from './rules';
+export { review } from './review';
+export { hook } from './hook';

@@ -26,7 +26,8 @@ export function entriesOf(rule: RuleSpec, p: Program): EntrySpec[] {
   return k.entries ? k.entries(rule as never, p) : [];
 }
 
-export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
+/** `observers` see every engine run besides the rules (the incremental cache records the functions walked). */
+export function runRules(p: Program, pack: Pack, only?: string[], observers: RuleHooks[] = []): RunResult {
   const rules = pack.rules.filter((r) => !only?.length || only.includes(r.id));
   const groups = new Map<string, { entry: EntrySpec; rules: RuleSpec[] }>();
   for (const r of rules) {
@@ -89,6 +90,7 @@ export function runRules(p: Program, pack: Pack, only?: string[]): RunResult {
         };
         return RULE_KINDS[r.kind].create(r as never, ctx);
       });
+      hooks.push(...observers);
       const freshStructs = new Set(g.rules.flatMap((r) => r.fresh ?? []));
       // one run per vendor: merging VMX and SVM paths would mix their facts
       const groups = tableGroups.length ? tableGroups.map((_, i) => i) : [undefined];

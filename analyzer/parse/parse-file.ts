@@ -46,6 +46,14 @@ export function readSource(abs: string, rel: string, limits: ParseLimits): { tex
   } catch (e) {
     return { note: `${rel}: cannot read: ${errMsg(e)}` };
   }
+  return sourceOf(buf, rel, limits);
+}
+
+/** The checks readSource makes, on bytes that came from elsewhere (a git blob, a patched file). */
+export function sourceOf(buf: Buffer, rel: string, limits: ParseLimits): { text: string; notes: string[] } | { note: string } {
+  if (buf.length > limits.maxFileSize) {
+    return { note: `${rel}: ${buf.length} bytes is over --max-file-size ${limits.maxFileSize}, skipped` };
+  }
   const nul = buf.indexOf(0);
   if (nul >= 0) {
     const { line, col } = lineCol(buf, nul);
@@ -115,7 +123,14 @@ export function parseText(text: string, rel: string, normalize: Normalizer, limi
 }
 
 export function parseFile(abs: string, rel: string, normalize: Normalizer, limits: ParseLimits = DEFAULT_LIMITS): ParseOutcome {
-  const src = readSource(abs, rel, limits);
+  return parseSource(readSource(abs, rel, limits), rel, normalize, limits);
+}
+
+export function parseBuffer(buf: Buffer, rel: string, normalize: Normalizer, limits: ParseLimits = DEFAULT_LIMITS): ParseOutcome {
+  return parseSource(sourceOf(buf, rel, limits), rel, normalize, limits);
+}
+
+function parseSource(src: ReturnType<typeof sourceOf>, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
   if ('note' in src) return { ok: false, note: src.note };
   const r = parseText(src.text, rel, normalize, limits);
   if (r.ok) r.facts.notes.unshift(...src.notes);

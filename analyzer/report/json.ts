@@ -1,15 +1,10 @@
 import * as path from 'node:path';
 import type { Finding } from '../flow/finding';
+import type { AnalysisStats } from '../flow/analyze';
 import { VERSION } from '../version';
 
-export interface CheckStats {
-  files: number;
-  bytes: number;
-  functions: number;
-  entries: number;
-  rules: number;
-  notes: string[];
-}
+/** What a check counted: the analysis's own statistics. */
+export type CheckStats = AnalysisStats;
 
 export function checkJson(tree: string, findings: Finding[], stats: CheckStats): object {
   return {

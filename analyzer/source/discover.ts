@@ -10,9 +10,15 @@ export interface Discovery {
   notes: string[];
 }
 
-export function discoverFiles(root: string, include: string[], exclude: string[]): Discovery {
+/** Whether a tree-relative path is analysed: the test discovery applies, for paths that come from git or a patch. */
+export function analysedMatcher(include: string[], exclude: string[]): (rel: string) => boolean {
   const inc = picomatch(include, { dot: false });
   const exc = exclude.length ? picomatch(exclude) : () => false;
+  return (rel) => inc(rel) && !exc(rel);
+}
+
+export function discoverFiles(root: string, include: string[], exclude: string[]): Discovery {
+  const analysed = analysedMatcher(include, exclude);
   const files: string[] = [];
   const notes: string[] = [];
   // the fixed prefixes of the globs tell which directories can hold matches,
@@ -47,16 +53,16 @@ export function discoverFiles(root: string, include: string[], exclude: string[]
           if (fs.statSync(path.join(abs, ent.name)).isDirectory()) what = ' to a directory';
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'ELOOP') what = ' loop';
-          else if (!(inc(r) && !exc(r))) continue; // dangling, and no source file
+          else if (!analysed(r)) continue; // dangling, and no source file
         }
-        if (what || (inc(r) && !exc(r))) notes.push(`${r}: symbolic link${what}, not followed`);
+        if (what || analysed(r)) notes.push(`${r}: symbolic link${what}, not followed`);
         continue;
       }
       if (ent.isDirectory()) {
         if (ent.name === '.git' || ent.name === 'node_modules') continue;
         dirs.push(r);
       } else if (ent.isFile()) {
-        if (inc(r) && !exc(r) && !seen.has(r)) {
+        if (analysed(r) && !seen.has(r)) {
           seen.add(r);
           files.push(r);
         }

@@ -1,0 +1,120 @@
+// The pre-commit hook and --since in a throwaway git repository holding the
+// analysed files of Debian's 6.12 tree (arch/x86/kvm, virt/kvm, the KVM
+// headers). An existing hook is kept and chained; a commit that drops the
+// "vCPU has run" check of kvm_set_cpuid() is refused with the way to bypass
+// it; a commit that only moves an old finding down a line passes; --since
+// reports what a commit added and leaves the index and work tree alone;
+// uninstall puts the old hook back.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fetchKernel } from '../source/fetch-kernel';
+import { loadPack, defaultPackPath } from '../pack/load';
+import { snapshotDir } from '../source/snapshot';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const CLI = path.join(ROOT, 'bin', 'callorder');
+
+describe('pre-commit hook and --since in a kernel checkout', () => {
+  let work: string;
+  let repo: string;
+  let env: NodeJS.ProcessEnv;
+
+  const sh = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { cwd: repo, env, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const git = (...args: string[]) => sh('git', args);
+  const callorder = (...args: string[]) => sh(process.execPath, [CLI, ...args]);
+  const edit = (file: string, from: string, to: string) => {
+    const p = path.join(repo, file);
+    const text = fs.readFileSync(p, 'utf8');
+    assert.ok(text.includes(from), `${file} has ${JSON.stringify(from)}`);
+    fs.writeFileSync(p, text.replace(from, to));
+  };
+
+  before(() => {
+    const tree = fetchKernel('6.12');
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
+    repo = path.join(work, 'linux');
+    for (const rel of snapshotDir(tree, loadPack(defaultPackPath())).files.keys()) {
+      fs.mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
+      fs.copyFileSync(path.join(tree, rel), path.join(repo, rel));
+    }
+    env = {
+      ...process.env, CALLORDER_CACHE: path.join(work, 'cache'), HOME: work,
+      GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.org',
+    };
+    assert.equal(git('init', '-q').code, 0);
+    git('add', '-A');
+    assert.equal(git('commit', '-qm', 'base').code, 0);
+    // a hook the developer already had: it must keep running
+    fs.writeFileSync(path.join(repo, '.git/hooks/pre-commit'), '#!/bin/sh\necho ran >> "$(git rev-parse --git-dir)/old-hook.log"\n', { mode: 0o755 });
+  });
+  after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it('install keeps the existing hook and chains it', () => {
+    const r = callorder('hook', 'install');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /kept the existing pre-commit hook/);
+    assert.match(fs.readFileSync(path.join(repo, '.git/hooks/pre-commit.callorder-chained'), 'utf8'), /old-hook\.log/);
+    assert.equal(callorder('hook', 'install').code, 0, 'installing again replaces only its own hook');
+    assert.match(fs.readFileSync(path.join(repo, '.git/hooks/pre-commit.callorder-chained'), 'utf8'), /old-hook\.log/);
+  });
+
+  it('refuses a commit that adds a finding, and says how to bypass', () => {
+    edit('arch/x86/kvm/cpuid.c', '\tif (kvm_vcpu_has_run(vcpu)) {\n\t\tr = kvm_cpuid_check_equal', '\tif (0) {\n\t\tr = kvm_cpuid_check_equal');
+    git('add', 'arch/x86/kvm/cpuid.c');
+    const head = git('rev-parse', 'HEAD').stdout;
+    const r = git('commit', '-qm', 'drop the KVM_RUN check');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /kvm_set_cpuid\(\): warning: .*\[set-cpuid-after-run\]/);
+    assert.match(r.stderr, /git commit --no-verify/);
+    assert.equal(git('rev-parse', 'HEAD').stdout, head);
+    assert.match(fs.readFileSync(path.join(repo, '.git/old-hook.log'), 'utf8'), /ran/);
+    git('checkout', 'HEAD', '--', 'arch/x86/kvm/cpuid.c');
+  });
+
+  it('passes a commit that only moves an old finding', () => {
+    // vmx_set_cr0()'s kvm_register_mark_dirty(vcpu, VCPU_EXREG_CR3) is an old finding: a line above it moves it down
+    edit('arch/x86/kvm/vmx/vmx.c', '\t\tif (!(old_cr0_pg & X86_CR0_PG) && (cr0 & X86_CR0_PG))\n\t\t\tkvm_register_mark_dirty(vcpu, VCPU_EXREG_CR3);',
+      '\t\t/* the guest just turned paging on */\n\t\tif (!(old_cr0_pg & X86_CR0_PG) && (cr0 & X86_CR0_PG))\n\t\t\tkvm_register_mark_dirty(vcpu, VCPU_EXREG_CR3);');
+    git('add', 'arch/x86/kvm/vmx/vmx.c');
+    const r = git('commit', '-qm', 'comment');
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  it('--since reports what a commit added, touching neither index nor work tree', () => {
+    edit('arch/x86/kvm/cpuid.c', '\tif (kvm_vcpu_has_run(vcpu)) {\n\t\tr = kvm_cpuid_check_equal', '\tif (0) {\n\t\tr = kvm_cpuid_check_equal');
+    git('add', 'arch/x86/kvm/cpuid.c');
+    assert.equal(git('commit', '-q', '--no-verify', '-m', 'bypassed').code, 0);
+    fs.appendFileSync(path.join(repo, 'arch/x86/kvm/hyperv.c'), '\n');
+    const index = fs.readFileSync(path.join(repo, '.git/index'));
+    const status = git('status', '--porcelain').stdout;
+    const moved = callorder('check', '--since', 'HEAD~1', '--format', 'json');
+    assert.equal(moved.code, 1, moved.stderr);
+    const j = JSON.parse(moved.stdout);
+    assert.ok(j.findings.length >= 1);
+    assert.ok(j.findings.every((f: { function: string }) => f.function === 'kvm_set_cpuid'));
+    assert.equal(j.baseline.unchanged >= 1, true);
+    const none = callorder('check', '--since', 'HEAD~2', '--entry', 'mark-reg-without-write');
+    assert.equal(none.code, 0, `a moved old finding is not new: ${none.stdout}`);
+    assert.deepEqual(fs.readFileSync(path.join(repo, '.git/index')), index);
+    assert.equal(git('status', '--porcelain').stdout, status);
+    const bad = callorder('check', '--since', 'no-such-ref');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^callorder: no-such-ref: not a commit in /);
+  });
+
+  it('uninstall puts the old hook back', () => {
+    const r = callorder('hook', 'uninstall');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(fs.readFileSync(path.join(repo, '.git/hooks/pre-commit'), 'utf8'), /old-hook\.log/);
+    assert.equal(fs.existsSync(path.join(repo, '.git/hooks/pre-commit.callorder-chained')), false);
+    assert.equal(callorder('hook', 'uninstall').code, 2, 'a hook that is not callorder\'s is left alone');
+  });
+});

@@ -1,0 +1,134 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { analyze } from '../flow/analyze';
+import { renderText } from '../report/text';
+import { splitByBaseline } from '../report/baseline';
+import { selector, type SourceTree } from '../source/snapshot';
+import { InputError } from '../source/load-tree';
+import { git, hasCommit, indexTree, revisionTree, workTreeTop } from '../vcs/git';
+import { CommonArgs, UsageError, resolvePack, limitsOf, log, type ReportArgs } from './common';
+
+export const MARKER = '# callorder pre-commit hook';
+const CHAINED = 'pre-commit.callorder-chained';
+
+export interface HookArgs extends CommonArgs, ReportArgs {
+  action: 'install' | 'uninstall' | 'run';
+}
+
+export function hook(a: HookArgs): number {
+  const top = workTreeTop(process.cwd());
+  if (!top) throw new UsageError('not in a git checkout: run `callorder hook` inside the kernel tree');
+  if (a.action === 'run') return runHook(top, a);
+  const dir = path.resolve(process.cwd(), git(process.cwd(), ['rev-parse', '--git-path', 'hooks']).toString('utf8').trim());
+  return a.action === 'install' ? install(dir, a) : uninstall(dir);
+}
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function script(a: HookArgs): string {
+  const launcher = path.resolve(__dirname, '..', '..', '..', 'bin', 'callorder');
+  const extra = a.rules ? ` --rules ${shq(path.resolve(a.rules))}` : '';
+  return [
+    '#!/bin/sh',
+    `${MARKER}: blocks a commit only on findings the staged change adds.`,
+    '# Written by `callorder hook install`; `callorder hook uninstall` removes it and puts back',
+    `# the hook that was here before (kept as ${CHAINED}, and run first).`,
+    `chained="$(dirname "$0")/${CHAINED}"`,
+    'if [ -x "$chained" ]; then "$chained" "$@" || exit $?; fi',
+    // a callorder that was moved or removed must not block every commit
+    `if [ ! -x ${shq(process.execPath)} ] || [ ! -f ${shq(launcher)} ]; then`,
+    `  echo ${shq(`callorder: not found at ${launcher}; commit not checked (run "callorder hook install" again)`)} >&2`,
+    '  exit 0',
+    'fi',
+    `exec ${shq(process.execPath)} ${shq(launcher)} hook run${extra}`,
+    '',
+  ].join('\n');
+}
+
+function install(dir: string, a: HookArgs): number {
+  const hookFile = path.join(dir, 'pre-commit');
+  const chained = path.join(dir, CHAINED);
+  fs.mkdirSync(dir, { recursive: true });
+  const existing = readIfExists(hookFile);
+  if (existing !== null && !existing.includes(MARKER)) {
+    if (fs.existsSync(chained)) {
+      throw new InputError(`${hookFile}: a pre-commit hook is there and ${CHAINED} too; callorder will not overwrite either`);
+    }
+    fs.renameSync(hookFile, chained);
+    log(`callorder: kept the existing pre-commit hook as ${chained}; it runs first`);
+  }
+  fs.writeFileSync(hookFile, script(a), { mode: 0o755 });
+  fs.chmodSync(hookFile, 0o755);
+  log(`callorder: installed ${hookFile}`);
+  warm(a);
+  return 0;
+}
+
+/** HEAD analysed once now, so that the first commit is checked as quickly as the next ones. */
+function warm(a: HookArgs): void {
+  const top = workTreeTop(process.cwd());
+  if (!top || !hasCommit(top) || a.cache === false) return;
+  const pack = resolvePack(a);
+  const limits = limitsOf(a);
+  const head = revisionTree(top, 'HEAD', '', selector(pack, { include: a.include, exclude: a.exclude }), limits, 'HEAD');
+  if (!head.files.size) return;
+  log(`callorder: analysing HEAD once (${head.files.size} files) so that commits are checked from the cache`);
+  analyze(head, pack, { limits });
+}
+
+function uninstall(dir: string): number {
+  const hookFile = path.join(dir, 'pre-commit');
+  const chained = path.join(dir, CHAINED);
+  const existing = readIfExists(hookFile);
+  if (existing === null) {
+    log('callorder: no pre-commit hook installed');
+    return 0;
+  }
+  if (!existing.includes(MARKER)) throw new InputError(`${hookFile}: not callorder's hook; left alone`);
+  fs.rmSync(hookFile);
+  if (fs.existsSync(chained)) {
+    fs.renameSync(chained, hookFile);
+    log(`callorder: removed its hook and put back the one it had kept (${hookFile})`);
+  } else log(`callorder: removed ${hookFile}`);
+  return 0;
+}
+
+function readIfExists(f: string): string | null {
+  try {
+    return fs.readFileSync(f, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function sameTree(a: SourceTree, b: SourceTree): boolean {
+  if (a.files.size !== b.files.size) return false;
+  for (const [k, v] of a.files) {
+    const w = b.files.get(k);
+    if (w === undefined) return false;
+    if (Buffer.isBuffer(v) !== Buffer.isBuffer(w)) return false;
+    if (Buffer.isBuffer(v) ? !v.equals(w as Buffer) : (v as { note: string }).note !== (w as { note: string }).note) return false;
+  }
+  return true;
+}
+
+/** The staged content against HEAD, both read from git's objects: what the commit would add. */
+function runHook(top: string, a: HookArgs): number {
+  const pack = resolvePack(a);
+  const limits = limitsOf(a);
+  const select = selector(pack, { include: a.include, exclude: a.exclude });
+  const staged = indexTree(top, '', select, limits, 'index');
+  const head = hasCommit(top) ? revisionTree(top, 'HEAD', '', select, limits, 'HEAD') : { label: 'HEAD', files: new Map(), notes: [] };
+  if (sameTree(staged, head)) return 0;
+  const opts = { limits, cache: a.cache };
+  const headResult = analyze(head, pack, opts);
+  const before = new Set(headResult.findings.map((f) => f.id));
+  const { added } = splitByBaseline(analyze(staged, pack, { ...opts, near: headResult }).findings, before);
+  if (!added.length) return 0;
+  process.stderr.write(`callorder: the staged change adds ${added.length} call-ordering warning${added.length === 1 ? '' : 's'}:\n`);
+  process.stderr.write(renderText(added));
+  process.stderr.write('callorder: commit refused. Fix the ordering, or commit anyway with `git commit --no-verify`.\n');
+  return 1;
+}

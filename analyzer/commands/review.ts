@@ -1,0 +1,134 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseMbox, header, type Mail } from '../review/mbox';
+import { reviewSeries, seriesOf } from '../review/series';
+import { render, renderError, type Format } from '../report/render';
+import { replyMail, type ReplyTarget } from '../report/reply';
+import type { PatchReport, ReportInput } from '../report/model';
+import { sortFindings } from '../flow/finding';
+import { selector, snapshotDir } from '../source/snapshot';
+import { InputError } from '../source/load-tree';
+import { looksLikeKernelTree } from '../source/discover';
+import { CommonArgs, UsageError, resolvePack, limitsOf, reporterOf, sourceText, type ReportArgs } from './common';
+
+export const DEFAULT_MAX_PATCH = 32 * 1024 * 1024;
+
+export interface ReviewArgs extends CommonArgs, ReportArgs {
+  patch?: string;
+  format?: Format;
+  mailback?: boolean;
+  maxPatchSize?: number;
+}
+
+export function review(a: ReviewArgs): number {
+  if (a.mailback && a.format && a.format !== 'email') throw new UsageError('--mailback writes an email: it goes with --format email only');
+  const format: Format = a.format ?? 'email';
+  const cap = a.maxPatchSize ?? DEFAULT_MAX_PATCH;
+  if (!(cap > 0)) throw new UsageError('--max-patch-size must be a positive number of bytes');
+  const root = reviewTree(a.tree);
+  const pack = resolvePack(a);
+  const reporter = reporterOf(a);
+  const limits = limitsOf(a);
+  const name = !a.patch || a.patch === '-' ? '<stdin>' : a.patch;
+  let out: string;
+  let found = 0;
+  try {
+    const mails = parseMbox(readInput(a.patch, name, cap), name);
+    const { patches } = seriesOf(mails, name);
+    const sel = { include: a.include, exclude: a.exclude, limits };
+    const select = selector(pack, sel);
+    const base = snapshotDir(root, pack, sel);
+    const res = reviewSeries(patches, fs.realpathSync(root), base, pack, select,
+      { limits, cache: a.cache, maxFileSize: limits.maxFileSize }, name);
+    const series: PatchReport[] = res.steps.map((s) => ({
+      index: s.patch.index,
+      total: s.patch.total,
+      subject: s.patch.mail.subject,
+      messageId: s.patch.mail.messageId,
+      findings: s.added,
+      source: (file: string) => sourceText(s.tree, file),
+    }));
+    const final = res.steps[res.steps.length - 1];
+    const before = new Set(res.base.findings.map((f) => f.id));
+    const added = series.flatMap((p) => p.findings);
+    found = added.length;
+    const baseCommit = mails.map((m) => /^base-commit: ([0-9a-f]{7,40})$/m.exec(m.body)?.[1]).find(Boolean);
+    const input: ReportInput = {
+      tree: path.basename(root),
+      ...(baseCommit ? { base: baseCommit } : {}),
+      against: `the tree before ${patches.length === 1 ? 'the patch' : 'the series'}`,
+      findings: added,
+      old: sortFindings(final.analysis.findings.filter((f) => before.has(f.id))),
+      stats: final.analysis.stats,
+      rules: pack.rules,
+      source: (file) => sourceText(final.tree, file),
+      series,
+      reporter,
+    };
+    if (a.mailback) {
+      // as checkpatch's --mailback, which b4's per-patch check runs: silence when there is nothing to say
+      out = series.filter((p) => p.findings.length)
+        .map((p) => replyMail(input, targetOf(patches.find((x) => x.index === p.index)!.mail), p)).join('\n');
+    } else out = render(format, input);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    process.stdout.write(renderError(format, e.message));
+    throw e;
+  }
+  process.stdout.write(out);
+  return found ? 1 : 0;
+}
+
+function reviewTree(tree: string | undefined): string {
+  if (tree) return path.resolve(tree);
+  if (looksLikeKernelTree(process.cwd())) return process.cwd();
+  throw new UsageError('name the kernel tree the patches apply to: --tree TREE (or run in it)');
+}
+
+function targetOf(m: Mail): ReplyTarget {
+  return {
+    subject: header(m, 'subject') ?? m.subject,
+    messageId: m.messageId,
+    references: header(m, 'references') ?? header(m, 'in-reply-to') ?? '',
+    from: header(m, 'from') ?? '',
+    to: header(m, 'to') ?? '',
+    cc: header(m, 'cc') ?? '',
+  };
+}
+
+/** The patch bytes, refusing more than `cap` without reading past it. */
+function readInput(file: string | undefined, name: string, cap: number): Buffer {
+  if (file && file !== '-') {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(file);
+    } catch (e) {
+      throw new InputError(`${name}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!st.isFile()) throw new InputError(`${name}: not a regular file`);
+    if (st.size > cap) throw new InputError(`${name}: ${st.size} bytes is over the patch size limit of ${cap} (--max-patch-size)`);
+    return fs.readFileSync(file);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.alloc(1 << 16);
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      if (code === 'EOF') break;
+      throw new InputError(`${name}: cannot read (${code ?? 'error'})`);
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > cap) throw new InputError(`${name}: more than ${cap} bytes, over the patch size limit (--max-patch-size)`);
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks);
+}

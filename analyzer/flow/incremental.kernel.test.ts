@@ -1,0 +1,63 @@
+// Reusing a nearby tree's result on Debian's 6.12 tree: an edit that moves
+// every line of vmx.c (where three findings are) takes the shortcut and gives
+// exactly what a full run without the cache gives, lines moved; an edit inside
+// a function the engine walks into (kvm_set_cpuid) never takes it.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fetchKernel } from '../source/fetch-kernel';
+import { loadPack, defaultPackPath, type Pack } from '../pack/load';
+import { snapshotDir, cloneTree, type SourceTree } from '../source/snapshot';
+import { analyze, type Analysis } from './analyze';
+
+function edited(t: SourceTree, file: string, fn: (s: string) => string): SourceTree {
+  const c = cloneTree(t);
+  const before = (t.files.get(file) as Buffer).toString('latin1');
+  const after = fn(before);
+  assert.notEqual(after, before);
+  c.files.set(file, Buffer.from(after, 'latin1'));
+  return c;
+}
+
+describe('a nearby tree\'s result, reused', () => {
+  let pack: Pack;
+  let base: SourceTree;
+  let first: Analysis;
+  let cache: string;
+  const saved = process.env.CALLORDER_CACHE;
+  before(() => {
+    const tree = fetchKernel('6.12'); // before CALLORDER_CACHE moves, or it would fetch into the test's cache
+    cache = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
+    process.env.CALLORDER_CACHE = cache;
+    pack = loadPack(defaultPackPath());
+    base = snapshotDir(tree, pack);
+    first = analyze(base, pack);
+    assert.equal(first.how, 'run');
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.CALLORDER_CACHE;
+    else process.env.CALLORDER_CACHE = saved;
+    fs.rmSync(cache, { recursive: true, force: true });
+  });
+
+  it('lines moved by an edit above: the same findings a full run gives', () => {
+    const t = edited(base, 'arch/x86/kvm/vmx/vmx.c', (s) => s.replace('#include <linux/highmem.h>', '/*\n * three new lines\n */\n#include <linux/highmem.h>'));
+    const near = analyze(t, pack, { near: first });
+    assert.equal(near.how, 'near');
+    const full = analyze(t, pack, { cache: false });
+    assert.deepEqual(near.findings, full.findings);
+    assert.deepEqual(near.stats, full.stats);
+    const vmx = (a: Analysis) => a.findings.filter((f) => f.file === 'arch/x86/kvm/vmx/vmx.c').map((f) => f.line);
+    assert.deepEqual(vmx(near), vmx(first).map((l) => l + 3));
+  });
+
+  it('an edit in a function the engine walks into: a full run', () => {
+    const t = edited(base, 'arch/x86/kvm/cpuid.c', (s) => s.replace('\tif (kvm_vcpu_has_run(vcpu)) {\n\t\tr = kvm_cpuid_check_equal', '\tif (0) {\n\t\tr = kvm_cpuid_check_equal'));
+    const after = analyze(t, pack, { near: first });
+    assert.equal(after.how, 'run');
+    assert.ok(after.findings.some((f) => f.function === 'kvm_set_cpuid'));
+  });
+});

@@ -1,0 +1,61 @@
+// What every output format is given: the findings to show and, when the run
+// compared two trees, the ones that were there before.
+
+import type { Finding } from '../flow/finding';
+import type { AnalysisStats } from '../flow/analyze';
+import type { RuleSpec } from '../pack/rule-spec';
+
+/** Who signs the email report, and where its Closes: link points. */
+export interface Reporter {
+  /** `Name <address>` */
+  identity: string;
+  /** the report's Message-ID is appended to this (lore style: https://lore.kernel.org/r/) */
+  closesUrlBase: string;
+}
+
+export const DEFAULT_REPORTER: Reporter = {
+  identity: 'callorder <callorder@localhost>',
+  closesUrlBase: 'https://lore.kernel.org/r/',
+};
+
+/** One patch of a reviewed series and the findings it adds. */
+export interface PatchReport {
+  /** 1-based position in the series */
+  index: number;
+  total: number;
+  subject: string;
+  messageId: string;
+  findings: Finding[];
+  /** the tree right after this patch, where its findings' lines are */
+  source?(file: string): string | undefined;
+}
+
+export interface ReportInput {
+  /** the tree's name (a directory or revision), never a temporary path */
+  tree: string;
+  /** the commit the tree is at, when known */
+  head?: string;
+  /** the commit the series says it applies to (b4's base-commit:) */
+  base?: string;
+  /** what was compared: "the staged change against HEAD", "baseline base.json" */
+  against?: string;
+  /** the findings to show: when compared, only the new ones */
+  findings: Finding[];
+  /** when compared: findings the tree had before as well */
+  old?: Finding[];
+  stats: AnalysisStats;
+  rules: RuleSpec[];
+  /** the text of a file of the analysed tree, for excerpts */
+  source(file: string): string | undefined;
+  series?: PatchReport[];
+  reporter: Reporter;
+}
+
+export function patchLabel(p: { index: number; total: number; subject: string }): string {
+  return `[PATCH ${p.index}/${p.total}] ${stripPatchTag(p.subject)}`;
+}
+
+/** "[PATCH v2 2/3] KVM: x86: foo" → "KVM: x86: foo" */
+export function stripPatchTag(subject: string): string {
+  return subject.replace(/^(\s*\[[^\]]*\]\s*)+/, '').trim();
+}

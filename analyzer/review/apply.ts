@@ -1,0 +1,143 @@
+// A tree with patches applied, held in memory over the real tree, which is
+// only ever read: the patched files live in an overlay, so a patch from a
+// stranger cannot write anywhere. Hunks apply with their exact context (an
+// offset is allowed, fuzz is not), as `git apply` does by default. A path
+// that goes through a symbolic link in the tree is refused.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InputError } from '../source/load-tree';
+import type { SourceFile, SourceTree } from '../source/snapshot';
+import type { FilePatch, Hunk } from './diff';
+
+export class PatchedTree {
+  private overlay = new Map<string, Buffer | null>();
+
+  constructor(private root: string, private base: SourceTree, private select: (rel: string) => boolean, private maxFileSize: number) {}
+
+  /** Applies every file of one patch, or none of them: a failure leaves the tree as it was. */
+  apply(files: FilePatch[], name: string): void {
+    const staged = new Map<string, Buffer | null>();
+    const current = (rel: string, at: string) => (staged.has(rel) ? staged.get(rel)! : this.read(rel, at));
+    for (const fp of files) {
+      const at = `${name}:${fp.at}`;
+      for (const p of [fp.oldPath, fp.newPath]) if (p) this.noLinks(p, at);
+      let old: Buffer | null = null;
+      if (fp.oldPath) {
+        old = current(fp.oldPath, at);
+        if (old === null) throw new InputError(`${at}: ${fp.oldPath} does not exist in the tree`);
+      }
+      if (fp.newPath && fp.newPath !== fp.oldPath && current(fp.newPath, at) !== null) {
+        throw new InputError(`${at}: ${fp.newPath} already exists in the tree`);
+      }
+      const text = applyHunks(old ? old.toString('latin1') : '', fp.hunks, `${name}`, fp.newPath ?? fp.oldPath!);
+      if (fp.newPath === null) {
+        if (text !== '') throw new InputError(`${at}: deleting ${fp.oldPath}, but the patch does not remove all of it`);
+        staged.set(fp.oldPath!, null);
+        continue;
+      }
+      if (fp.oldPath && fp.oldPath !== fp.newPath && !fp.copy) staged.set(fp.oldPath, null);
+      staged.set(fp.newPath, Buffer.from(text, 'latin1'));
+    }
+    for (const [k, v] of staged) this.overlay.set(k, v);
+  }
+
+  /** The analysed files as they are after the patches applied so far. */
+  snapshot(label: string): SourceTree {
+    const files = new Map<string, SourceFile>(this.base.files);
+    for (const [rel, content] of this.overlay) {
+      if (!this.select(rel)) continue;
+      if (content === null) files.delete(rel);
+      else if (content.length > this.maxFileSize) files.set(rel, { note: `${rel}: ${content.length} bytes is over --max-file-size ${this.maxFileSize}, skipped` });
+      else files.set(rel, content);
+    }
+    return { label, files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), notes: this.base.notes };
+  }
+
+  private read(rel: string, at: string): Buffer | null {
+    if (this.overlay.has(rel)) return this.overlay.get(rel)!;
+    const known = this.base.files.get(rel);
+    if (known !== undefined) {
+      if (!Buffer.isBuffer(known)) throw new InputError(`${at}: cannot patch ${known.note}`);
+      return known;
+    }
+    const abs = path.join(this.root, rel);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(abs);
+    } catch {
+      return null;
+    }
+    if (!st.isFile()) throw new InputError(`${at}: ${rel} is not a regular file in the tree: refused`);
+    if (st.size > this.maxFileSize) throw new InputError(`${at}: ${rel} is ${st.size} bytes, over --max-file-size`);
+    return fs.readFileSync(abs);
+  }
+
+  /** Every directory on the way to `rel`, and `rel` itself, must not be a symbolic link. */
+  private noLinks(rel: string, at: string): void {
+    let cur = this.root;
+    for (const c of rel.split('/')) {
+      cur = path.join(cur, c);
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(cur);
+      } catch {
+        return;
+      }
+      if (st.isSymbolicLink()) throw new InputError(`${at}: ${rel} goes through the symbolic link ${path.relative(this.root, cur)}: refused`);
+    }
+  }
+}
+
+/** Lines with their '\n' (the last may have none), so "no newline at end of file" compares like any byte. */
+function splitLines(text: string): string[] {
+  const out = text.split(/(?<=\n)/);
+  return out.length === 1 && out[0] === '' ? [] : out;
+}
+
+/** Line comparisons one file's hunks may cost: repeated lines make the search quadratic, and a patch is a stranger's. */
+const SEARCH_BUDGET = 50_000_000;
+
+export function applyHunks(text: string, hunks: Hunk[], name: string, file: string): string {
+  const lines = splitLines(text);
+  const budget = { left: SEARCH_BUDGET };
+  const out: string[] = [];
+  let pos = 0;
+  let offset = 0;
+  for (const [k, h] of hunks.entries()) {
+    const old = h.lines.filter((l) => l.op !== '+').map((l) => l.text);
+    const neu = h.lines.filter((l) => l.op !== '-').map((l) => l.text);
+    // a pure insertion after line N has N as its start; otherwise the start is the first old line
+    const want = (old.length === 0 ? h.oldStart : h.oldStart - 1) + offset;
+    const at = findBlock(lines, old, want, pos, budget);
+    if (at === -2) throw new InputError(`${name}:${h.at}: hunk #${k + 1} of ${file}: searching for where it applies costs too much`);
+    if (at < 0) {
+      throw new InputError(`${name}:${h.at}: hunk #${k + 1} of ${file} does not apply (@@ -${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount} @@)`);
+    }
+    out.push(...lines.slice(pos, at), ...neu);
+    pos = at + old.length;
+    offset = at - (h.oldStart - (old.length === 0 ? 0 : 1));
+  }
+  out.push(...lines.slice(pos));
+  return out.join('');
+}
+
+/** Where `block` stands in `lines` at or after `from`, nearest to `want`; -1 when nowhere, -2 when over budget. */
+function findBlock(lines: string[], block: string[], want: number, from: number, budget: { left: number }): number {
+  const matches = (at: number) => {
+    if (at < from || at + block.length > lines.length) return false;
+    for (let i = 0; i < block.length; i++) {
+      budget.left--;
+      if (lines[at + i] !== block[i]) return false;
+    }
+    return true;
+  };
+  if (block.length === 0) return want >= from && want <= lines.length ? want : -1;
+  for (let d = 0; d <= lines.length; d++) {
+    if (budget.left < 0) return -2;
+    if (matches(want - d)) return want - d;
+    if (d && matches(want + d)) return want + d;
+    if (want - d < from && want + d > lines.length) break;
+  }
+  return -1;
+}

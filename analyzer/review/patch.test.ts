@@ -1,0 +1,164 @@
+// Mail and diff parsing and hunk application on small inputs written here:
+// the forms b4 and git format-patch produce, and each way a stranger's input
+// can be wrong, which must be an InputError naming the line.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseMbox, decodeWords } from './mbox';
+import { parseDiff } from './diff';
+import { applyHunks, PatchedTree } from './apply';
+import { seriesOf } from './series';
+import { InputError } from '../source/load-tree';
+
+const b = (s: string) => Buffer.from(s, 'latin1');
+
+function mail(n: number, of: number, subject: string, diff: string, extra = ''): string {
+  return [
+    `From 0123456789abcdef0123456789abcdef0123456${n} Mon Sep 17 00:00:00 2001`,
+    `From: Alice <alice@example.org>`,
+    `Message-ID: <${n}.x@example.org>`,
+    `Subject: [PATCH ${n}/${of}] ${subject}`,
+    extra,
+    '',
+    'Body text.',
+    '>From the start of a line, escaped by mboxrd',
+    '---',
+    diff,
+    '-- ',
+    '2.39.5',
+    '',
+  ].filter((l, i) => !(i === 4 && l === '')).join('\n');
+}
+
+const DIFF = [
+  'diff --git a/arch/x86/kvm/a.c b/arch/x86/kvm/a.c',
+  'index 1111111..2222222 100644',
+  '--- a/arch/x86/kvm/a.c',
+  '+++ b/arch/x86/kvm/a.c',
+  '@@ -2,3 +2,3 @@ int f(void)',
+  ' one',
+  '-two',
+  '+TWO',
+  ' three',
+].join('\n');
+
+function throwsAt(fn: () => unknown, re: RegExp): void {
+  assert.throws(fn, (e: unknown) => e instanceof InputError && re.test(e.message), `expected an InputError matching ${re}`);
+}
+
+describe('mbox', () => {
+  it('splits an mbox, decodes subjects and unescapes >From', () => {
+    const text = `${mail(2, 2, 'second', DIFF)}\n${mail(1, 2, '=?UTF-8?q?caf=C3=A9?= first', DIFF)}`;
+    const ms = parseMbox(b(text), 'x.mbox');
+    assert.equal(ms.length, 2);
+    assert.equal(ms[1].subject, '[PATCH 1/2] café first');
+    assert.equal(ms[0].messageId, '<2.x@example.org>');
+    assert.match(ms[0].body, /^From the start/m);
+    const { patches } = seriesOf(ms, 'x.mbox');
+    assert.deepEqual(patches.map((p) => p.index), [1, 2]);
+  });
+
+  it('reads one mail without a From_ line, quoted-printable body', () => {
+    const text = ['From: a <a@b>', 'Subject: x', 'Content-Transfer-Encoding: quoted-printable', '', 'a=3Db and a soft=', ' break', ''].join('\n');
+    const [m] = parseMbox(b(text), 'one.eml');
+    assert.equal(m.body, 'a=b and a soft break\n');
+  });
+
+  it('decodes RFC 2047 words in base64 too', () => {
+    assert.equal(decodeWords('=?utf-8?b?w6k=?= x'), 'é x');
+  });
+
+  it('refuses malformed input with the line', () => {
+    throwsAt(() => parseMbox(b(''), 'e'), /^e: empty input/);
+    throwsAt(() => parseMbox(b('From x\nSubject: a\nnot a header\n\nbody\n'), 'm'), /^m:3: malformed mail header/);
+    throwsAt(() => parseMbox(b('From x\nSubject: a\n'), 'm'), /^m:2: the headers never end/);
+    throwsAt(() => parseMbox(b('hello world\n'), 'm'), /^m:1: not an mbox/);
+    throwsAt(() => parseMbox(b('From x\nSubject: \0\n\n'), 'm'), /^m:2: NUL byte/);
+    throwsAt(() => seriesOf(parseMbox(b('From: a <a@b>\nSubject: hi\n\njust words\n'), 'm'), 'm'), /^m: no diff in the mail/);
+  });
+});
+
+describe('diff', () => {
+  it('parses a git diff with names, counts and no-newline markers', () => {
+    const fps = parseDiff(`${DIFF}\n\\ No newline at end of file\n`, 'p', 1);
+    assert.equal(fps.length, 1);
+    assert.equal(fps[0].oldPath, 'arch/x86/kvm/a.c');
+    assert.equal(fps[0].hunks[0].lines[3].text, 'three');
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['parent directory', DIFF.replace(/a\/arch\/x86\/kvm\/a\.c/g, 'a/../../etc/passwd').replace(/b\/arch\/x86\/kvm\/a\.c/g, 'b/../../etc/passwd'), /leaves the tree \(\.\.\): refused/],
+    ['absolute path', '--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-a\n+b', /absolute path "\/etc\/passwd": refused/],
+    ['.git', DIFF.replace(/arch\/x86\/kvm\/a\.c/g, '.git/hooks/pre-commit'), /inside \.git: refused/],
+    ['binary', 'diff --git a/x.bin b/x.bin\nindex 1..2 100644\nGIT binary patch\nliteral 3\nabc', /binary patch/],
+    ['binary files differ', 'diff --git a/x.bin b/x.bin\nindex 1..2 100644\nBinary files a/x.bin and b/x.bin differ', /binary patch/],
+    ['symbolic link', 'diff --git a/l b/l\nnew file mode 120000\nindex 0..1\n--- /dev/null\n+++ b/l\n@@ -0,0 +1 @@\n+/etc', /symbolic link: refused/],
+    ['short hunk', `${DIFF.split('\n').slice(0, -1).join('\n')}`, /ends inside a hunk/],
+    ['garbage in hunk', `${DIFF}\n`.replace(' three', '*three'), /not context, - or \+/],
+    ['quoted escape', 'diff --git "a/x\\n" "b/x\\n"\n--- "a/x\\n"\n+++ "b/x\\n"\n@@ -1 +1 @@\n-a\n+b', /control characters/],
+  ];
+  for (const [name, text, re] of bad) it(`refuses: ${name}`, () => throwsAt(() => parseDiff(text, 'p', 1), re));
+});
+
+describe('apply', () => {
+  it('applies with an offset, exact context only', () => {
+    const fp = parseDiff(DIFF, 'p', 1)[0];
+    assert.equal(applyHunks('x\ny\nzero\none\ntwo\nthree\n', fp.hunks, 'p', 'a.c'), 'x\ny\nzero\none\nTWO\nthree\n');
+    throwsAt(() => applyHunks('zero\none\ntwo!\nthree\n', fp.hunks, 'p', 'a.c'), /^p:5: hunk #1 of a\.c does not apply/);
+  });
+
+  it('gives up on a hunk whose search would be quadratic', () => {
+    const file = 'a\n'.repeat(20000);
+    const d = `--- a/f\n+++ b/f\n@@ -1,3001 +1,3001 @@\n${' a\n'.repeat(3000)}-b\n+c\n`;
+    throwsAt(() => applyHunks(file, parseDiff(d, 'p', 1)[0].hunks, 'p', 'f'), /costs too much/);
+  });
+
+  it('honours "no newline at end of file" on both sides', () => {
+    const d = '--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n';
+    assert.equal(applyHunks('a\nb', parseDiff(d, 'p', 1)[0].hunks, 'p', 'f'), 'a\nc\n');
+    throwsAt(() => applyHunks('a\nb\n', parseDiff(d, 'p', 1)[0].hunks, 'p', 'f'), /does not apply/);
+  });
+
+  it('keeps the real tree untouched and refuses paths through links', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
+    try {
+      fs.mkdirSync(path.join(root, 'arch/x86/kvm'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'arch/x86/kvm/a.c'), 'zero\none\ntwo\nthree\n');
+      fs.symlinkSync(outside, path.join(root, 'arch/x86/kvm/link'));
+      const base = { label: 't', files: new Map([['arch/x86/kvm/a.c', fs.readFileSync(path.join(root, 'arch/x86/kvm/a.c'))]]), notes: [] };
+      const t = new PatchedTree(root, base, (r) => r.endsWith('.c'), 1 << 20);
+      t.apply(parseDiff(DIFF, 'p', 1), 'p');
+      assert.equal(t.snapshot('t').files.get('arch/x86/kvm/a.c')!.toString(), 'zero\none\nTWO\nthree\n');
+      assert.equal(fs.readFileSync(path.join(root, 'arch/x86/kvm/a.c'), 'utf8'), 'zero\none\ntwo\nthree\n');
+      const viaLink = '--- /dev/null\n+++ b/arch/x86/kvm/link/evil.c\n@@ -0,0 +1 @@\n+x\n';
+      throwsAt(() => t.apply(parseDiff(viaLink, 'q', 1), 'q'), /through the symbolic link arch\/x86\/kvm\/link: refused/);
+      assert.deepEqual(fs.readdirSync(outside), []);
+      // a failing file leaves the whole patch unapplied
+      const two = `${DIFF.replace(/a\.c/g, 'b.c')}\n${DIFF}`.replace('diff --git a/arch/x86/kvm/b.c', 'diff --git a/arch/x86/kvm/b.c');
+      throwsAt(() => t.apply(parseDiff(two, 'r', 1), 'r'), /b\.c does not exist/);
+      assert.equal(t.snapshot('t').files.get('arch/x86/kvm/a.c')!.toString(), 'zero\none\nTWO\nthree\n');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('creates, deletes and renames', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
+    try {
+      const base = { label: 't', files: new Map([['k/a.c', Buffer.from('a\n')]]), notes: [] };
+      const t = new PatchedTree(root, base, () => true, 1 << 20);
+      t.apply(parseDiff('diff --git a/k/a.c b/k/b.c\nsimilarity index 100%\nrename from k/a.c\nrename to k/b.c\n', 'p', 1), 'p');
+      t.apply(parseDiff('--- /dev/null\n+++ b/k/c.c\n@@ -0,0 +1,2 @@\n+c\n+d\n', 'p', 1), 'p');
+      t.apply(parseDiff('diff --git a/k/b.c b/k/b.c\ndeleted file mode 100644\n--- a/k/b.c\n+++ /dev/null\n@@ -1 +0,0 @@\n-a\n', 'p', 1), 'p');
+      assert.deepEqual([...t.snapshot('t').files.keys()], ['k/c.c']);
+      assert.equal(t.snapshot('t').files.get('k/c.c')!.toString(), 'c\nd\n');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,154 @@
+// Trees out of git's object database: a revision (`ls-tree` + `cat-file`)
+// or the index (`ls-files -s` + `cat-file`). Nothing here checks out, writes
+// the index or touches the working tree, so --since and the pre-commit hook
+// leave a developer's checkout exactly as it was.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InputError } from '../source/load-tree';
+import type { SourceFile, SourceTree } from '../source/snapshot';
+import type { ParseLimits } from '../parse/parse-file';
+
+const MAX_OUTPUT = 1 << 30;
+
+export function git(cwd: string, args: string[], input?: string): Buffer {
+  const r = spawnSync('git', args, { cwd, input, maxBuffer: MAX_OUTPUT, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } });
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'git is not installed' : `git ${args[0]}: ${r.error.message}`);
+  }
+  if (r.status !== 0) {
+    const msg = r.stderr.toString('utf8').trim().split('\n')[0] || `exit ${r.status}`;
+    throw new InputError(`git ${args[0]}: ${msg.replace(/^(fatal|error): /, '')}`);
+  }
+  return r.stdout;
+}
+
+/** The top of the work tree `dir` is in, or null outside git. */
+export function workTreeTop(dir: string): string | null {
+  const r = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** The full commit id `rev` names, or an InputError naming it. */
+export function resolveCommit(top: string, rev: string): string {
+  if (rev.startsWith('-')) throw new InputError(`${rev}: not a git revision`);
+  const r = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd: top, encoding: 'utf8' });
+  if (r.status !== 0) throw new InputError(`${rev}: not a commit in ${top}`);
+  return r.stdout.trim();
+}
+
+export function hasCommit(top: string): boolean {
+  return spawnSync('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: top }).status === 0;
+}
+
+interface Entry {
+  mode: string;
+  id: string;
+  size: number;
+  /** tree-relative */
+  rel: string;
+}
+
+/** The analysed files of `rev` under `prefix` (the tree's place in the repository). */
+export function revisionTree(top: string, rev: string, prefix: string, select: (rel: string) => boolean,
+  limits: ParseLimits, label: string): SourceTree {
+  const out = git(top, ['ls-tree', '-r', '-l', '-z', '--full-tree', rev, '--', prefix || '.']).toString('latin1');
+  const entries: Entry[] = [];
+  for (const rec of out.split('\0')) {
+    const m = /^(\d+) (\w+) ([0-9a-f]+) +(-|\d+)\t(.*)$/s.exec(rec);
+    if (!m) continue;
+    const rel = relTo(prefix, m[5]);
+    if (rel === null || !select(rel)) continue;
+    entries.push({ mode: m[1], id: m[3], size: m[4] === '-' ? 0 : Number(m[4]), rel });
+  }
+  return fromEntries(top, entries, limits, label);
+}
+
+/** The analysed files as staged: the content a commit made now would have. */
+export function indexTree(top: string, prefix: string, select: (rel: string) => boolean, limits: ParseLimits, label: string): SourceTree {
+  const out = git(top, ['ls-files', '-s', '-z', '--', ...(prefix ? [prefix] : [])]).toString('latin1');
+  const entries: Entry[] = [];
+  for (const rec of out.split('\0')) {
+    const m = /^(\d+) ([0-9a-f]+) (\d)\t(.*)$/s.exec(rec);
+    if (!m) continue;
+    const rel = relTo(prefix, m[4]);
+    if (rel === null || !select(rel)) continue;
+    if (m[3] !== '0') throw new InputError(`${m[4]}: unmerged in the index; resolve the conflict first`);
+    entries.push({ mode: m[1], id: m[2], size: -1, rel });
+  }
+  const sizes = batchCheck(top, entries.filter((e) => e.mode !== '160000').map((e) => e.id));
+  for (const e of entries) e.size = sizes.get(e.id) ?? 0;
+  return fromEntries(top, entries, limits, label);
+}
+
+function relTo(prefix: string, p: string): string | null {
+  const name = Buffer.from(p, 'latin1').toString('utf8');
+  if (!prefix) return name;
+  return name.startsWith(`${prefix}/`) ? name.slice(prefix.length + 1) : null;
+}
+
+function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: string): SourceTree {
+  const files = new Map<string, SourceFile>();
+  const notes: string[] = [];
+  const wanted: Entry[] = [];
+  for (const e of entries.sort((a, b) => (a.rel < b.rel ? -1 : 1))) {
+    if (e.mode === '120000') notes.push(`${e.rel}: symbolic link, not followed`);
+    else if (e.mode === '160000') continue;
+    else if (e.size > limits.maxFileSize) files.set(e.rel, { note: `${e.rel}: ${e.size} bytes is over --max-file-size ${limits.maxFileSize}, skipped` });
+    else wanted.push(e);
+  }
+  const blobs = readBlobs(top, wanted.map((e) => e.id));
+  for (const e of wanted) files.set(e.rel, blobs.get(e.id)!);
+  return { label, files, notes };
+}
+
+function batchCheck(top: string, ids: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!ids.length) return out;
+  for (const line of git(top, ['cat-file', '--batch-check'], `${ids.join('\n')}\n`).toString('latin1').split('\n')) {
+    const m = /^([0-9a-f]+) \w+ (\d+)$/.exec(line);
+    if (m) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+function readBlobs(top: string, ids: string[]): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const uniq = [...new Set(ids)];
+  if (!uniq.length) return out;
+  const buf = git(top, ['cat-file', '--batch'], `${uniq.join('\n')}\n`);
+  let pos = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(10, pos);
+    if (nl < 0) break;
+    const head = buf.toString('latin1', pos, nl);
+    const m = /^([0-9a-f]+) blob (\d+)$/.exec(head);
+    if (!m) throw new InputError(`git cat-file: unexpected answer: ${head.slice(0, 80)}`);
+    const size = Number(m[2]);
+    out.set(m[1], buf.subarray(nl + 1, nl + 1 + size));
+    pos = nl + 1 + size + 1;
+  }
+  return out;
+}
+
+/** Where `tree` sits in the repository whose work tree top is `top` ('' at the top). */
+export function prefixOf(top: string, tree: string): string {
+  const rel = path.relative(fsReal(top), fsReal(tree));
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new InputError(`${tree}: not inside the git work tree ${top}`);
+  return rel.split(path.sep).join('/');
+}
+
+function fsReal(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+export function shortCommit(top: string, commit: string): string {
+  const subject = git(top, ['log', '-1', '--format=%h ("%s")', commit]).toString('utf8').trim();
+  return subject || commit.slice(0, 12);
+}
