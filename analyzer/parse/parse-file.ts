@@ -8,6 +8,7 @@ import Parser from 'tree-sitter';
 import C from 'tree-sitter-c';
 import type { FileFacts } from './ir';
 import { extractFacts } from './extract';
+import { flatten } from './flat-tree';
 import type { Normalizer } from '../source/normalize';
 
 let parser: Parser | null = null;
@@ -103,7 +104,7 @@ export function parseText(text: string, rel: string, normalize: Normalizer, limi
   if (timedOut) return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped` };
   let facts: FileFacts;
   try {
-    facts = extractFacts(tree, rel, norm);
+    facts = extractFacts(flatten(tree, norm), rel, norm);
   } catch (e) {
     return { ok: false, note: `${rel}: fact extraction failed: ${errMsg(e)}, skipped` };
   }
