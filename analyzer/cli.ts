@@ -25,6 +25,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('exclude', { type: 'array', string: true, describe: 'glob of files to leave out' })
     .option('max-file-size', { type: 'number', describe: 'skip files larger than this many bytes (default 8 MiB)' })
     .option('timeout', { type: 'number', describe: 'per-file parse budget in seconds (default 20)' })
+    .option('jobs', { type: 'number', describe: 'threads that parse (default: all cores)' })
+    .option('cache', { type: 'boolean', default: true, describe: 'read and write the fact and results cache (--no-cache: neither)' })
     .command('check [tree]', 'check a kernel tree with the rule pack', (y) => y
       .positional('tree', { type: 'string', describe: 'kernel tree (default: the current directory, if it is one)' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
@@ -53,7 +55,10 @@ export async function main(argv: string[]): Promise<number> {
     .command('rules <action>', 'list the rules of the pack, or run their fixture tests', (y) => y
       .positional('action', { choices: ['list', 'test'] as const, demandOption: true }),
     (a) => run(() => commands.rulesCmd(a))())
-    .demandCommand(1, 'name a command: check, stats, graph, fetch-kernel or rules')
+    .command('cache <action>', 'empty the cache of facts and results, or print where it is', (y) => y
+      .positional('action', { type: 'string', choices: ['clear', 'path'] as const, demandOption: true }),
+    (a) => run(() => commands.cacheCmd(a))())
+    .demandCommand(1, 'name a command: check, stats, graph, fetch-kernel, rules or cache')
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });

@@ -1,10 +1,14 @@
 // What every command needs: which tree, which pack, which limits.
 
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadPack, defaultPackPath, type Pack } from '../pack/load';
 import { looksLikeKernelTree } from '../source/discover';
 import { fetchKernel, type FetchOptions } from '../source/fetch-kernel';
 import { DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
+import type { LoadOptions } from '../source/load-tree';
+import { cacheRoot } from '../cache/store';
+import { progressLine, type ProgressLine } from '../report/progress';
 
 export class UsageError extends Error {}
 
@@ -16,6 +20,9 @@ export interface CommonArgs {
   exclude?: string[];
   maxFileSize?: number;
   timeout?: number;
+  jobs?: number;
+  /** false with --no-cache */
+  cache?: boolean;
 }
 
 export function log(line: string): void {
@@ -52,6 +59,25 @@ export function limitsOf(a: CommonArgs): ParseLimits {
     l.timeoutMs = a.timeout * 1000;
   }
   return l;
+}
+
+/** How a command loads its tree: the selection, limits, threads, cache and progress line the options ask for. */
+export function loadOptionsOf(a: CommonArgs): LoadOptions & { progress: ProgressLine | null } {
+  let jobs = os.availableParallelism();
+  if (a.jobs !== undefined) {
+    if (!Number.isInteger(a.jobs) || a.jobs < 1) throw new UsageError('--jobs must be a whole number of threads, 1 or more');
+    jobs = a.jobs;
+  }
+  const progress = progressLine();
+  return {
+    include: a.include,
+    exclude: a.exclude,
+    limits: limitsOf(a),
+    jobs,
+    cacheRoot: a.cache === false ? null : cacheRoot(),
+    onProgress: progress?.update,
+    progress,
+  };
 }
 
 /** Deterministic JSON: keys in insertion order, which every producer fixes. */

@@ -4,3 +4,4 @@ export { fetchKernelCmd } from './fetch-kernel';
 export { check } from './check';
 export { graph } from './graph';
 export { rulesCmd } from './rules';
+export { cacheCmd } from './cache';

@@ -28,9 +28,16 @@ export interface ParseLimits {
 
 export const DEFAULT_LIMITS: ParseLimits = { maxFileSize: 8 * 1024 * 1024, timeoutMs: 20000 };
 
-export type ParseOutcome = { ok: true; facts: FileFacts } | { ok: false; note: string };
+/** transient: the failure depends on the moment (a timeout), not on the file */
+export type ParseOutcome = { ok: true; facts: FileFacts } | { ok: false; note: string; transient?: boolean };
 
 export function readSource(abs: string, rel: string, limits: ParseLimits): { text: string; notes: string[] } | { note: string } {
+  const buf = readBytes(abs, rel, limits);
+  return 'note' in buf ? buf : decode(buf, rel);
+}
+
+/** A file's bytes, or a note saying why not (not a regular file, over --max-file-size, unreadable). */
+export function readBytes(abs: string, rel: string, limits: ParseLimits): Buffer | { note: string } {
   let st: fs.Stats;
   try {
     st = fs.statSync(abs);
@@ -41,12 +48,15 @@ export function readSource(abs: string, rel: string, limits: ParseLimits): { tex
   if (st.size > limits.maxFileSize) {
     return { note: `${rel}: ${st.size} bytes is over --max-file-size ${limits.maxFileSize}, skipped` };
   }
-  let buf: Buffer;
   try {
-    buf = fs.readFileSync(abs);
+    return fs.readFileSync(abs);
   } catch (e) {
     return { note: `${rel}: cannot read: ${errMsg(e)}` };
   }
+}
+
+/** Bytes as text, one character a byte; a NUL byte means it is no C source. */
+export function decode(buf: Buffer, rel: string): { text: string; notes: string[] } | { note: string } {
   const nul = buf.indexOf(0);
   if (nul >= 0) {
     const { line, col } = lineCol(buf, nul);
@@ -101,7 +111,7 @@ export function parseText(text: string, rel: string, normalize: Normalizer, limi
   } catch (e) {
     return { ok: false, note: `${rel}: parser failed: ${errMsg(e)}, skipped` };
   }
-  if (timedOut) return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped` };
+  if (timedOut) return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped`, transient: true };
   let facts: FileFacts;
   try {
     facts = extractFacts(flatten(tree, norm), rel, norm);
@@ -109,7 +119,7 @@ export function parseText(text: string, rel: string, normalize: Normalizer, limi
     return { ok: false, note: `${rel}: fact extraction failed: ${errMsg(e)}, skipped` };
   }
   if (limits.timeoutMs > 0 && Date.now() - started > limits.timeoutMs) {
-    return { ok: false, note: `${rel}: analysis took over ${limits.timeoutMs} ms (--timeout), skipped` };
+    return { ok: false, note: `${rel}: analysis took over ${limits.timeoutMs} ms (--timeout), skipped`, transient: true };
   }
   facts.bytes = text.length;
   return { ok: true, facts };
@@ -117,10 +127,14 @@ export function parseText(text: string, rel: string, normalize: Normalizer, limi
 
 export function parseFile(abs: string, rel: string, normalize: Normalizer, limits: ParseLimits = DEFAULT_LIMITS): ParseOutcome {
   const src = readSource(abs, rel, limits);
-  if ('note' in src) return { ok: false, note: src.note };
+  return 'note' in src ? { ok: false, note: src.note } : parseSource(src, rel, normalize, limits);
+}
+
+/** Decoded text to facts; the decoding notes go first among the file's notes. */
+export function parseSource(src: { text: string; notes: string[] }, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
   const r = parseText(src.text, rel, normalize, limits);
   if (r.ok) r.facts.notes.unshift(...src.notes);
-  else if (src.notes.length) return { ok: false, note: `${src.notes.join('; ')}; ${r.note}` };
+  else if (src.notes.length) return { ...r, note: `${src.notes.join('; ')}; ${r.note}` };
   return r;
 }
 

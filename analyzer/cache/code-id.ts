@@ -1,0 +1,63 @@
+// What a cache key must know about the code that made an entry. VERSION is
+// bumped by hand when facts or findings change meaning; between bumps the
+// compiled code itself is hashed, so an entry written by an older build of
+// the front end (or, for results, of anything) is never read as current.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { sha256 } from './store';
+import { VERSION } from '../version';
+
+/** dist/analyzer */
+const ANALYZER = path.resolve(__dirname, '..');
+
+/** The code that turns a file into facts: the parser packages and the front end. */
+const FRONT_END = ['parse', 'source/normalize.js', 'source/file-facts.js'];
+
+const memo = new Map<string, string>();
+
+function hashCode(parts: string[]): string {
+  const key = parts.join('|');
+  let h = memo.get(key);
+  if (h === undefined) {
+    const files: string[] = [];
+    for (const p of parts) listJs(path.join(ANALYZER, p), files);
+    files.sort();
+    const text = files.map((f) => `${path.relative(ANALYZER, f)}\0${fs.readFileSync(f, 'latin1')}`).join('\0');
+    h = sha256(`${VERSION}\0${packageVersion('tree-sitter')}\0${packageVersion('tree-sitter-c')}\0${text}`);
+    memo.set(key, h);
+  }
+  return h;
+}
+
+function listJs(p: string, out: string[]): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    return;
+  }
+  if (st.isFile()) {
+    if (p.endsWith('.js') && !p.endsWith('.test.js')) out.push(p);
+    return;
+  }
+  for (const name of fs.readdirSync(p)) listJs(path.join(p, name), out);
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+/** Identity of the front end: keys the fact cache. */
+export function frontEndId(): string {
+  return hashCode(FRONT_END);
+}
+
+/** Identity of the whole analyzer: keys the results cache. */
+export function analyzerId(): string {
+  return hashCode(['.']);
+}
