@@ -30,7 +30,7 @@ export class ResultCache {
     const got = this.store.read(key);
     if (!got) return null;
     try {
-      return JSON.parse(got.payload) as CheckOutput;
+      return JSON.parse(got) as CheckOutput;
     } catch {
       return null;
     }

@@ -1,7 +1,8 @@
 // Entries on disk, one file each, under <cache root>/<kind>/<first two of key>/<key>.json.
 //
 // An entry is a header line and a payload:
-//   {"callorder":"facts","key":"…","version":"…","length":N,"sha256":"…"}\n<payload JSON>
+//   {"callorder":"facts","key":"…","version":"…","length":N,"sha256":"…"}\n<payload>
+// (length and hash of the payload's UTF-8 bytes).
 // It is written to a temporary name in the same directory and renamed, so a
 // reader sees a whole entry or none; a run killed mid-write leaves only a
 // temporary file no reader opens. On read, an entry whose header does not
@@ -55,49 +56,65 @@ export class EntryStore {
     return path.join(this.dir, key.slice(0, 2), `${key}.json`);
   }
 
-  /** The payload stored under key, or null when there is none or it is not a sound entry for key. */
-  read(key: string): { payload: string } | null {
-    let raw: string;
+  /**
+   * The entry stored under key: the whole file and where its payload starts,
+   * or null when there is none or it is not a sound entry for key.
+   */
+  readRaw(key: string): { file: string; bytes: Buffer; payloadAt: number } | null {
+    const file = this.pathOf(key);
+    let raw: Buffer;
     try {
-      raw = fs.readFileSync(this.pathOf(key), 'utf8');
+      raw = fs.readFileSync(file);
     } catch {
       return null;
     }
-    const nl = raw.indexOf('\n');
+    const nl = raw.indexOf(10);
     if (nl < 0) return null;
     let h: Header;
     try {
-      h = JSON.parse(raw.slice(0, nl)) as Header;
+      h = JSON.parse(raw.toString('utf8', 0, nl)) as Header;
     } catch {
       return null;
     }
     if (!h || h.callorder !== this.kind || h.key !== key || h.version !== VERSION) return null;
-    const payload = raw.slice(nl + 1);
+    const payload = raw.subarray(nl + 1);
     if (payload.length !== h.length || sha256(payload) !== h.sha256) return null;
-    return { payload };
+    return { file, bytes: raw, payloadAt: nl + 1 };
   }
 
-  /** Store payload under key, atomically; a failure to write only costs the next run a miss. */
-  write(key: string, payload: string): boolean {
+  /** The payload stored under key as text, or null (see readRaw). */
+  read(key: string): string | null {
+    const r = this.readRaw(key);
+    return r ? r.bytes.toString('utf8', r.payloadAt) : null;
+  }
+
+  /**
+   * Store payload under key, atomically. Returns the entry's file and where
+   * the payload starts in it, or null when it could not be written (which
+   * only costs the next run a miss).
+   */
+  write(key: string, payload: string | Buffer): { file: string; payloadAt: number } | null {
     const file = this.pathOf(key);
     const dir = path.dirname(file);
-    const header: Header = { callorder: this.kind, key, version: VERSION, length: payload.length, sha256: sha256(payload) };
+    const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    const header: Header = { callorder: this.kind, key, version: VERSION, length: body.length, sha256: sha256(body) };
+    const head = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
     const tmp = `${file}${TMP_MARK}${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`;
     try {
       if (!this.made.has(dir)) {
         fs.mkdirSync(dir, { recursive: true });
         this.made.add(dir);
       }
-      fs.writeFileSync(tmp, `${JSON.stringify(header)}\n${payload}`);
+      fs.writeFileSync(tmp, Buffer.concat([head, body]));
       fs.renameSync(tmp, file);
-      return true;
+      return { file, payloadAt: head.length };
     } catch {
       try {
         fs.rmSync(tmp, { force: true });
       } catch {
         /* nothing more to do */
       }
-      return false;
+      return null;
     }
   }
 }

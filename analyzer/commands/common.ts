@@ -75,6 +75,8 @@ export function loadOptionsOf(a: CommonArgs): LoadOptions & { progress: Progress
     limits: limitsOf(a),
     jobs,
     cacheRoot: a.cache === false ? null : cacheRoot(),
+    // bodies on disk or in memory whatever the tree's size: for tests and measurements
+    lean: process.env.CALLORDER_BODIES === 'disk' ? true : process.env.CALLORDER_BODIES === 'memory' ? false : undefined,
     onProgress: progress?.update,
     progress,
   };

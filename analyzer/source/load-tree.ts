@@ -4,12 +4,15 @@
 // were parsed in, so every later stage sees the same input for any --jobs.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FileFacts } from '../parse/ir';
 import { readBytes, DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
 import { makeNormalizer } from './normalize';
 import { discoverFiles } from './discover';
-import { factsOfBytes, type FactsContext, type FileOutcome } from './file-facts';
+import { factsOfBytes, leanOf, type FactsContext, type FileOutcome } from './file-facts';
+import { BodyStore, type BodyRef } from './body-store';
+import { factsFromText } from '../parse/facts-text';
 import { runPool, type PoolJob } from './parse-pool';
 import { EntryStore } from '../cache/store';
 import { factKey, factSettingsId } from '../cache/facts';
@@ -23,6 +26,8 @@ export interface TreeFacts {
   bytes: number;
   /** a file failed for a reason of the moment (a timeout, a dead worker) or changed while it was read: what follows is not to be cached */
   transient?: boolean;
+  /** with lean loading: where the function bodies are read from */
+  bodies?: BodyStore;
 }
 
 export class InputError extends Error {}
@@ -44,10 +49,14 @@ export interface LoadOptions {
   cacheRoot?: string | null;
   /** fewer bytes than this to parse and no worker is started: starting one costs more than it saves */
   minParallelBytes?: number;
+  /** leave function bodies on disk (body-store.ts); default: when the tree has LEAN_BYTES or more */
+  lean?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
 const MIN_PARALLEL_BYTES = 256 * 1024;
+/** source bytes from which bodies stay on disk: facts take about 4 bytes of heap a byte of source */
+export const LEAN_BYTES = 96 << 20;
 
 export function checkTreeRoot(root: string): void {
   let st: fs.Stats;
@@ -69,6 +78,8 @@ export interface TreeScan {
   root: string;
   files: string[];
   notes: string[];
+  /** each file's size when it was found (0: cannot stat) */
+  sizes: number[];
   /** with a cache: each file's fact key as it is now, or for a file that cannot be read `!` and the note why */
   keys?: string[];
 }
@@ -78,7 +89,7 @@ export function scanTree(root: string, pack: Pack, opts: LoadOptions = {}): Tree
   const include = opts.include?.length ? opts.include : pack.include;
   const exclude = [...pack.exclude, ...(opts.exclude ?? [])];
   const { files, notes } = discoverFiles(root, include, exclude);
-  const scan: TreeScan = { root, files, notes };
+  const scan: TreeScan = { root, files, notes, sizes: files.map((rel) => sizeOf(path.join(root, rel))) };
   if (opts.cacheRoot) {
     const settings = factSettingsId(pack.frontend);
     const limits = opts.limits ?? DEFAULT_LIMITS;
@@ -100,32 +111,33 @@ export function loadTree(root: string, pack: Pack, opts: LoadOptions = {}): Tree
 }
 
 export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions = {}, scan = scanTree(root, pack, opts)): Promise<TreeFacts> {
-  const cx = contextOf(pack, opts);
+  const lean = opts.lean ?? scan.sizes.reduce((n, b) => n + b, 0) >= LEAN_BYTES;
+  // bodies left on disk need a store even without a cache: one for this run
+  const cacheRoot = opts.cacheRoot ?? (lean ? runStore() : null);
+  const cx = contextOf(pack, { ...opts, cacheRoot }, lean);
   const out = new Collector(scan, cx, opts);
   const misses: number[] = [];
-  const hits: { i: number; payload: string }[] = [];
+  const hits: { i: number; key: string }[] = [];
   for (let i = 0; i < scan.files.length; i++) {
     const key = scan.keys?.[i];
-    const got = key && !key.startsWith('!') && cx.store ? cx.store.read(key) : null;
-    if (got) hits.push({ i, payload: got.payload });
+    if (key && !key.startsWith('!') && cx.store && fs.existsSync(cx.store.pathOf(key))) hits.push({ i, key });
     else misses.push(i);
   }
-  // misses are read now (their bytes go to the parser), largest first for the pool
-  const sized = misses.map((i) => ({ i, size: sizeOf(path.join(root, scan.files[i])) }));
-  const missBytes = sized.reduce((n, m) => n + m.size, 0);
   const jobs = Math.max(1, opts.jobs ?? 1);
+  const missBytes = misses.reduce((n, i) => n + scan.sizes[i], 0);
   const parallel = jobs > 1 && misses.length > 1 && missBytes >= (opts.minParallelBytes ?? MIN_PARALLEL_BYTES);
 
+  // misses go to the workers largest first; a hit whose entry proves unsound joins them
+  const queue = misses.map((i) => ({ i, size: scan.sizes[i] })).sort((a, b) => b.size - a.size || a.i - b.i);
   let pool: Promise<void> = Promise.resolve();
   if (parallel) {
-    sized.sort((a, b) => b.size - a.size || a.i - b.i);
     let next = 0;
-    pool = runPool(Math.min(jobs, misses.length), { frontend: pack.frontend, limits: cx.limits, cacheRoot: cx.store ? opts.cacheRoot! : null }, {
+    pool = runPool(Math.min(jobs, misses.length), { frontend: pack.frontend, limits: cx.limits, cacheRoot, lean }, {
       next(maxBytes, maxFiles) {
         const chunk: PoolJob[] = [];
         let bytes = 0;
-        while (next < sized.length && chunk.length < maxFiles && (chunk.length === 0 || bytes < maxBytes)) {
-          const { i } = sized[next++];
+        while (next < queue.length && chunk.length < maxFiles && (chunk.length === 0 || bytes < maxBytes)) {
+          const { i } = queue[next++];
           const read = out.read(i);
           if ('note' in read) {
             out.put(i, { ok: false, note: read.note });
@@ -138,26 +150,37 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
       },
     }, (r) => out.put(r.index, r));
   }
-  // the hits are parsed here while the workers parse the misses; a turn of
-  // the event loop between slices lets the workers' answers in
+  // the hits are read here while the workers parse the misses; a turn of
+  // the event loop now and then lets the workers' answers in
   let sliceBytes = 0;
+  const unsound: number[] = [];
   for (const h of hits) {
-    out.putJson(h.i, h.payload);
-    sliceBytes += h.payload.length;
+    const got = cx.store!.readRaw(h.key);
+    if (!got) {
+      unsound.push(h.i);
+      continue;
+    }
+    out.put(h.i, lean ? leanOf(got.file, got.bytes, got.payloadAt, got.payloadAt) : { ok: true, text: got.bytes.toString('utf8', got.payloadAt) });
+    sliceBytes += got.bytes.length;
     if (sliceBytes > 1 << 20) {
       sliceBytes = 0;
       await turn();
     }
   }
   if (parallel) await pool;
-  else {
-    for (const { i } of sized) {
-      out.put(i, out.parseHere(i));
-      // parse trees are freed on a turn of the event loop (tree-memory.ts)
-      await turn();
-    }
+  for (const i of parallel ? unsound : [...queue.map((q) => q.i), ...unsound]) {
+    out.put(i, out.parseHere(i));
+    // parse trees are freed on a turn of the event loop (tree-memory.ts)
+    await turn();
   }
   return out.result();
+}
+
+/** A store for one run's facts entries, removed when the process exits. */
+function runStore(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-facts-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 function turn(): Promise<void> {
@@ -172,12 +195,13 @@ function sizeOf(abs: string): number {
   }
 }
 
-function contextOf(pack: Pack, opts: LoadOptions): FactsContext & { settings: string } {
+function contextOf(pack: Pack, opts: LoadOptions, lean = false): FactsContext & { settings: string } {
   return {
     normalize: makeNormalizer(pack.frontend),
     limits: opts.limits ?? DEFAULT_LIMITS,
     store: opts.cacheRoot ? new EntryStore('facts', opts.cacheRoot) : null,
     settings: opts.cacheRoot ? factSettingsId(pack.frontend) : '',
+    lean,
   };
 }
 
@@ -186,6 +210,7 @@ class Collector {
   private facts: (FileFacts | null)[];
   private notes: (string[] | null)[];
   private transient = false;
+  private bodies: BodyStore | null;
   private done = 0;
   private bytesDone = 0;
   private bytesTotal = 0;
@@ -194,7 +219,8 @@ class Collector {
     const n = scan.files.length;
     this.facts = new Array<FileFacts | null>(n).fill(null);
     this.notes = new Array<string[] | null>(n).fill(null);
-    if (opts.onProgress) for (const rel of scan.files) this.bytesTotal += sizeOf(path.join(scan.root, rel));
+    this.bodies = cx.lean ? new BodyStore() : null;
+    for (const b of scan.sizes) this.bytesTotal += b;
   }
 
   /** A file's bytes and their fact key (null without a cache). */
@@ -214,19 +240,23 @@ class Collector {
   }
 
   put(i: number, r: FileOutcome): void {
-    if (r.ok) this.putJson(i, r.json);
-    else {
+    if (!r.ok) {
       this.notes[i] = [r.note];
       if (r.transient) this.transient = true;
       this.progress(0);
+      return;
     }
-  }
-
-  putJson(i: number, json: string): void {
-    const f = JSON.parse(json) as FileFacts;
+    const f = 'text' in r ? factsFromText(r.text) : this.skeleton(r.skeleton, r.bodies);
     this.facts[i] = f;
     this.notes[i] = f.notes;
     this.progress(f.bytes);
+  }
+
+  private skeleton(text: string, bodies: BodyRef[]): FileFacts {
+    const f = JSON.parse(text) as FileFacts;
+    const store = this.bodies ?? (this.bodies = new BodyStore());
+    f.functions.forEach((fn, k) => store.attach(fn, bodies[k]));
+    return f;
   }
 
   private progress(bytes: number): void {
@@ -249,6 +279,7 @@ class Collector {
     }
     const out: TreeFacts = { root: this.scan.root, files, notes: sortByPath(notes), bytes };
     if (this.transient) out.transient = true;
+    if (this.bodies) out.bodies = this.bodies;
     return out;
   }
 }

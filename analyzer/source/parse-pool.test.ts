@@ -23,6 +23,10 @@ test('pool: jobs 2 gives the facts and notes of jobs 1, in path order', async ()
     const one = loadTree(dir, pack);
     const two = await loadTreeAsync(dir, pack, { jobs: 2, minParallelBytes: 0 });
     assert.deepEqual(two, one);
+    // bodies left on disk read back as they were
+    const lean = await loadTreeAsync(dir, pack, { jobs: 2, minParallelBytes: 0, lean: true });
+    assert.ok(lean.bodies);
+    assert.deepEqual({ ...lean, bodies: undefined }, { ...one, bodies: undefined });
     assert.deepEqual(one.files.map((f) => f.file), [...one.files.map((f) => f.file)].sort());
     assert.ok(one.notes.some((n) => n.startsWith('drv0/binary.c:1:4: NUL byte')), one.notes.join('\n'));
     assert.ok(one.notes.some((n) => n.startsWith('drv3/latin1.c:1:7: invalid UTF-8')), one.notes.join('\n'));
@@ -46,10 +50,13 @@ test('pool: check --jobs 2 prints what --jobs 1 prints, byte for byte (text and 
       ];
       const one = run([...base, '--jobs', '1']);
       const two = run([...base, '--jobs', '2']);
+      const lean = run([...base, '--jobs', '2'], { CALLORDER_BODIES: 'disk' });
       assert.equal(one.status, 1, one.stderr);
       assert.equal(two.status, 1, two.stderr);
       assert.equal(two.stdout, one.stdout);
       assert.equal(two.stderr, one.stderr);
+      assert.equal(lean.stdout, one.stdout);
+      assert.equal(lean.stderr, one.stderr);
       assert.match(one.stdout, /create\.c:6:9: dev_setup\(\)|"file": "create\.c"/);
     }
   } finally {

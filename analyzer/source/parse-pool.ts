@@ -15,6 +15,8 @@ export interface PoolInit {
   limits: ParseLimits;
   /** cache root the workers write facts under; null: no cache */
   cacheRoot: string | null;
+  /** leave bodies in the entries written and send the rest (file-facts.ts) */
+  lean: boolean;
 }
 
 export interface PoolJob {

@@ -14,6 +14,7 @@ const cx: FactsContext = {
   normalize: makeNormalizer(init.frontend),
   limits: init.limits,
   store: init.cacheRoot ? new EntryStore('facts', init.cacheRoot) : null,
+  lean: init.lean,
 };
 
 parentPort!.on('message', (chunk: PoolJob[]) => {
