@@ -8,7 +8,8 @@ import Parser from 'tree-sitter';
 import C from 'tree-sitter-c';
 import type { FileFacts } from './ir';
 import { extractFacts } from './extract';
-import { flatten } from './flat-tree';
+import { flatten, type FlatTree } from './flat-tree';
+import { collectDeadTrees } from './tree-memory';
 import type { Normalizer } from '../source/normalize';
 
 let parser: Parser | null = null;
@@ -95,26 +96,16 @@ export function firstInvalidUtf8(b: Uint8Array): number {
 }
 
 export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
-  const p = getParser();
   const norm = normalize(text);
-  let tree: Parser.Tree;
   const started = Date.now();
-  let timedOut = false;
-  try {
-    tree = p.parse((index: number) => {
-      if (limits.timeoutMs > 0 && Date.now() - started > limits.timeoutMs) {
-        timedOut = true;
-        return null;
-      }
-      return index < norm.length ? norm.slice(index, index + 65536) : null;
-    });
-  } catch (e) {
-    return { ok: false, note: `${rel}: parser failed: ${errMsg(e)}, skipped` };
-  }
-  if (timedOut) return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped`, transient: true };
+  const flat = flatParse(norm, limits, started);
+  // the tree-sitter tree is garbage now, and still young: collect it before extraction ages it
+  collectDeadTrees(text.length);
+  if (flat === 'timeout') return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped`, transient: true };
+  if (flat instanceof Error) return { ok: false, note: `${rel}: parser failed: ${errMsg(flat)}, skipped` };
   let facts: FileFacts;
   try {
-    facts = extractFacts(flatten(tree, norm), rel, norm);
+    facts = extractFacts(flat, rel, norm);
   } catch (e) {
     return { ok: false, note: `${rel}: fact extraction failed: ${errMsg(e)}, skipped` };
   }
@@ -123,6 +114,23 @@ export function parseText(text: string, rel: string, normalize: Normalizer, limi
   }
   facts.bytes = text.length;
   return { ok: true, facts };
+}
+
+/** Parse and copy out; the tree itself does not outlive this call. */
+function flatParse(norm: string, limits: ParseLimits, started: number): FlatTree | 'timeout' | Error {
+  let timedOut = false;
+  try {
+    const tree = getParser().parse((index: number) => {
+      if (limits.timeoutMs > 0 && Date.now() - started > limits.timeoutMs) {
+        timedOut = true;
+        return null;
+      }
+      return index < norm.length ? norm.slice(index, index + 65536) : null;
+    });
+    return timedOut ? 'timeout' : flatten(tree, norm);
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
+  }
 }
 
 export function parseFile(abs: string, rel: string, normalize: Normalizer, limits: ParseLimits = DEFAULT_LIMITS): ParseOutcome {

@@ -7,7 +7,6 @@
 
 import type { Normalizer } from './normalize';
 import { decode, parseSource, type ParseLimits } from '../parse/parse-file';
-import { collectDeadTrees } from '../parse/tree-memory';
 import { factsToText, lineSpans } from '../parse/facts-text';
 import type { EntryStore } from '../cache/store';
 import type { BodyRef } from './body-store';
@@ -30,7 +29,6 @@ export function factsOfBytes(bytes: Buffer, rel: string, key: string | null, cx:
   const src = decode(bytes, rel);
   if ('note' in src) return { ok: false, note: src.note };
   const r = parseSource(src, rel, cx.normalize, cx.limits);
-  collectDeadTrees(bytes.length);
   if (!r.ok) return r;
   const text = factsToText(r.facts);
   if (!cx.store || !key) return { ok: true, text };

@@ -17,16 +17,36 @@ const cx: FactsContext = {
   lean: init.lean,
 };
 
+// Chunks are queued and taken one a turn of the event loop. Handling them in
+// the message handler itself would not do: Node drains every queued message
+// in one go, and with the next chunk always waiting the loop would never turn,
+// so the finalizers that free parse trees would never run (tree-memory.ts).
+const queue: PoolJob[][] = [];
+let scheduled = false;
+
 parentPort!.on('message', (chunk: PoolJob[]) => {
-  for (const job of chunk) {
-    let reply: PoolReply;
-    try {
-      const out = factsOfBytes(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.rel, job.key, cx);
-      reply = { index: job.index, ...out };
-    } catch (e) {
-      reply = { index: job.index, ok: false, note: `${job.rel}: internal error: ${errMsg(e)}, skipped`, transient: true };
-    }
-    parentPort!.postMessage(reply);
+  queue.push(chunk);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(work);
   }
-  parentPort!.postMessage({ done: true });
 });
+
+function work(): void {
+  const chunk = queue.shift();
+  if (chunk) {
+    for (const job of chunk) parentPort!.postMessage(one(job));
+    parentPort!.postMessage({ done: true });
+  }
+  if (queue.length) setImmediate(work);
+  else scheduled = false;
+}
+
+function one(job: PoolJob): PoolReply {
+  try {
+    const out = factsOfBytes(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.rel, job.key, cx);
+    return { index: job.index, ...out };
+  } catch (e) {
+    return { index: job.index, ok: false, note: `${job.rel}: internal error: ${errMsg(e)}, skipped`, transient: true };
+  }
+}
