@@ -12,16 +12,10 @@ import C from 'tree-sitter-c';
 import { loadPack, defaultPackPath } from '../analyzer/pack/load';
 import { discoverFiles } from '../analyzer/source/discover';
 import { collectDeadTrees } from '../analyzer/parse/tree-memory';
+import { childArgs } from './bench-args';
 
 async function main(argv: string[]): Promise<void> {
-  const root = argv[0];
-  let runs = 5;
-  const include: string[] = [];
-  for (let i = 1; i < argv.length; i++) {
-    if (argv[i] === '--runs') runs = Number(argv[++i]);
-    else if (argv[i] === '--include') include.push(argv[++i]);
-    else throw new Error(`unknown argument ${argv[i]}`);
-  }
+  const { root, runs, include } = childArgs(argv);
   const pack = loadPack(defaultPackPath());
   const { files } = discoverFiles(root, include.length ? include : pack.include, pack.exclude);
   const parser = new Parser();

@@ -4,23 +4,16 @@
 //   node dist/scripts/bench-phases.js TREE [--jobs N] [--include GLOB ...]
 // prints JSON: { discoverMs, parseMs, programMs, engineMs, reportMs, cpuMs: {phase: ms}, files, findings, maxRssKb }
 
-import * as os from 'node:os';
 import { loadPack, defaultPackPath } from '../analyzer/pack/load';
 import { scanTree, loadTreeAsync } from '../analyzer/source/load-tree';
 import { makeProgram } from '../analyzer/program/callgraph';
 import { runRules } from '../analyzer/flow/run';
 import { checkJson } from '../analyzer/report/json';
 import { json } from '../analyzer/commands/common';
+import { childArgs } from './bench-args';
 
 async function main(argv: string[]): Promise<void> {
-  const root = argv[0];
-  let jobs = os.availableParallelism();
-  const include: string[] = [];
-  for (let i = 1; i < argv.length; i++) {
-    if (argv[i] === '--jobs') jobs = Number(argv[++i]);
-    else if (argv[i] === '--include') include.push(argv[++i]);
-    else throw new Error(`unknown argument ${argv[i]}`);
-  }
+  const { root, jobs, include } = childArgs(argv);
   const pack = loadPack(defaultPackPath());
   const opts = { include: include.length ? include : undefined, jobs, cacheRoot: null };
   let t = performance.now();

@@ -21,6 +21,18 @@ function entries(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[]).map(String).filter((f) => f.endsWith('.json')).sort();
 }
 
+/** fn with a speed tree of n generated files and an empty cache, both removed after */
+function withTree(n: number, fn: (tree: string, cache: string) => void): void {
+  const tree = speedTree(n);
+  const cache = tmp('callorder-cache-');
+  try {
+    fn(tree, cache);
+  } finally {
+    fs.rmSync(tree, { recursive: true, force: true });
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
+}
+
 function check(tree: string, cache: string, ...more: string[]) {
   return spawnSync(process.execPath, [CLI, 'check', tree, '--rules', SPEED_PACK, '--format', 'json', ...more], {
     encoding: 'utf8', env: { ...process.env, CALLORDER_ANALYSIS_CACHE: cache },
@@ -65,9 +77,7 @@ test('store: an entry reads back; truncated, foreign or other-version entries re
 });
 
 test('cache: a warm check prints what the cold one printed; corrupt entries are ignored and rewritten', () => {
-  const tree = speedTree(6);
-  const cache = tmp('callorder-cache-');
-  try {
+  withTree(6, (tree, cache) => {
     const cold = check(tree, cache);
     assert.equal(cold.status, 1, cold.stderr);
     const facts = entries(path.join(cache, 'facts'));
@@ -93,16 +103,11 @@ test('cache: a warm check prints what the cold one printed; corrupt entries are 
     assert.equal(mended.stderr, cold.stderr);
     const s = new EntryStore('facts', cache);
     for (const e of [t, f, v]) assert.ok(s.read(path.basename(e, '.json')), `${path.basename(e)} rewritten`);
-  } finally {
-    fs.rmSync(tree, { recursive: true, force: true });
-    fs.rmSync(cache, { recursive: true, force: true });
-  }
+  });
 });
 
 test('cache: an edit is seen, a reverted edit too', () => {
-  const tree = speedTree(2);
-  const cache = tmp('callorder-cache-');
-  try {
+  withTree(2, (tree, cache) => {
     const before = check(tree, cache);
     assert.equal(before.status, 1);
     const file = path.join(tree, 'create.c');
@@ -120,17 +125,12 @@ test('cache: an edit is seen, a reverted edit too', () => {
     fs.writeFileSync(file, text);
     const back = check(tree, cache);
     assert.equal(back.stdout, before.stdout);
-  } finally {
-    fs.rmSync(tree, { recursive: true, force: true });
-    fs.rmSync(cache, { recursive: true, force: true });
-  }
+  });
 });
 
 test('cache: --no-cache writes nothing; `cache clear` empties the cache; `cache path` names it', () => {
-  const tree = speedTree(2);
-  const cache = tmp('callorder-cache-');
-  const env = { ...process.env, CALLORDER_ANALYSIS_CACHE: cache };
-  try {
+  withTree(2, (tree, cache) => {
+    const env = { ...process.env, CALLORDER_ANALYSIS_CACHE: cache };
     const r = check(tree, cache, '--no-cache');
     assert.equal(r.status, 1, r.stderr);
     assert.deepEqual(fs.readdirSync(cache), []);
@@ -144,8 +144,5 @@ test('cache: --no-cache writes nothing; `cache clear` empties the cache; `cache 
     assert.equal(c.stdout, `removed ${n} cache entries from ${cache}\n`);
     assert.deepEqual(entries(cache), []);
     assert.equal(check(tree, cache).status, 1, 'a cleared cache fills again');
-  } finally {
-    fs.rmSync(tree, { recursive: true, force: true });
-    fs.rmSync(cache, { recursive: true, force: true });
-  }
+  });
 });
