@@ -26,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('exclude', { type: 'array', string: true, describe: 'glob of files to leave out' })
     .option('max-file-size', { type: 'number', describe: 'skip files larger than this many bytes (default 8 MiB)' })
     .option('timeout', { type: 'number', describe: 'per-file parse budget in seconds (default 20)' })
+    .option('jobs', { type: 'number', describe: 'threads that parse (default: all cores)' })
+    .option('cache', { type: 'boolean', default: true, describe: 'read and write the fact and results cache, see `callorder cache path` (--no-cache: neither)' })
     .command('check [tree]', 'check a kernel tree with the rule pack', (y) => reportOptions(y)
       .positional('tree', { type: 'string', describe: 'kernel tree (default: the current directory, if it is one)' })
       .option('fetch', { type: 'string', describe: 'check the Debian tree of this version (6.12 or 6.1), fetching it first' })
@@ -40,8 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('max-patch-size', { type: 'number', describe: 'refuse input larger than this many bytes (default 32 MiB)' }),
     (a) => run(() => commands.review(a))())
     .command('hook <action>', 'install or uninstall a git pre-commit hook that blocks commits adding findings; run: what the hook runs', (y) => y
-      .positional('action', { choices: ['install', 'uninstall', 'run'] as const, demandOption: true })
-      .option('cache', { type: 'boolean', default: true, describe: 'reuse facts and results from ~/.cache/callorder (--no-cache: do not)' }),
+      .positional('action', { choices: ['install', 'uninstall', 'run'] as const, demandOption: true }),
     (a) => run(() => commands.hook(a))())
     .command('stats [tree]', 'parse coverage and call-graph resolution of a tree', (y) => y
       .positional('tree', { type: 'string' })
@@ -66,7 +67,10 @@ export async function main(argv: string[]): Promise<number> {
       .positional('action', { choices: ['list', 'test'] as const, demandOption: true })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const }),
     (a) => run(() => commands.rulesCmd(a))())
-    .demandCommand(1, 'name a command: check, review, hook, stats, graph, fetch-kernel or rules')
+    .command('cache <action>', 'empty the cache of facts and results, or print where it is', (y) => y
+      .positional('action', { type: 'string', choices: ['clear', 'path'] as const, demandOption: true }),
+    (a) => run(() => commands.cacheCmd(a))())
+    .demandCommand(1, 'name a command: check, review, hook, stats, graph, fetch-kernel, rules or cache')
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
@@ -78,13 +82,12 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-/** Options every reporting command shares: output format, the email's identity, the cache. */
+/** Options every reporting command shares: output format, the email's identity. */
 function reportOptions<T>(y: Argv<T>, format: Format = 'text') {
   return y
     .option('format', { choices: FORMATS, default: format })
     .option('reporter', { type: 'string', describe: 'email reports: the Reported-by identity, "Name <address>"' })
-    .option('closes-url-base', { type: 'string', describe: 'email reports: the Closes: link is this plus the report\'s Message-ID' })
-    .option('cache', { type: 'boolean', default: true, describe: 'reuse facts and results from ~/.cache/callorder (--no-cache: do not)' });
+    .option('closes-url-base', { type: 'string', describe: 'email reports: the Closes: link is this plus the report\'s Message-ID' });
 }
 
 function reportError(e: unknown): number {

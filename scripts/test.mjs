@@ -4,8 +4,9 @@
 // and fetch the trees through `callorder fetch-kernel` themselves.
 //   node scripts/test.mjs            all tests
 //   node scripts/test.mjs --unit     without the real-tree tests
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 
 const unitOnly = process.argv.includes('--unit');
@@ -22,5 +23,12 @@ if (files.length === 0) {
   console.error('no test files under dist/: run `npm run build` first');
   process.exit(2);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// facts and results the tests' runs of callorder cache go to a directory of
+// their own, never to the user's cache (the kernel trees are still shared)
+const cache = mkdtempSync(join(tmpdir(), 'callorder-test-cache-'));
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, CALLORDER_ANALYSIS_CACHE: cache },
+});
+rmSync(cache, { recursive: true, force: true });
 process.exit(r.status ?? 1);

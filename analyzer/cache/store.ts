@@ -1,13 +1,50 @@
-// The on-disk cache: facts per file content, results per tree content. Every
-// key hashes the compiled analyzer too, so a rebuilt callorder never reads
-// what an older build wrote. A cache that cannot be read or written is a
-// slower run, never a failed one.
+// The one on-disk cache of callorder: facts per file, skeletons (facts without
+// bodies, for the near-tree check), results per tree. Entries on disk, one file each, under <cache root>/<kind>/<first two of key>/<key>.json.
+//
+// An entry is a header line and a payload:
+//   {"callorder":"facts","key":"…","version":"…","length":N,"sha256":"…"}\n<payload>
+// (length and hash of the payload's UTF-8 bytes).
+// It is written to a temporary name in the same directory and renamed, so a
+// reader sees a whole entry or none; a run killed mid-write leaves only a
+// temporary file no reader opens. On read, an entry whose header does not
+// name the key asked for, this version and the payload's length and hash is
+// treated as absent (and the caller's write replaces it). The version is
+// VERSION and a hash of the compiled analyzer (code-id.ts), so a rebuilt
+// callorder never reads what an older build wrote.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
 import { kernelCacheRoot } from '../source/fetch-kernel';
+import { VERSION } from '../version';
+import { analyzerId } from './code-id';
 
+export type EntryKind = 'facts' | 'skeleton' | 'results';
+export const ENTRY_KINDS: readonly EntryKind[] = ['facts', 'skeleton', 'results'];
+
+/** What an entry must have been written by: this release and this build of the analyzer. */
+let entryVersion: string | null = null;
+function versionOfEntries(): string {
+  return (entryVersion ??= `${VERSION}+${analyzerId().slice(0, 16)}`);
+}
+
+/**
+ * Where facts and results live: $CALLORDER_ANALYSIS_CACHE, else beside the
+ * kernel trees ($CALLORDER_CACHE, $XDG_CACHE_HOME/callorder or ~/.cache/callorder).
+ * The variable of its own is how tests use a throw-away cache and still find
+ * the trees they fetched; CALLORDER_CACHE moves both.
+ */
+export function cacheRoot(): string {
+  const own = process.env.CALLORDER_ANALYSIS_CACHE;
+  return own ? path.resolve(own) : kernelCacheRoot();
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** A hash of several parts, each ended by a NUL. */
 export function sha(...parts: (string | Buffer)[]): string {
   const h = createHash('sha256');
   for (const p of parts) {
@@ -17,59 +54,149 @@ export function sha(...parts: (string | Buffer)[]): string {
   return h.digest('hex');
 }
 
-let code: string | null = null;
-/** A hash of the compiled analyzer (dist/analyzer/**.js). */
-export function codeKey(): string {
-  if (code) return code;
-  const root = path.resolve(__dirname, '..');
-  const files: string[] = [];
-  (function walk(dir: string) {
-    for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, ent.name);
-      if (ent.isDirectory()) walk(p);
-      else if (ent.name.endsWith('.js') && !ent.name.endsWith('.test.js')) files.push(p);
-    }
-  })(root);
-  const h = createHash('sha256');
-  for (const f of files.sort()) h.update(path.relative(root, f)).update(fs.readFileSync(f));
-  code = h.digest('hex');
-  return code;
+interface Header {
+  callorder: EntryKind;
+  key: string;
+  version: string;
+  length: number;
+  sha256: string;
 }
 
-export class Cache {
-  constructor(readonly dir: string) {}
+const TMP_MARK = '.tmp-';
 
-  private file(kind: string, key: string): string {
-    return path.join(this.dir, kind, key.slice(0, 2), `${key}.json`);
+/**
+ * How a facts entry of a file that gave no facts starts: it is the one-line
+ * JSON of its outcome ({"ok":false,"note":…}); a text form of facts
+ * (facts-text.ts) starts with the facts' own keys.
+ */
+export const FAILED = '{"ok":false';
+
+export class EntryStore {
+  private made = new Set<string>();
+  readonly dir: string;
+
+  constructor(readonly kind: EntryKind, root = cacheRoot()) {
+    this.dir = path.join(root, kind);
   }
 
-  get<T>(kind: string, key: string): T | undefined {
+  pathOf(key: string): string {
+    return path.join(this.dir, key.slice(0, 2), `${key}.json`);
+  }
+
+  /**
+   * The entry stored under key: the whole file and where its payload starts,
+   * or null when there is none or it is not a sound entry for key.
+   */
+  readRaw(key: string): { file: string; bytes: Buffer; payloadAt: number } | null {
+    const file = this.pathOf(key);
+    let raw: Buffer;
     try {
-      return JSON.parse(fs.readFileSync(this.file(kind, key), 'utf8')) as T;
+      raw = fs.readFileSync(file);
     } catch {
-      return undefined;
+      return null;
     }
+    const nl = raw.indexOf(10);
+    if (nl < 0) return null;
+    let h: Header;
+    try {
+      h = JSON.parse(raw.toString('utf8', 0, nl)) as Header;
+    } catch {
+      return null;
+    }
+    if (!h || h.callorder !== this.kind || h.key !== key || h.version !== versionOfEntries()) return null;
+    const payload = raw.subarray(nl + 1);
+    if (payload.length !== h.length || sha256(payload) !== h.sha256) return null;
+    return { file, bytes: raw, payloadAt: nl + 1 };
   }
 
-  put(kind: string, key: string, value: unknown): void {
-    const f = this.file(kind, key);
-    // written aside and renamed, so a reader never sees half a file
-    const tmp = `${f}.${process.pid}.tmp`;
+  /** The payload stored under key as text, or null (see readRaw). */
+  read(key: string): string | null {
+    const r = this.readRaw(key);
+    return r ? r.bytes.toString('utf8', r.payloadAt) : null;
+  }
+
+  /**
+   * Store payload under key, atomically. Returns the entry's file and where
+   * the payload starts in it, or null when it could not be written (which
+   * only costs the next run a miss).
+   */
+  write(key: string, payload: string | Buffer): { file: string; payloadAt: number } | null {
+    const file = this.pathOf(key);
+    const dir = path.dirname(file);
+    const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    const header: Header = { callorder: this.kind, key, version: versionOfEntries(), length: body.length, sha256: sha256(body) };
+    const head = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
+    const tmp = `${file}${TMP_MARK}${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`;
     try {
-      fs.mkdirSync(path.dirname(f), { recursive: true });
-      fs.writeFileSync(tmp, JSON.stringify(value));
-      fs.renameSync(tmp, f);
+      if (!this.made.has(dir)) {
+        fs.mkdirSync(dir, { recursive: true });
+        this.made.add(dir);
+      }
+      fs.writeFileSync(tmp, Buffer.concat([head, body]));
+      fs.renameSync(tmp, file);
+      return { file, payloadAt: head.length };
     } catch {
       try {
         fs.rmSync(tmp, { force: true });
       } catch {
         /* nothing more to do */
       }
+      return null;
     }
   }
 }
 
-/** The analysis cache under the kernel cache ($CALLORDER_CACHE or ~/.cache/callorder). */
+/** Remove every entry of every kind (and temporary files a killed run left); returns how many files went. */
+export function clearCache(root = cacheRoot()): number {
+  let removed = 0;
+  for (const kind of ENTRY_KINDS) {
+    const dir = path.join(root, kind);
+    if (!fs.existsSync(dir)) continue;
+    // move the directory aside first, so a concurrent run sees an empty cache, never half of one
+    const aside = `${dir}${TMP_MARK}clear-${process.pid}-${Date.now()}`;
+    fs.renameSync(dir, aside);
+    removed += countFiles(aside);
+    fs.rmSync(aside, { recursive: true, force: true });
+  }
+  return removed;
+}
+
+function countFiles(dir: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    n += e.isDirectory() ? countFiles(path.join(dir, e.name)) : 1;
+  }
+  return n;
+}
+
+/** JSON values by kind and key over the entry stores; a cache that cannot be read or written is a slower run, never a failed one. */
+export class Cache {
+  private stores = new Map<EntryKind, EntryStore>();
+
+  constructor(readonly root = cacheRoot()) {}
+
+  store(kind: EntryKind): EntryStore {
+    let s = this.stores.get(kind);
+    if (!s) this.stores.set(kind, (s = new EntryStore(kind, this.root)));
+    return s;
+  }
+
+  get<T>(kind: EntryKind, key: string): T | undefined {
+    const text = this.store(kind).read(key);
+    if (text === null) return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  put(kind: EntryKind, key: string, value: unknown): void {
+    this.store(kind).write(key, JSON.stringify(value));
+  }
+}
+
+/** The cache at cacheRoot(). */
 export function openCache(): Cache {
-  return new Cache(path.join(kernelCacheRoot(), 'analysis'));
+  return new Cache();
 }

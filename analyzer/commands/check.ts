@@ -1,12 +1,17 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze, type Analysis } from '../flow/analyze';
+import { analyze, resultKeyOf, type Analysis, type AnalysisStats } from '../flow/analyze';
+import { makeProgram } from '../program/callgraph';
+import { runRules } from '../flow/run';
+import { openCache } from '../cache/store';
+import type { Pack } from '../pack/load';
 import { readBaseline, splitByBaseline } from '../report/baseline';
 import { render, type Format } from '../report/render';
 import type { ReportInput } from '../report/model';
 import { selector, snapshotDir, type SourceTree } from '../source/snapshot';
-import { InputError } from '../source/load-tree';
+import { InputError, LEAN_BYTES, loadTreeAsync, scanTree, type LoadOptions } from '../source/load-tree';
 import { prefixOf, resolveCommit, revisionTree, shortCommit, workTreeTop } from '../vcs/git';
-import { CommonArgs, UsageError, resolveTree, resolvePack, limitsOf, log, reporterOf, sourceText, type ReportArgs } from './common';
+import { CommonArgs, UsageError, resolveTree, resolvePack, limitsOf, loadOptionsOf, log, reporterOf, sourceText, type ReportArgs } from './common';
 
 export interface CheckArgs extends CommonArgs, ReportArgs {
   format?: Format;
@@ -15,13 +20,17 @@ export interface CheckArgs extends CommonArgs, ReportArgs {
   since?: string;
 }
 
-export function check(a: CheckArgs): number {
+export async function check(a: CheckArgs): Promise<number> {
   if (a.baseline && a.since) throw new UsageError('--baseline and --since both say what to compare with: name one');
   const root = resolveTree(a);
   const pack = resolvePack(a);
   const limits = limitsOf(a);
   const sel = { include: a.include, exclude: a.exclude, limits };
-  const opts = { limits, entry: a.entry, cache: a.cache };
+  const lo = loadOptionsOf(a);
+  const opts = { limits, entry: a.entry, cache: a.cache, jobs: lo.jobs, onProgress: lo.onProgress };
+  // a tree too large to hold in memory (the whole kernel) is streamed; --since needs the tree in memory
+  const scan = scanTree(root, pack, { ...lo, cacheRoot: null });
+  if (!a.since && scan.sizes.reduce((n, b) => n + b, 0) >= LEAN_BYTES) return report(a, root, pack, await checkLarge(root, pack, a, lo));
   const src = snapshotDir(root, pack, sel);
   let before: Set<string> | undefined;
   let against: string | undefined;
@@ -31,22 +40,29 @@ export function check(a: CheckArgs): number {
     against = `baseline ${path.basename(a.baseline)}`;
   } else if (a.since) {
     const old = sinceTree(root, a.since, selector(pack, sel), limits);
-    near = analyze(old.tree, pack, opts);
+    near = await analyze(old.tree, pack, opts);
     before = new Set(near.findings.map((f) => f.id));
     against = old.label;
   }
-  const res = analyze(src, pack, { ...opts, near });
+  const res = await analyze(src, pack, { ...opts, near });
+  lo.progress?.end();
+  return report(a, root, pack, res, src, before, against);
+}
+
+/** Prints the findings of a check in the format asked for; the exit code. */
+function report(a: CheckArgs, root: string, pack: Pack, res: { findings: Analysis['findings']; stats: AnalysisStats },
+  src?: SourceTree, before?: Set<string>, against?: string): number {
   const head = a.format === 'email' ? workTreeHead(root) : undefined;
   const split = before ? splitByBaseline(res.findings, before) : undefined;
   const input: ReportInput = {
-    tree: src.label,
+    tree: src?.label ?? path.basename(root),
     ...(head ? { head } : {}),
     ...(against ? { against } : {}),
     findings: split?.added ?? res.findings,
     ...(split ? { old: split.old } : {}),
     stats: res.stats,
     rules: pack.rules.filter((r) => !a.entry?.length || a.entry.includes(r.id)),
-    source: (file) => sourceText(src, file),
+    source: (file) => (src ? sourceText(src, file) : readText(root, file)),
     reporter: reporterOf(a),
   };
   if (!a.format || a.format === 'text') for (const n of res.stats.notes) log(n);
@@ -70,6 +86,45 @@ function workTreeHead(root: string): string | undefined {
   if (!top) return undefined;
   try {
     return `${shortCommit(top, resolveCommit(top, 'HEAD'))}, work tree as found`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A tree above LEAN_BYTES of source (the whole kernel with --include '**\/*.c'):
+ * never all in memory at once. Files stream through the parse pool into the
+ * fact cache, bodies stay on disk (body-store.ts), and the result is cached
+ * under the facts' keys. Same facts, same rules, same findings as analyze().
+ */
+async function checkLarge(root: string, pack: Pack, a: CheckArgs, lo: LoadOptions & { progress: { end(): void } | null }):
+  Promise<{ findings: Analysis['findings']; stats: AnalysisStats }> {
+  const cache = a.cache === false ? null : openCache();
+  const scan = scanTree(root, pack, lo);
+  const key = cache && scan.keys
+    ? resultKeyOf(pack, lo.limits!, a.entry, [['streamed', JSON.stringify(scan.notes)], ...scan.files.map((f, i): [string, string] => [f, scan.keys![i]])])
+    : null;
+  const hit = key ? cache!.get<{ findings: Analysis['findings']; stats: AnalysisStats }>('results', key) : undefined;
+  if (hit) return hit;
+  const tree = await loadTreeAsync(root, pack, lo, scan);
+  lo.progress?.end();
+  const prog = makeProgram(tree, pack);
+  const res = runRules(prog, pack, a.entry);
+  const stats: AnalysisStats = {
+    files: tree.files.length,
+    bytes: tree.bytes,
+    functions: tree.files.reduce((n, f) => n + f.functions.length, 0),
+    entries: res.entriesRun,
+    rules: pack.rules.length,
+    notes: [...tree.notes, ...res.missingEntries.map((e) => `entry ${e}: not defined in the analysed files`), ...res.partial],
+  };
+  if (key && !tree.transient) cache!.put('results', key, { findings: res.findings, stats });
+  return { findings: res.findings, stats };
+}
+
+function readText(root: string, file: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(root, file), 'utf8');
   } catch {
     return undefined;
   }

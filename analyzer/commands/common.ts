@@ -1,5 +1,6 @@
 // What every command needs: which tree, which pack, which limits.
 
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadPack, defaultPackPath, type Pack } from '../pack/load';
 import { looksLikeKernelTree } from '../source/discover';
@@ -7,6 +8,9 @@ import { fetchKernel, type FetchOptions } from '../source/fetch-kernel';
 import { DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
 import { DEFAULT_REPORTER, type Reporter } from '../report/model';
 import type { SourceTree } from '../source/snapshot';
+import type { LoadOptions } from '../source/load-tree';
+import { cacheRoot } from '../cache/store';
+import { progressLine, type ProgressLine } from '../report/progress';
 export { json } from '../report/render';
 
 export class UsageError extends Error {}
@@ -19,6 +23,9 @@ export interface CommonArgs {
   exclude?: string[];
   maxFileSize?: number;
   timeout?: number;
+  jobs?: number;
+  /** false with --no-cache */
+  cache?: boolean;
 }
 
 export function log(line: string): void {
@@ -60,8 +67,6 @@ export function limitsOf(a: CommonArgs): ParseLimits {
 export interface ReportArgs {
   reporter?: string;
   closesUrlBase?: string;
-  /** false with --no-cache */
-  cache?: boolean;
 }
 
 /** The email reports' identity: options first, then CALLORDER_REPORTER / CALLORDER_CLOSES_URL_BASE. */
@@ -79,4 +84,28 @@ export function reporterOf(a: ReportArgs): Reporter {
 export function sourceText(t: SourceTree, file: string): string | undefined {
   const f = t.files.get(file);
   return Buffer.isBuffer(f) ? f.toString('utf8') : undefined;
+}
+
+/** How a command loads its tree: the selection, limits, threads, cache and progress line the options ask for. */
+export function loadOptionsOf(a: CommonArgs): LoadOptions & { progress: ProgressLine | null } {
+  const jobs = jobsOf(a);
+  const progress = progressLine();
+  return {
+    include: a.include,
+    exclude: a.exclude,
+    limits: limitsOf(a),
+    jobs,
+    cacheRoot: a.cache === false ? null : cacheRoot(),
+    // bodies on disk or in memory whatever the tree's size: for tests and measurements
+    lean: process.env.CALLORDER_BODIES === 'disk' ? true : process.env.CALLORDER_BODIES === 'memory' ? false : undefined,
+    onProgress: progress?.update,
+    progress,
+  };
+}
+
+/** --jobs, checked; default: every core. */
+export function jobsOf(a: CommonArgs): number {
+  if (a.jobs === undefined) return os.availableParallelism();
+  if (!Number.isInteger(a.jobs) || a.jobs < 1) throw new UsageError('--jobs must be a whole number of threads, 1 or more');
+  return a.jobs;
 }

@@ -6,7 +6,7 @@ import { splitByBaseline } from '../report/baseline';
 import { selector, type SourceTree } from '../source/snapshot';
 import { InputError } from '../source/load-tree';
 import { git, hasCommit, indexTree, revisionTree, workTreeTop } from '../vcs/git';
-import { CommonArgs, UsageError, resolvePack, limitsOf, log, type ReportArgs } from './common';
+import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, log, type ReportArgs } from './common';
 
 export const MARKER = '# callorder pre-commit hook';
 const CHAINED = 'pre-commit.callorder-chained';
@@ -15,7 +15,7 @@ export interface HookArgs extends CommonArgs, ReportArgs {
   action: 'install' | 'uninstall' | 'run';
 }
 
-export function hook(a: HookArgs): number {
+export async function hook(a: HookArgs): Promise<number> {
   const top = workTreeTop(process.cwd());
   if (!top) throw new UsageError('not in a git checkout: run `callorder hook` inside the kernel tree');
   if (a.action === 'run') return runHook(top, a);
@@ -47,7 +47,7 @@ function script(a: HookArgs): string {
   ].join('\n');
 }
 
-function install(dir: string, a: HookArgs): number {
+async function install(dir: string, a: HookArgs): Promise<number> {
   const hookFile = path.join(dir, 'pre-commit');
   const chained = path.join(dir, CHAINED);
   fs.mkdirSync(dir, { recursive: true });
@@ -62,12 +62,12 @@ function install(dir: string, a: HookArgs): number {
   fs.writeFileSync(hookFile, script(a), { mode: 0o755 });
   fs.chmodSync(hookFile, 0o755);
   log(`callorder: installed ${hookFile}`);
-  warm(a);
+  await warm(a);
   return 0;
 }
 
 /** HEAD analysed once now, so that the first commit is checked as quickly as the next ones. */
-function warm(a: HookArgs): void {
+async function warm(a: HookArgs): Promise<void> {
   const top = workTreeTop(process.cwd());
   if (!top || !hasCommit(top) || a.cache === false) return;
   const pack = resolvePack(a);
@@ -75,7 +75,7 @@ function warm(a: HookArgs): void {
   const head = revisionTree(top, 'HEAD', '', selector(pack, { include: a.include, exclude: a.exclude }), limits, 'HEAD');
   if (!head.files.size) return;
   log(`callorder: analysing HEAD once (${head.files.size} files) so that commits are checked from the cache`);
-  analyze(head, pack, { limits });
+  await analyze(head, pack, { limits, jobs: jobsOf(a) });
 }
 
 function uninstall(dir: string): number {
@@ -115,17 +115,17 @@ function sameTree(a: SourceTree, b: SourceTree): boolean {
 }
 
 /** The staged content against HEAD, both read from git's objects: what the commit would add. */
-function runHook(top: string, a: HookArgs): number {
+async function runHook(top: string, a: HookArgs): Promise<number> {
   const pack = resolvePack(a);
   const limits = limitsOf(a);
   const select = selector(pack, { include: a.include, exclude: a.exclude });
   const staged = indexTree(top, '', select, limits, 'index');
   const head = hasCommit(top) ? revisionTree(top, 'HEAD', '', select, limits, 'HEAD') : { label: 'HEAD', files: new Map(), notes: [] };
   if (sameTree(staged, head)) return 0;
-  const opts = { limits, cache: a.cache };
-  const headResult = analyze(head, pack, opts);
+  const opts = { limits, cache: a.cache, jobs: jobsOf(a) };
+  const headResult = await analyze(head, pack, opts);
   const before = new Set(headResult.findings.map((f) => f.id));
-  const { added } = splitByBaseline(analyze(staged, pack, { ...opts, near: headResult }).findings, before);
+  const { added } = splitByBaseline((await analyze(staged, pack, { ...opts, near: headResult })).findings, before);
   if (!added.length) return 0;
   process.stderr.write(`callorder: the staged change adds ${added.length} call-ordering warning${added.length === 1 ? '' : 's'}:\n`);
   process.stderr.write(renderText(added));

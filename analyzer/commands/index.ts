@@ -6,3 +6,4 @@ export { graph } from './graph';
 export { rulesCmd } from './rules';
 export { review } from './review';
 export { hook } from './hook';
+export { cacheCmd } from './cache';

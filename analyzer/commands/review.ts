@@ -9,7 +9,7 @@ import { sortFindings } from '../flow/finding';
 import { selector, snapshotDir } from '../source/snapshot';
 import { InputError } from '../source/load-tree';
 import { looksLikeKernelTree } from '../source/discover';
-import { CommonArgs, UsageError, resolvePack, limitsOf, reporterOf, sourceText, type ReportArgs } from './common';
+import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, reporterOf, sourceText, type ReportArgs } from './common';
 
 export const DEFAULT_MAX_PATCH = 32 * 1024 * 1024;
 
@@ -20,7 +20,7 @@ export interface ReviewArgs extends CommonArgs, ReportArgs {
   maxPatchSize?: number;
 }
 
-export function review(a: ReviewArgs): number {
+export async function review(a: ReviewArgs): Promise<number> {
   if (a.mailback && a.format && a.format !== 'email') throw new UsageError('--mailback writes an email: it goes with --format email only');
   const format: Format = a.format ?? 'email';
   const cap = a.maxPatchSize ?? DEFAULT_MAX_PATCH;
@@ -38,8 +38,8 @@ export function review(a: ReviewArgs): number {
     const sel = { include: a.include, exclude: a.exclude, limits };
     const select = selector(pack, sel);
     const base = snapshotDir(root, pack, sel);
-    const res = reviewSeries(patches, fs.realpathSync(root), base, pack, select,
-      { limits, cache: a.cache, maxFileSize: limits.maxFileSize }, name);
+    const res = await reviewSeries(patches, fs.realpathSync(root), base, pack, select,
+      { limits, cache: a.cache, jobs: jobsOf(a), maxFileSize: limits.maxFileSize }, name);
     const series: PatchReport[] = res.steps.map((s) => ({
       index: s.patch.index,
       total: s.patch.total,

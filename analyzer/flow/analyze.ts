@@ -1,10 +1,11 @@
-// One analysis of one tree in memory: facts per file (cached by content),
-// the program, the pack's rules (cached by the content of the whole tree).
-// check, review and the pre-commit hook all come through here, so a tree
-// gives the same findings whichever way it was read.
+// One analysis of one tree in memory: facts per file (cached by content; the
+// files the cache does not hold are parsed in worker threads when there are
+// enough of them, parse-pool.ts), the program, the pack's rules (cached by the
+// content of the whole tree). check, review and the pre-commit hook all come
+// through here, so a tree gives the same findings whichever way it was read
+// and whatever --jobs.
 
 import type { Pack } from '../pack/load';
-import { frontendKey } from '../pack/load';
 import type { FileFacts } from '../parse/ir';
 import { parseBuffer, DEFAULT_LIMITS, type ParseLimits, type ParseOutcome } from '../parse/parse-file';
 import { makeNormalizer } from '../source/normalize';
@@ -13,7 +14,11 @@ import { makeProgram } from '../program/callgraph';
 import { runRules, entriesOf } from './run';
 import { changeIsInvisible, fnKey, moveFindings, skeleton, visitRecorder, type Change } from './incremental';
 import type { Finding } from './finding';
-import { Cache, codeKey, openCache, sha } from '../cache/store';
+import { Cache, FAILED, openCache, sha } from '../cache/store';
+import { contentHash, factKey, factSettingsId } from '../cache/facts';
+import { runPool, type PoolJob } from '../source/parse-pool';
+import { factsToText, factsFromText } from '../parse/facts-text';
+import type { Progress } from '../source/load-tree';
 
 export interface AnalysisStats {
   files: number;
@@ -41,7 +46,14 @@ export interface AnalyzeOptions {
   cache?: boolean;
   /** the analysis of a tree this one differs from a little (HEAD, the tree before a patch) */
   near?: Analysis;
+  /** threads that parse the files the cache does not hold; 1 (the default): this one */
+  jobs?: number;
+  /** fewer bytes than this to parse and no worker is started: starting one costs more than it saves */
+  minParallelBytes?: number;
+  onProgress?: (p: Progress) => void;
 }
+
+const MIN_PARALLEL_BYTES = 256 * 1024;
 
 /** What the result cache holds: everything but the discovery notes, which belong to how the tree was read. */
 interface CachedResult {
@@ -61,18 +73,25 @@ function packKey(pack: Pack): string {
   return sha(JSON.stringify({ include, exclude, frontend, program, engine, rules }));
 }
 
-export function contentKey(f: Buffer | { note: string }): string {
-  return Buffer.isBuffer(f) ? sha(f) : `note:${f.note}`;
+/**
+ * Where a tree's result is cached: the pack, the limits, the rules asked for
+ * and every analysed file's path and content key. The analyzer's own code is
+ * in every entry's version (cache/store.ts).
+ */
+export function resultKeyOf(pack: Pack, limits: ParseLimits, entry: string[] | undefined, files: [string, string][]): string {
+  return sha(packKey(pack), `${limits.maxFileSize}/${limits.timeoutMs}`, JSON.stringify(entry ?? []), ...files.flat());
 }
 
-export function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions = {}): Analysis {
+export function contentKey(f: Buffer | { note: string }): string {
+  return Buffer.isBuffer(f) ? contentHash(f) : `note:${f.note}`;
+}
+
+export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions = {}): Promise<Analysis> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const cache = opts.cache === false ? null : openCache();
   const paths = [...src.files.keys()].sort();
   const keys = paths.map((rel) => contentKey(src.files.get(rel)!));
-  const limitsKey = `${limits.maxFileSize}/${limits.timeoutMs}`;
-  const resultKey = sha(codeKey(), packKey(pack), limitsKey, JSON.stringify(opts.entry ?? []),
-    ...paths.flatMap((p, i) => [p, keys[i]]));
+  const resultKey = resultKeyOf(pack, limits, opts.entry, paths.map((p, i): [string, string] => [p, keys[i]]));
   const hit = cache?.get<CachedResult>('results', resultKey);
   if (hit) return withDiscoveryNotes(hit, src, resultKey, 'cache');
   const facts = new FactStore(pack, limits, cache);
@@ -85,7 +104,7 @@ export function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions = {}):
     return withDiscoveryNotes(moved, src, resultKey, 'near');
   }
 
-  const outcomes = files.map(([rel, key]) => facts.get(rel, key, src.files.get(rel)!));
+  const outcomes = await facts.all(files, src, opts);
   const parseNotes: string[] = [];
   const parsed: FileFacts[] = [];
   let bytes = 0;
@@ -152,6 +171,10 @@ function withDiscoveryNotes(r: CachedResult, src: SourceTree, key: string, how: 
   return { findings: r.findings, stats: { ...r.stats, notes: [...src.notes, ...r.stats.notes] }, key, how };
 }
 
+function sizeOf(f: Buffer | { note: string }): number {
+  return Buffer.isBuffer(f) ? f.length : 0;
+}
+
 /** Facts per file content, and their skeletons (bodies left out) for the near-tree check. */
 class FactStore {
   private normalize;
@@ -159,15 +182,26 @@ class FactStore {
 
   constructor(private pack: Pack, private limits: ParseLimits, private cache: Cache | null) {
     this.normalize = makeNormalizer(pack.frontend);
-    this.base = sha(codeKey(), sha(frontendKey(pack)), `${limits.maxFileSize}/${limits.timeoutMs}`);
+    this.base = factSettingsId(pack.frontend, limits);
   }
 
   private key(rel: string, content: string): string {
-    return sha(this.base, rel, content);
+    return factKey(this.base, rel, content);
   }
 
+  /**
+   * A facts entry is the text form of the facts (facts-text.ts), which the
+   * parse workers write too; a file that gave no facts is stored as the
+   * one-line JSON of its outcome, which no text form starts with.
+   */
   cached(rel: string, content: string): ParseOutcome | undefined {
-    return this.cache?.get<ParseOutcome>('facts', this.key(rel, content));
+    const text = this.cache?.store('facts').read(this.key(rel, content));
+    if (text == null) return undefined;
+    try {
+      return text.startsWith(FAILED) ? (JSON.parse(text) as ParseOutcome) : { ok: true, facts: factsFromText(text) };
+    } catch {
+      return undefined;
+    }
   }
 
   get(rel: string, content: string, f: Buffer | { note: string }): ParseOutcome {
@@ -175,10 +209,73 @@ class FactStore {
     const hit = this.cached(rel, content);
     if (hit) return hit;
     const r = parseBuffer(f, rel, this.normalize, this.limits);
-    if (r.ok || !/--timeout/.test(r.note)) {
-      this.cache?.put('facts', this.key(rel, content), r);
-      if (r.ok) this.cache?.put('skeleton', this.key(rel, content), skeleton(r.facts));
+    if (!r.ok) return this.keep(rel, content, r, false);
+    // through the text form, as a worker's facts and a cached file's come: the same objects whichever way
+    const text = factsToText(r.facts);
+    return this.keep(rel, content, { ok: true, facts: factsFromText(text) }, false, text);
+  }
+
+  /** Every file's outcome in the order of files; misses in worker threads when there are enough of them. */
+  async all(files: [string, string][], src: SourceTree, opts: AnalyzeOptions): Promise<ParseOutcome[]> {
+    const out: (ParseOutcome | undefined)[] = new Array(files.length);
+    const sizes = files.map(([rel]) => sizeOf(src.files.get(rel)!));
+    const bytesTotal = sizes.reduce((n, b) => n + b, 0);
+    let done = 0;
+    let bytesDone = 0;
+    const put = (i: number, r: ParseOutcome) => {
+      out[i] = r;
+      done++;
+      bytesDone += sizes[i];
+      opts.onProgress?.({ done, total: files.length, bytesDone, bytesTotal });
+    };
+    const misses: number[] = [];
+    for (const [i, [rel, key]] of files.entries()) {
+      const f = src.files.get(rel)!;
+      const hit = Buffer.isBuffer(f) ? this.cached(rel, key) : { ok: false as const, note: f.note };
+      if (hit) put(i, hit);
+      else misses.push(i);
     }
+    const jobs = Math.max(1, opts.jobs ?? 1);
+    const missBytes = misses.reduce((n, i) => n + sizes[i], 0);
+    if (jobs > 1 && misses.length > 1 && missBytes >= (opts.minParallelBytes ?? MIN_PARALLEL_BYTES)) {
+      // largest first, so the two cores stay busy to the end
+      const queue = [...misses].sort((a, b) => sizes[b] - sizes[a] || a - b);
+      let next = 0;
+      const init = { frontend: this.pack.frontend, limits: this.limits, cacheRoot: null, lean: false };
+      await runPool(Math.min(jobs, misses.length), init, {
+        next(maxBytes, maxFiles) {
+          const chunk: PoolJob[] = [];
+          let bytes = 0;
+          while (next < queue.length && chunk.length < maxFiles && (chunk.length === 0 || bytes < maxBytes)) {
+            const i = queue[next++];
+            const b = src.files.get(files[i][0]) as Buffer;
+            bytes += b.length;
+            chunk.push({ index: i, rel: files[i][0], key: null, bytes: b });
+          }
+          return chunk.length ? chunk : null;
+        },
+      }, (r) => {
+        const [rel, key] = files[r.index];
+        if (!r.ok) put(r.index, this.keep(rel, key, r, !!r.transient));
+        else if ('text' in r) put(r.index, this.keep(rel, key, { ok: true, facts: factsFromText(r.text) }, false, r.text));
+      });
+    }
+    for (const i of misses) {
+      if (!out[i]) put(i, this.get(files[i][0], files[i][1], src.files.get(files[i][0])!));
+      // parse trees are freed on a turn of the event loop (tree-memory.ts)
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return out as ParseOutcome[];
+  }
+
+  /** Stores an outcome worth keeping (not one of the moment: a timeout, a dead worker) and returns it. */
+  private keep(rel: string, content: string, r: ParseOutcome, transient: boolean, text?: string): ParseOutcome {
+    if (!this.cache || transient || (!r.ok && (r.transient || /--timeout/.test(r.note)))) return r;
+    const k = this.key(rel, content);
+    if (r.ok) {
+      this.cache.store('facts').write(k, text ?? factsToText(r.facts));
+      this.cache.put('skeleton', k, skeleton(r.facts));
+    } else this.cache.store('facts').write(k, JSON.stringify({ ok: false, note: r.note }));
     return r;
   }
 

@@ -27,36 +27,37 @@ describe('a nearby tree\'s result, reused', () => {
   let base: SourceTree;
   let first: Analysis;
   let cache: string;
-  const saved = process.env.CALLORDER_CACHE;
-  before(() => {
-    const tree = fetchKernel('6.12'); // before CALLORDER_CACHE moves, or it would fetch into the test's cache
+  const saved = process.env.CALLORDER_ANALYSIS_CACHE;
+  before(async () => {
+    const tree = fetchKernel('6.12');
+    // a throw-away cache of facts and results; the kernel trees stay where they were fetched
     cache = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
-    process.env.CALLORDER_CACHE = cache;
+    process.env.CALLORDER_ANALYSIS_CACHE = cache;
     pack = loadPack(defaultPackPath());
     base = snapshotDir(tree, pack);
-    first = analyze(base, pack);
+    first = await analyze(base, pack);
     assert.equal(first.how, 'run');
   });
   after(() => {
-    if (saved === undefined) delete process.env.CALLORDER_CACHE;
-    else process.env.CALLORDER_CACHE = saved;
+    if (saved === undefined) delete process.env.CALLORDER_ANALYSIS_CACHE;
+    else process.env.CALLORDER_ANALYSIS_CACHE = saved;
     fs.rmSync(cache, { recursive: true, force: true });
   });
 
-  it('lines moved by an edit above: the same findings a full run gives', () => {
+  it('lines moved by an edit above: the same findings a full run gives', async () => {
     const t = edited(base, 'arch/x86/kvm/vmx/vmx.c', (s) => s.replace('#include <linux/highmem.h>', '/*\n * three new lines\n */\n#include <linux/highmem.h>'));
-    const near = analyze(t, pack, { near: first });
+    const near = await analyze(t, pack, { near: first });
     assert.equal(near.how, 'near');
-    const full = analyze(t, pack, { cache: false });
+    const full = await analyze(t, pack, { cache: false });
     assert.deepEqual(near.findings, full.findings);
     assert.deepEqual(near.stats, full.stats);
     const vmx = (a: Analysis) => a.findings.filter((f) => f.file === 'arch/x86/kvm/vmx/vmx.c').map((f) => f.line);
     assert.deepEqual(vmx(near), vmx(first).map((l) => l + 3));
   });
 
-  it('an edit in a function the engine walks into: a full run', () => {
+  it('an edit in a function the engine walks into: a full run', async () => {
     const t = edited(base, 'arch/x86/kvm/cpuid.c', (s) => s.replace('\tif (kvm_vcpu_has_run(vcpu)) {\n\t\tr = kvm_cpuid_check_equal', '\tif (0) {\n\t\tr = kvm_cpuid_check_equal'));
-    const after = analyze(t, pack, { near: first });
+    const after = await analyze(t, pack, { near: first });
     assert.equal(after.how, 'run');
     assert.ok(after.findings.some((f) => f.function === 'kvm_set_cpuid'));
   });

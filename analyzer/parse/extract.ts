@@ -1,9 +1,9 @@
-// Turns one tree-sitter syntax tree into FileFacts. Every descent is bounded:
+// Turns one syntax tree (flattened out of tree-sitter, flat-tree.ts) into FileFacts. Every descent is bounded:
 // tree-sitter builds very deep trees on hostile input, and a recursion that
 // follows them blindly would overflow the stack. Past MAX_DEPTH a subtree is
 // dropped and a note says where.
 
-import type { SyntaxNode, Tree } from 'tree-sitter';
+import { rootOf, type FlatNode as SyntaxNode, type FlatTree } from './flat-tree';
 import type {
   Expr, FileFacts, FunctionFact, GlobalFact, LocalVar, MacroFact, Stmt, StructFact, TableFact, TypeRef,
   TypedefFact, FieldFact,
@@ -107,13 +107,13 @@ export interface ExtractResult {
   functionsWithError: number;
 }
 
-export function extractFacts(tree: Tree, file: string, text: string): FileFacts {
+export function extractFacts(tree: FlatTree, file: string, text: string): FileFacts {
   const facts: FileFacts = {
     file, bytes: text.length, functions: [], structs: [], tables: [], globals: [], macros: [], typedefs: [],
     notes: [], topLevelErrors: 0,
   };
   const ex = new Extractor(facts, text);
-  ex.topLevel(tree.rootNode);
+  ex.topLevel(rootOf(tree));
   return facts;
 }
 

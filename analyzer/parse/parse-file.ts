@@ -8,6 +8,8 @@ import Parser from 'tree-sitter';
 import C from 'tree-sitter-c';
 import type { FileFacts } from './ir';
 import { extractFacts } from './extract';
+import { flatten, type FlatTree } from './flat-tree';
+import { collectDeadTrees } from './tree-memory';
 import type { Normalizer } from '../source/normalize';
 
 let parser: Parser | null = null;
@@ -27,9 +29,16 @@ export interface ParseLimits {
 
 export const DEFAULT_LIMITS: ParseLimits = { maxFileSize: 8 * 1024 * 1024, timeoutMs: 20000 };
 
-export type ParseOutcome = { ok: true; facts: FileFacts } | { ok: false; note: string };
+/** transient: the failure depends on the moment (a timeout), not on the file */
+export type ParseOutcome = { ok: true; facts: FileFacts } | { ok: false; note: string; transient?: boolean };
 
 export function readSource(abs: string, rel: string, limits: ParseLimits): { text: string; notes: string[] } | { note: string } {
+  const buf = readBytes(abs, rel, limits);
+  return 'note' in buf ? buf : decode(buf, rel);
+}
+
+/** A file's bytes, or a note saying why not (not a regular file, over --max-file-size, unreadable). */
+export function readBytes(abs: string, rel: string, limits: ParseLimits): Buffer | { note: string } {
   let st: fs.Stats;
   try {
     st = fs.statSync(abs);
@@ -40,20 +49,23 @@ export function readSource(abs: string, rel: string, limits: ParseLimits): { tex
   if (st.size > limits.maxFileSize) {
     return { note: `${rel}: ${st.size} bytes is over --max-file-size ${limits.maxFileSize}, skipped` };
   }
-  let buf: Buffer;
   try {
-    buf = fs.readFileSync(abs);
+    return fs.readFileSync(abs);
   } catch (e) {
     return { note: `${rel}: cannot read: ${errMsg(e)}` };
   }
-  return sourceOf(buf, rel, limits);
 }
 
-/** The checks readSource makes, on bytes that came from elsewhere (a git blob, a patched file). */
+/** The checks readSource makes, on bytes that came from elsewhere (a git blob, a patched file, a worker's job). */
 export function sourceOf(buf: Buffer, rel: string, limits: ParseLimits): { text: string; notes: string[] } | { note: string } {
   if (buf.length > limits.maxFileSize) {
     return { note: `${rel}: ${buf.length} bytes is over --max-file-size ${limits.maxFileSize}, skipped` };
   }
+  return decode(buf, rel);
+}
+
+/** Bytes as text, one character a byte; a NUL byte means it is no C source. */
+export function decode(buf: Buffer, rel: string): { text: string; notes: string[] } | { note: string } {
   const nul = buf.indexOf(0);
   if (nul >= 0) {
     const { line, col } = lineCol(buf, nul);
@@ -92,49 +104,58 @@ export function firstInvalidUtf8(b: Uint8Array): number {
 }
 
 export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
-  const p = getParser();
   const norm = normalize(text);
-  let tree: Parser.Tree;
   const started = Date.now();
+  const flat = flatParse(norm, limits, started);
+  // the tree-sitter tree is garbage now, and still young: collect it before extraction ages it
+  collectDeadTrees(text.length);
+  if (flat === 'timeout') return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped`, transient: true };
+  if (flat instanceof Error) return { ok: false, note: `${rel}: parser failed: ${errMsg(flat)}, skipped` };
+  let facts: FileFacts;
+  try {
+    facts = extractFacts(flat, rel, norm);
+  } catch (e) {
+    return { ok: false, note: `${rel}: fact extraction failed: ${errMsg(e)}, skipped` };
+  }
+  if (limits.timeoutMs > 0 && Date.now() - started > limits.timeoutMs) {
+    return { ok: false, note: `${rel}: analysis took over ${limits.timeoutMs} ms (--timeout), skipped`, transient: true };
+  }
+  facts.bytes = text.length;
+  return { ok: true, facts };
+}
+
+/** Parse and copy out; the tree itself does not outlive this call. */
+function flatParse(norm: string, limits: ParseLimits, started: number): FlatTree | 'timeout' | Error {
   let timedOut = false;
   try {
-    tree = p.parse((index: number) => {
+    const tree = getParser().parse((index: number) => {
       if (limits.timeoutMs > 0 && Date.now() - started > limits.timeoutMs) {
         timedOut = true;
         return null;
       }
       return index < norm.length ? norm.slice(index, index + 65536) : null;
     });
+    return timedOut ? 'timeout' : flatten(tree, norm);
   } catch (e) {
-    return { ok: false, note: `${rel}: parser failed: ${errMsg(e)}, skipped` };
+    return e instanceof Error ? e : new Error(String(e));
   }
-  if (timedOut) return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped` };
-  let facts: FileFacts;
-  try {
-    facts = extractFacts(tree, rel, norm);
-  } catch (e) {
-    return { ok: false, note: `${rel}: fact extraction failed: ${errMsg(e)}, skipped` };
-  }
-  if (limits.timeoutMs > 0 && Date.now() - started > limits.timeoutMs) {
-    return { ok: false, note: `${rel}: analysis took over ${limits.timeoutMs} ms (--timeout), skipped` };
-  }
-  facts.bytes = text.length;
-  return { ok: true, facts };
 }
 
 export function parseFile(abs: string, rel: string, normalize: Normalizer, limits: ParseLimits = DEFAULT_LIMITS): ParseOutcome {
-  return parseSource(readSource(abs, rel, limits), rel, normalize, limits);
+  const src = readSource(abs, rel, limits);
+  return 'note' in src ? { ok: false, note: src.note } : parseSource(src, rel, normalize, limits);
 }
 
 export function parseBuffer(buf: Buffer, rel: string, normalize: Normalizer, limits: ParseLimits = DEFAULT_LIMITS): ParseOutcome {
-  return parseSource(sourceOf(buf, rel, limits), rel, normalize, limits);
+  const src = sourceOf(buf, rel, limits);
+  return 'note' in src ? { ok: false, note: src.note } : parseSource(src, rel, normalize, limits);
 }
 
-function parseSource(src: ReturnType<typeof sourceOf>, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
-  if ('note' in src) return { ok: false, note: src.note };
+/** Decoded text to facts; the decoding notes go first among the file's notes. */
+export function parseSource(src: { text: string; notes: string[] }, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
   const r = parseText(src.text, rel, normalize, limits);
   if (r.ok) r.facts.notes.unshift(...src.notes);
-  else if (src.notes.length) return { ok: false, note: `${src.notes.join('; ')}; ${r.note}` };
+  else if (src.notes.length) return { ...r, note: `${src.notes.join('; ')}; ${r.note}` };
   return r;
 }
 

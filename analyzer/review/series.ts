@@ -44,17 +44,17 @@ export interface SeriesResult {
   steps: { patch: Patch; tree: SourceTree; analysis: Analysis; added: Finding[] }[];
 }
 
-export function reviewSeries(patches: Patch[], root: string, base: SourceTree, pack: Pack, select: (rel: string) => boolean,
-  opts: AnalyzeOptions & { maxFileSize: number }, name: string): SeriesResult {
+export async function reviewSeries(patches: Patch[], root: string, base: SourceTree, pack: Pack, select: (rel: string) => boolean,
+  opts: AnalyzeOptions & { maxFileSize: number }, name: string): Promise<SeriesResult> {
   const work = new PatchedTree(root, base, select, opts.maxFileSize);
-  const baseAnalysis = analyze(base, pack, opts);
+  const baseAnalysis = await analyze(base, pack, opts);
   const trees: SourceTree[] = [];
   const analyses: Analysis[] = [];
   for (const p of patches) {
     work.apply(p.files, name);
     const t = work.snapshot(base.label);
     trees.push(t);
-    analyses.push(analyze(t, pack, { ...opts, near: analyses[analyses.length - 1] ?? baseAnalysis }));
+    analyses.push(await analyze(t, pack, { ...opts, near: analyses[analyses.length - 1] ?? baseAnalysis }));
   }
   const ids = [baseAnalysis, ...analyses].map((a) => new Set(a.findings.map((f) => f.id)));
   const last = ids[ids.length - 1];

@@ -1,0 +1,92 @@
+// Function bodies kept on disk, in the facts entries they were written to,
+// for trees too large to hold every body in memory (the whole kernel: about
+// 5 GB of heap). A body is read and parsed when something asks for it and
+// kept in a bounded most-recently-used set; a body evicted and asked for again
+// is read again, a new but equal object. Nothing in the analyzer keys its
+// state on a body's identity for correctness (memo fields on expressions are
+// recomputed), which is what makes this sound.
+
+import * as fs from 'node:fs';
+import type { FunctionFact, Stmt } from '../parse/ir';
+
+export interface BodyRef {
+  file: string;
+  at: number;
+  length: number;
+}
+
+/** bytes of body JSON kept parsed at most */
+const KEEP_BYTES = 96 << 20;
+const OPEN_FILES = 32;
+
+export class BodyStore {
+  private kept = new Map<FunctionFact, { body: Stmt; length: number }>();
+  private keptBytes = 0;
+  private fds = new Map<string, number>();
+
+  /** Makes fn.body read through this store. */
+  attach(fn: FunctionFact, ref: BodyRef): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const store = this;
+    Object.defineProperty(fn, 'body', {
+      enumerable: true,
+      configurable: true,
+      get(this: FunctionFact) {
+        return store.load(this, ref);
+      },
+      set(this: FunctionFact, v: Stmt) {
+        Object.defineProperty(this, 'body', { value: v, enumerable: true, writable: true, configurable: true });
+      },
+    });
+  }
+
+  private load(fn: FunctionFact, ref: BodyRef): Stmt {
+    const k = this.kept.get(fn);
+    if (k) {
+      this.kept.delete(fn);
+      this.kept.set(fn, k);
+      return k.body;
+    }
+    const buf = Buffer.allocUnsafe(ref.length);
+    const fd = this.fd(ref.file);
+    let got = 0;
+    while (got < ref.length) {
+      const n = fs.readSync(fd, buf, got, ref.length - got, ref.at + got);
+      if (n <= 0) throw new Error(`${ref.file}: facts entry shorter than when it was read (changed during the run?)`);
+      got += n;
+    }
+    const body = JSON.parse(buf.toString('utf8')) as Stmt;
+    this.kept.set(fn, { body, length: ref.length });
+    this.keptBytes += ref.length;
+    for (const [old, v] of this.kept) {
+      if (this.keptBytes <= KEEP_BYTES) break;
+      this.kept.delete(old);
+      this.keptBytes -= v.length;
+    }
+    return body;
+  }
+
+  private fd(file: string): number {
+    let fd = this.fds.get(file);
+    if (fd !== undefined) {
+      this.fds.delete(file);
+      this.fds.set(file, fd);
+      return fd;
+    }
+    fd = fs.openSync(file, 'r');
+    this.fds.set(file, fd);
+    if (this.fds.size > OPEN_FILES) {
+      const [oldest, ofd] = this.fds.entries().next().value as [string, number];
+      this.fds.delete(oldest);
+      fs.closeSync(ofd);
+    }
+    return fd;
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) fs.closeSync(fd);
+    this.fds.clear();
+    this.kept.clear();
+    this.keptBytes = 0;
+  }
+}

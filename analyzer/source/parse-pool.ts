@@ -1,0 +1,138 @@
+// Parsing in worker threads. Files go out largest first, in chunks that a
+// worker asks for when it is nearly done with the last, so two cores stay busy
+// to the end; answers come back one a file, in whatever order, and the caller
+// puts them in path order. A worker that dies costs the file it was on a note
+// and is replaced; the rest of its chunk goes to the others.
+
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { FrontendConfig } from './normalize';
+import type { ParseLimits } from '../parse/parse-file';
+import type { FileOutcome } from './file-facts';
+
+export interface PoolInit {
+  frontend: FrontendConfig;
+  limits: ParseLimits;
+  /** cache root the workers write facts under; null: no cache */
+  cacheRoot: string | null;
+  /** leave bodies in the entries written and send the rest (file-facts.ts) */
+  lean: boolean;
+}
+
+export interface PoolJob {
+  index: number;
+  rel: string;
+  /** fact-cache key of these bytes; null without a cache */
+  key: string | null;
+  bytes: Uint8Array;
+}
+
+export type PoolReply = FileOutcome & { index: number };
+
+/** a chunk is about this many bytes of source, or one file when a file is larger */
+const CHUNK_BYTES = 192 * 1024;
+const CHUNK_FILES = 32;
+/** deaths after which the pool stops replacing workers and notes what is left */
+const MAX_RESPAWNS = 8;
+
+export interface PoolFeed {
+  /** jobs, largest first; called when a worker wants more; null when none are left */
+  next(maxBytes: number, maxFiles: number): PoolJob[] | null;
+}
+
+/**
+ * Runs every job the feed hands out on `workers` threads; onReply gets each
+ * file's outcome. Resolves when the feed is empty and every answer is in.
+ */
+export function runPool(workers: number, init: PoolInit, feed: PoolFeed, onReply: (r: PoolReply) => void): Promise<void> {
+  const script = path.join(__dirname, 'parse-worker.js');
+  return new Promise((resolve) => {
+    let live = 0;
+    let respawns = 0;
+    let drained = false;
+    let finished = false;
+
+    // jobs of a dead worker go out again before the feed's own
+    const requeue: PoolJob[] = [];
+    const take = (): PoolJob[] | null => {
+      if (requeue.length) return requeue.splice(0, CHUNK_FILES);
+      const chunk = drained ? null : feed.next(CHUNK_BYTES, CHUNK_FILES);
+      if (!chunk) drained = true;
+      return chunk;
+    };
+
+    const finish = () => {
+      if (!finished && drained && live === 0) {
+        finished = true;
+        resolve();
+      }
+    };
+
+    const spawn = () => {
+      const w = new Worker(script, { workerData: init });
+      live++;
+      /** jobs sent and not yet answered, in the order the worker takes them */
+      const pending: PoolJob[] = [];
+      let chunksOut = 0;
+      let gone = false;
+
+      const send = (): boolean => {
+        const chunk = take();
+        if (!chunk) return false;
+        pending.push(...chunk);
+        chunksOut++;
+        // copied, not transferred: a dead worker's jobs are sent again
+        w.postMessage(chunk);
+        return true;
+      };
+
+      const retire = () => {
+        if (gone) return;
+        gone = true;
+        live--;
+        void w.terminate();
+        finish();
+      };
+
+      w.on('message', (m: PoolReply | { done: true }) => {
+        if ('done' in m) {
+          chunksOut--;
+          if (!send() && chunksOut === 0) retire();
+          return;
+        }
+        const k = pending.findIndex((j) => j.index === m.index);
+        if (k >= 0) pending.splice(k, 1);
+        onReply(m);
+      });
+
+      const died = (why: string) => {
+        if (gone) return;
+        gone = true;
+        live--;
+        // the first unanswered file is the one the worker was on
+        const [lost, ...rest] = pending;
+        if (lost) onReply({ index: lost.index, ok: false, note: `${lost.rel}: worker failed (${why}), skipped`, transient: true });
+        if (respawns++ < MAX_RESPAWNS) {
+          requeue.push(...rest);
+          spawn();
+          return;
+        }
+        const fail = (j: PoolJob) => onReply({ index: j.index, ok: false, note: `${j.rel}: worker failed (${why}), skipped`, transient: true });
+        rest.forEach(fail);
+        // with no worker left, nothing else will take what remains
+        if (live === 0) for (let c = take(); c; c = take()) c.forEach(fail);
+        finish();
+      };
+      w.on('error', (e) => died(e.message.split('\n')[0]));
+      w.on('exit', (code) => {
+        if (!gone) died(`exit code ${code}`);
+      });
+
+      // two chunks in flight: the next is there when the worker finishes one
+      if (send()) send();
+      else if (chunksOut === 0) retire();
+    };
+
+    for (let i = 0; i < workers; i++) spawn();
+  });
+}

@@ -1,0 +1,52 @@
+// A worker thread of the parse pool: loads tree-sitter itself, takes chunks of
+// files, answers one message a file. A failure inside one file is that file's
+// note, never the worker's end.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { makeNormalizer } from './normalize';
+import { factsOfBytes, type FactsContext } from './file-facts';
+import { EntryStore } from '../cache/store';
+import { errMsg } from '../parse/parse-file';
+import type { PoolInit, PoolJob, PoolReply } from './parse-pool';
+
+const init = workerData as PoolInit;
+const cx: FactsContext = {
+  normalize: makeNormalizer(init.frontend),
+  limits: init.limits,
+  store: init.cacheRoot ? new EntryStore('facts', init.cacheRoot) : null,
+  lean: init.lean,
+};
+
+// Chunks are queued and taken one a turn of the event loop. Handling them in
+// the message handler itself would not do: Node drains every queued message
+// in one go, and with the next chunk always waiting the loop would never turn,
+// so the finalizers that free parse trees would never run (tree-memory.ts).
+const queue: PoolJob[][] = [];
+let scheduled = false;
+
+parentPort!.on('message', (chunk: PoolJob[]) => {
+  queue.push(chunk);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(work);
+  }
+});
+
+function work(): void {
+  const chunk = queue.shift();
+  if (chunk) {
+    for (const job of chunk) parentPort!.postMessage(one(job));
+    parentPort!.postMessage({ done: true });
+  }
+  if (queue.length) setImmediate(work);
+  else scheduled = false;
+}
+
+function one(job: PoolJob): PoolReply {
+  try {
+    const out = factsOfBytes(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.rel, job.key, cx);
+    return { index: job.index, ...out };
+  } catch (e) {
+    return { index: job.index, ok: false, note: `${job.rel}: internal error: ${errMsg(e)}, skipped`, transient: true };
+  }
+}

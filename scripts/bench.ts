@@ -1,0 +1,247 @@
+// `npm run bench`: how fast callorder checks Debian's 6.12 tree and where the
+// time goes, all measured in one run on this machine.
+//
+//   npm run bench [-- --runs N] [--jobs N] [--whole] [--tree DIR] [--no-coccinelle] [--json FILE]
+//
+//   (a) bare tree-sitter-c parse of the analysed files, one thread (the floor)
+//   (b) cold check: empty cache
+//   (c) warm check: cache full, nothing changed
+//   (d) warm check after a change to one file in arch/x86/kvm (x86.c: a new
+//       function appended, a different one each run, so facts and results miss)
+//   (e) cold check with --jobs 1
+//   phases of a cold check in one process: discover, parse+extract, program, engine, report
+//   Coccinelle (spatch, when installed): a one-pattern search over arch/x86/kvm
+//
+// Each is the median of --runs runs (default 5; 1 with --whole) of a child
+// process, timed from outside (Node start-up included), with its peak RSS and
+// CPU time (all threads). The checks run on a hard-linked copy of the tree
+// and a cache directory of their own: the user's cache and trees are not
+// touched. --whole: the whole tree, every .c and .h file.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fetchKernel } from '../analyzer/source/fetch-kernel';
+
+const DIST = path.resolve(__dirname);
+const WHOLE_INCLUDE = ['**/*.c', '**/*.h'];
+const CHANGED = 'arch/x86/kvm/x86.c';
+const COCCI_RULE = '@@\n@@\n* vmcs_read16(...)\n';
+
+interface Sample { wallMs: number; cpuMs: number; maxRssKb: number; status: number }
+interface Row { id: string; what: string; samples: Sample[] }
+
+interface Options { runs: number; jobs?: number; whole: boolean; tree?: string; coccinelle: boolean; json?: string }
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { runs: 0, whole: false, coccinelle: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = () => {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} takes a whole number, 1 or more`);
+      return n;
+    };
+    if (a === '--runs') o.runs = num();
+    else if (a === '--jobs') o.jobs = num();
+    else if (a === '--whole') o.whole = true;
+    else if (a === '--tree') o.tree = path.resolve(argv[++i]);
+    else if (a === '--no-coccinelle') o.coccinelle = false;
+    else if (a === '--json') o.json = path.resolve(argv[++i]);
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (!o.runs) o.runs = o.whole ? 1 : 5;
+  return o;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function log(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+/** One run of callorder in a child process. */
+function callorder(args: string[], env: NodeJS.ProcessEnv, stats: string): Sample {
+  fs.rmSync(stats, { force: true });
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [path.join(DIST, 'bench-child.js'), ...args], {
+    env: { ...env, BENCH_STATS: stats }, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 256 << 20,
+  });
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`callorder ${args.join(' ')} exited ${r.status}: ${String(r.stderr).trim().split('\n').pop()}`);
+  const u = JSON.parse(fs.readFileSync(stats, 'utf8')) as { maxRssKb: number; cpuMs: number };
+  return { wallMs, cpuMs: u.cpuMs, maxRssKb: u.maxRssKb, status: r.status };
+}
+
+/** A command timed from outside; peak RSS and CPU from GNU time when it is there. */
+function external(cmd: string, args: string[]): Sample {
+  const time = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+  const t0 = process.hrtime.bigint();
+  const r = time
+    ? spawnSync(time, ['-f', '@@%M %U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 256 << 20 })
+    : spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 256 << 20 });
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const m = /@@(\d+) ([\d.]+) ([\d.]+)/.exec(String(r.stderr));
+  return {
+    wallMs, cpuMs: m ? (Number(m[2]) + Number(m[3])) * 1000 : NaN, maxRssKb: m ? Number(m[1]) : NaN, status: r.status ?? -1,
+  };
+}
+
+function appendFunction(file: string, original: Buffer, n: number): void {
+  // a new inode: the copy's other links (the cached tree) keep the original
+  fs.rmSync(file);
+  fs.writeFileSync(file, Buffer.concat([original, Buffer.from(`\nstatic int callorder_bench_${n}(int x)\n{\n\treturn x + ${n};\n}\n`)]));
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model ?? 'unknown cpu'}, ${os.availableParallelism()} threads, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
+    `${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+function spatchPath(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const p = path.join(dir, 'spatch');
+    if (fs.existsSync(p)) return p;
+  }
+  return null;
+}
+
+function main(argv: string[]): number {
+  const o = parseArgs(argv);
+  const source = o.tree ?? fetchKernel('6.12', { full: o.whole, log });
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-bench-'));
+  const tree = path.join(work, 'tree');
+  const cache = path.join(work, 'cache');
+  const stats = path.join(work, 'stats.json');
+  const loadBefore = os.loadavg();
+  try {
+    log(`copying ${source} (hard links) to ${tree}`);
+    const cp = spawnSync('cp', ['-al', source, tree], { stdio: 'inherit' });
+    if (cp.status !== 0) throw new Error('cp -al failed');
+    const env = { ...process.env, CALLORDER_ANALYSIS_CACHE: cache };
+    const include = o.whole ? WHOLE_INCLUDE.flatMap((g) => ['--include', g]) : [];
+    const jobs = o.jobs ? ['--jobs', String(o.jobs)] : [];
+    const check = [...['check', tree, '--format', 'json'], ...include];
+    const rows: Row[] = [];
+    const runs = (id: string, what: string, one: (r: number) => Sample) => {
+      log(`${id}: ${what} (${o.runs} run${o.runs > 1 ? 's' : ''})`);
+      const row: Row = { id, what, samples: [] };
+      for (let r = 0; r < o.runs; r++) row.samples.push(one(r));
+      rows.push(row);
+      return row;
+    };
+
+    // (a) the floor, in-process timings of the parse() calls
+    log('(a) bare tree-sitter parse');
+    const bare = spawnSync(process.execPath, [path.join(DIST, 'bench-parse.js'), tree, '--runs', String(o.runs), ...include], {
+      encoding: 'utf8', maxBuffer: 64 << 20,
+    });
+    if (bare.status !== 0) throw new Error(`bench-parse: ${bare.stderr.trim()}`);
+    const b = JSON.parse(bare.stdout) as { files: number; bytes: number; runs: number[]; maxRssKb: number };
+    rows.push({ id: 'a', what: `bare tree-sitter-c parse, 1 thread (${b.files} files, ${(b.bytes / 1e6).toFixed(1)} MB)`,
+      samples: b.runs.map((ms) => ({ wallMs: ms, cpuMs: ms, maxRssKb: b.maxRssKb, status: 0 })) });
+
+    runs('b', `cold check${o.jobs ? ` --jobs ${o.jobs}` : ''} (empty cache)`, () => {
+      fs.rmSync(cache, { recursive: true, force: true });
+      return callorder([...check, ...jobs], env, stats);
+    });
+    runs('c', 'warm check (cache full, nothing changed)', () => callorder([...check, ...jobs], env, stats));
+    const changed = path.join(tree, CHANGED);
+    const original = fs.readFileSync(changed);
+    try {
+      runs('d', `warm check, ${CHANGED} changed (a function appended)`, (r) => {
+        appendFunction(changed, original, r);
+        return callorder([...check, ...jobs], env, stats);
+      });
+    } finally {
+      fs.rmSync(changed);
+      fs.writeFileSync(changed, original);
+    }
+    runs('e', 'cold check --jobs 1 (empty cache)', () => {
+      fs.rmSync(cache, { recursive: true, force: true });
+      return callorder([...check, '--jobs', '1'], env, stats);
+    });
+
+    // phases of a cold check, in-process
+    log(`phases of a cold check (${o.runs} runs)`);
+    const phases: Record<string, number>[] = [];
+    for (let r = 0; r < o.runs; r++) {
+      const p = spawnSync(process.execPath, [path.join(DIST, 'bench-phases.js'), tree, ...jobs, ...include], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      if (p.status !== 0) throw new Error(`bench-phases: ${p.stderr.trim()}`);
+      const j = JSON.parse(p.stdout) as Record<string, number> & { cpuMs: Record<string, number> };
+      phases.push({ ...j, ...Object.fromEntries(Object.entries(j.cpuMs).map(([k, v]) => [`${k}Cpu`, v])) });
+    }
+
+    let cocci: Row | null = null;
+    const spatch = o.coccinelle ? spatchPath() : null;
+    if (spatch) {
+      const rule = path.join(work, 'vmcs_read16.cocci');
+      fs.writeFileSync(rule, COCCI_RULE);
+      cocci = runs('cocci', 'Coccinelle: spatch, one pattern (vmcs_read16 calls) over arch/x86/kvm',
+        () => external(spatch, ['--sp-file', rule, '--dir', path.join(tree, 'arch/x86/kvm')]));
+    }
+
+    const loadAfter = os.loadavg();
+    report(rows, phases, cocci, o, source, loadBefore, loadAfter);
+    return 0;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function report(rows: Row[], phases: Record<string, number>[], cocci: Row | null, o: Options, source: string, l0: number[], l1: number[]): void {
+  const med = (r: Row, k: keyof Sample) => median(r.samples.map((s) => s[k]));
+  const peak = (r: Row) => Math.max(...r.samples.map((s) => s.maxRssKb));
+  const a = med(rows[0], 'wallMs');
+  const out: string[] = [];
+  out.push(`machine: ${machine()}`);
+  out.push(`tree: ${source}${o.whole ? ' (whole: **/*.c, **/*.h)' : ' (default pack: arch/x86/kvm, virt/kvm and their headers)'}`);
+  out.push(`load average before ${l0.map((x) => x.toFixed(2)).join(' ')}, after ${l1.map((x) => x.toFixed(2)).join(' ')} (other work on the machine inflates wall times)`);
+  out.push(`median of ${o.runs} run${o.runs > 1 ? 's' : ''} each`);
+  out.push('');
+  out.push('      wall ms   x (a)   CPU ms   peak RSS MB  what');
+  for (const r of rows) {
+    const w = med(r, 'wallMs');
+    out.push(`${r.id.padStart(5)} ${w.toFixed(0).padStart(8)} ${(w / a).toFixed(2).padStart(7)} ${med(r, 'cpuMs').toFixed(0).padStart(8)} ${(peak(r) / 1024).toFixed(0).padStart(13)}  ${r.what}`);
+  }
+  const ph = (k: string) => median(phases.map((p) => p[k]));
+  out.push('');
+  out.push(`phases of one cold check in one process (median ms, wall / CPU of all threads):`);
+  for (const k of ['discover', 'parse', 'program', 'engine', 'report']) {
+    const label = k === 'parse' ? 'parse+extract' : k;
+    out.push(`  ${label.padEnd(14)} ${ph(`${k}Ms`).toFixed(0).padStart(7)} / ${ph(`${k}Cpu`).toFixed(0).padStart(7)}`);
+  }
+  out.push('');
+  const get = (id: string) => rows.find((r) => r.id === id)!;
+  const cold = med(get('b'), 'wallMs');
+  out.push('targets:');
+  out.push(`  cold check <= 1.3 x (a): ${(cold / a).toFixed(2)} x  ${cold / a <= 1.3 ? 'met' : 'NOT met'}`);
+  const oneChanged = med(get('d'), 'wallMs');
+  out.push(`  warm check, one file changed <= 250 ms: ${oneChanged.toFixed(0)} ms  ${oneChanged <= 250 ? 'met' : 'NOT met'}`);
+  if (cocci) {
+    const c = med(cocci, 'wallMs');
+    out.push(`  >= 5 x faster than Coccinelle (${c.toFixed(0)} ms): cold ${(c / cold).toFixed(2)} x, warm ${(c / med(get('c'), 'wallMs')).toFixed(1)} x, ` +
+      `one changed ${(c / oneChanged).toFixed(2)} x  ${c / cold >= 5 ? 'met' : 'NOT met (cold)'}`);
+  } else out.push('  Coccinelle: spatch not installed (Debian package coccinelle), not compared');
+  const rssMb = Math.max(...rows.slice(1).filter((r) => r.id !== 'cocci').map(peak)) / 1024;
+  const limit = o.whole ? 4096 : 1024;
+  out.push(`  peak RSS <= ${limit} MB: ${rssMb.toFixed(0)} MB  ${rssMb <= limit ? 'met' : 'NOT met'}`);
+  if (o.whole) out.push(`  whole tree <= 2 x (a): ${(cold / a).toFixed(2)} x  ${cold / a <= 2 ? 'met' : 'NOT met'}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (o.json) {
+    fs.writeFileSync(o.json, JSON.stringify({ machine: machine(), options: o, source, loadBefore: l0, loadAfter: l1, rows, phases, cocci }, null, 2));
+  }
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (e) {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exitCode = 2;
+}
