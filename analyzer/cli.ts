@@ -44,11 +44,13 @@ export async function main(argv: string[]): Promise<number> {
       .option('format', { choices: ['text', 'dot', 'json'] as const, default: 'text' as const })
       .option('fetch', { type: 'string', describe: 'use the Debian tree of this version (6.12 or 6.1)' }),
     (a) => run(() => commands.graph(a))())
-    .command('fetch-kernel <version>', 'download and unpack a Debian kernel source tree, print its path', (y) => y
-      .positional('version', { choices: ['6.12', '6.1'] as const, demandOption: true })
+    // the positional is not called `version`: yargs reserves that name for --version
+    // and would hand the command `true` instead of the release
+    .command('fetch-kernel <release>', 'download and unpack a Debian kernel source tree, print its path', (y) => y
+      .positional('release', { type: 'string', choices: ['6.12', '6.1'] as const, demandOption: true })
       .option('dir', { type: 'string', describe: 'cache directory (default ~/.cache/callorder)' })
       .option('full', { type: 'boolean', default: false, describe: 'unpack the whole tree, not only the KVM parts' }),
-    (a) => run(() => commands.fetchKernelCmd(a))())
+    (a) => run(() => commands.fetchKernelCmd({ ...a, version: a.release }))())
     .command('rules <action>', 'list the rules of the pack, or run their fixture tests', (y) => y
       .positional('action', { choices: ['list', 'test'] as const, demandOption: true }),
     (a) => run(() => commands.rulesCmd(a))())
