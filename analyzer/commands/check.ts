@@ -1,14 +1,14 @@
-import { loadTree } from '../source/load-tree';
+import { loadTreeAsync } from '../source/load-tree';
 import { makeProgram } from '../program/callgraph';
 import { runRules } from '../flow/run';
 import { renderText } from '../report/text';
 import { checkJson } from '../report/json';
 import { CommonArgs, resolveTree, resolvePack, limitsOf, json, log } from './common';
 
-export function check(a: CommonArgs & { format?: string; entry?: string[] }): number {
+export async function check(a: CommonArgs & { format?: string; entry?: string[] }): Promise<number> {
   const root = resolveTree(a);
   const pack = resolvePack(a);
-  const tree = loadTree(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
+  const tree = await loadTreeAsync(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
   const prog = makeProgram(tree, pack);
   const res = runRules(prog, pack, a.entry);
   const notes = [...tree.notes, ...res.missingEntries.map((e) => `entry ${e}: not defined in the analysed files`), ...res.partial];

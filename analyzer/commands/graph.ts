@@ -1,14 +1,14 @@
-import { loadTree } from '../source/load-tree';
+import { loadTreeAsync } from '../source/load-tree';
 import { makeProgram } from '../program/callgraph';
 import { graphFrom, renderGraph } from '../program/graph-view';
 import { CommonArgs, resolveTree, resolvePack, limitsOf, UsageError, log } from './common';
 
-export function graph(a: CommonArgs & { from: string; to?: string; depth?: number; format?: string }): number {
+export async function graph(a: CommonArgs & { from: string; to?: string; depth?: number; format?: string }): Promise<number> {
   const depth = a.depth ?? 12;
   if (!Number.isInteger(depth) || depth < 0) throw new UsageError('--depth must be a whole number of calls (0 or more)');
   const root = resolveTree(a);
   const pack = resolvePack(a);
-  const tree = loadTree(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
+  const tree = await loadTreeAsync(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
   const prog = makeProgram(tree, pack);
   if (!prog.functions.has(a.from)) throw new UsageError(`--from ${a.from}: no such function in the analysed files`);
   if (a.to && !prog.functions.has(a.to)) throw new UsageError(`--to ${a.to}: no such function in the analysed files`);

@@ -1,12 +1,12 @@
-import { loadTree } from '../source/load-tree';
+import { loadTreeAsync } from '../source/load-tree';
 import { computeStats } from '../report/stats';
 import { CommonArgs, resolveTree, resolvePack, limitsOf, json, log } from './common';
 import { indirectStats, makeProgram } from '../program/callgraph';
 
-export function stats(a: CommonArgs & { format?: string }): number {
+export async function stats(a: CommonArgs & { format?: string }): Promise<number> {
   const root = resolveTree(a);
   const pack = resolvePack(a);
-  const tree = loadTree(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
+  const tree = await loadTreeAsync(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
   const s = computeStats(tree);
   const prog = makeProgram(tree, pack);
   const ind = indirectStats(prog);
