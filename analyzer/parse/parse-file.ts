@@ -83,24 +83,37 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   return -1;
 }
 
+// The per-file parse budget. tree-sitter asks the progress callback every 100
+// parse operations, so a parse that goes quadratic (100,000 unclosed `#if`s
+// take seven minutes) stops on time; the input callback alone is asked only once per
+// chunk and let such a parse run on. One callback serves every parse because
+// the binding keeps a reference to each function it is given, for good.
+let deadline = 0;
+function pastDeadline(): boolean {
+  return deadline > 0 && Date.now() > deadline;
+}
+
 export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
   const p = getParser();
-  const norm = normalize(text);
-  let tree: Parser.Tree;
   const started = Date.now();
-  let timedOut = false;
+  const norm = normalize(text);
+  let tree: Parser.Tree | null;
+  deadline = limits.timeoutMs > 0 ? started + limits.timeoutMs : 0;
   try {
-    tree = p.parse((index: number) => {
-      if (limits.timeoutMs > 0 && Date.now() - started > limits.timeoutMs) {
-        timedOut = true;
-        return null;
-      }
-      return index < norm.length ? norm.slice(index, index + 65536) : null;
+    tree = p.parse((index: number) => (index < norm.length ? norm.slice(index, index + 65536) : null), null, {
+      progressCallback: pastDeadline,
     });
   } catch (e) {
+    p.reset();
     return { ok: false, note: `${rel}: parser failed: ${errMsg(e)}, skipped` };
+  } finally {
+    deadline = 0;
   }
-  if (timedOut) return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped` };
+  if (!tree) {
+    // a cancelled parse would otherwise be resumed by the next file's parse
+    p.reset();
+    return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped` };
+  }
   let facts: FileFacts;
   try {
     facts = extractFacts(tree, rel, norm);
