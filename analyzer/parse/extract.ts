@@ -404,7 +404,9 @@ class Extractor {
         const v = n.childForFieldName('value');
         const body: Stmt[] = [{ k: 'case', ...(v ? { value: this.expr(v, d) } : {}), line: line(n) }];
         const rest = n.namedChildren.filter((c) => !isSameNode(c, v));
-        body.push(...this.stmts(rest, d));
+        // a loop, not push(...): a spread passes every statement as an argument,
+        // and 200,000 statements after one case label overflowed the stack
+        for (const s of this.stmts(rest, d)) body.push(s);
         return { k: 'block', body };
       }
       case 'return_statement': {

@@ -58,7 +58,7 @@ function* loadSteps(root: string, pack: Pack, opts: LoadOptions): Generator<void
     if (r.ok) {
       out.push(r.facts);
       bytes += r.facts.bytes;
-      notes.push(...r.facts.notes);
+      for (const n of r.facts.notes) notes.push(n); // a spread of a huge list overflows the stack
     } else notes.push(r.note);
     opts.onProgress?.(i + 1, files.length, bytes);
     yield;
