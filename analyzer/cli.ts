@@ -25,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('exclude', { type: 'array', string: true, describe: 'glob of files to leave out' })
     .option('max-file-size', { type: 'number', describe: 'skip files larger than this many bytes (default 8 MiB)' })
     .option('timeout', { type: 'number', describe: 'per-file parse budget in seconds (default 20)' })
+    .option('max-body-bytes', { type: 'number', describe: 'bytes of files outside the pack\'s own whose function bodies are kept; the rest are declarations only (default 128 MiB)' })
     .command('check [tree]', 'check a kernel tree with the rule pack', (y) => y
       .positional('tree', { type: 'string', describe: 'kernel tree (default: the current directory, if it is one)' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })

@@ -3,12 +3,12 @@ import { makeProgram } from '../program/callgraph';
 import { runRules } from '../flow/run';
 import { renderText } from '../report/text';
 import { checkJson } from '../report/json';
-import { CommonArgs, resolveTree, resolvePack, limitsOf, json, log } from './common';
+import { CommonArgs, resolveTree, resolvePack, loadOptionsOf, json, log } from './common';
 
 export async function check(a: CommonArgs & { format?: string; entry?: string[] }): Promise<number> {
   const root = resolveTree(a);
   const pack = resolvePack(a);
-  const tree = await loadTreeAsync(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
+  const tree = await loadTreeAsync(root, pack, loadOptionsOf(a));
   const prog = makeProgram(tree, pack);
   const res = runRules(prog, pack, a.entry);
   const notes = [...tree.notes, ...res.missingEntries.map((e) => `entry ${e}: not defined in the analysed files`), ...res.partial];

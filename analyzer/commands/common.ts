@@ -5,6 +5,7 @@ import { loadPack, defaultPackPath, type Pack } from '../pack/load';
 import { looksLikeKernelTree } from '../source/discover';
 import { fetchKernel, type FetchOptions } from '../source/fetch-kernel';
 import { DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
+import type { LoadOptions } from '../source/load-tree';
 
 export class UsageError extends Error {}
 
@@ -16,6 +17,7 @@ export interface CommonArgs {
   exclude?: string[];
   maxFileSize?: number;
   timeout?: number;
+  maxBodyBytes?: number;
 }
 
 export function log(line: string): void {
@@ -52,6 +54,12 @@ export function limitsOf(a: CommonArgs): ParseLimits {
     l.timeoutMs = a.timeout * 1000;
   }
   return l;
+}
+
+/** Which files, and the limits they are read under. */
+export function loadOptionsOf(a: CommonArgs): LoadOptions {
+  if (a.maxBodyBytes !== undefined && !(a.maxBodyBytes >= 0)) throw new UsageError('--max-body-bytes must be a number of bytes, 0 or more');
+  return { include: a.include, exclude: a.exclude, limits: limitsOf(a), maxBodyBytes: a.maxBodyBytes };
 }
 
 /** Deterministic JSON: keys in insertion order, which every producer fixes. */

@@ -1,14 +1,15 @@
 import { loadTreeAsync } from '../source/load-tree';
 import { makeProgram } from '../program/callgraph';
 import { graphFrom, renderGraph } from '../program/graph-view';
-import { CommonArgs, resolveTree, resolvePack, limitsOf, UsageError, log } from './common';
+import { CommonArgs, resolveTree, resolvePack, loadOptionsOf, UsageError, log } from './common';
 
 export async function graph(a: CommonArgs & { from: string; to?: string; depth?: number; format?: string }): Promise<number> {
   const depth = a.depth ?? 12;
   if (!Number.isInteger(depth) || depth < 0) throw new UsageError('--depth must be a whole number of calls (0 or more)');
   const root = resolveTree(a);
   const pack = resolvePack(a);
-  const tree = await loadTreeAsync(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
+  const tree = await loadTreeAsync(root, pack, loadOptionsOf(a));
+  for (const n of tree.notes) log(n); // a file skipped or read in part changes the graph: never silently
   const prog = makeProgram(tree, pack);
   if (!prog.functions.has(a.from)) throw new UsageError(`--from ${a.from}: no such function in the analysed files`);
   if (a.to && !prog.functions.has(a.to)) throw new UsageError(`--to ${a.to}: no such function in the analysed files`);

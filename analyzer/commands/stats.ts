@@ -1,12 +1,12 @@
 import { loadTreeAsync } from '../source/load-tree';
 import { computeStats } from '../report/stats';
-import { CommonArgs, resolveTree, resolvePack, limitsOf, json, log } from './common';
+import { CommonArgs, resolveTree, resolvePack, loadOptionsOf, json, log } from './common';
 import { indirectStats, makeProgram } from '../program/callgraph';
 
 export async function stats(a: CommonArgs & { format?: string }): Promise<number> {
   const root = resolveTree(a);
   const pack = resolvePack(a);
-  const tree = await loadTreeAsync(root, pack, { include: a.include, exclude: a.exclude, limits: limitsOf(a) });
+  const tree = await loadTreeAsync(root, pack, loadOptionsOf(a));
   const s = computeStats(tree);
   const prog = makeProgram(tree, pack);
   const ind = indirectStats(prog);

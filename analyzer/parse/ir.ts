@@ -67,6 +67,8 @@ export interface FunctionFact {
   /** preprocessor condition at file level (`CONFIG_X`, `!CONFIG_X`), '' when none */
   cond: string;
   body: Stmt;
+  /** the body was not kept (--max-body-bytes): counted, never resolved or analysed */
+  opaque?: boolean;
 }
 
 export interface FieldFact {

@@ -45,7 +45,8 @@ export function buildProgram(tree: TreeFacts, pack: Pack): Program {
     hookImpls: new Map(),
   };
   for (const f of tree.files) {
-    for (const fn of f.functions) push(p.functions, fn.name, fn);
+    // a function without its body resolves like one not in the run at all
+    for (const fn of f.functions) if (!fn.opaque) push(p.functions, fn.name, fn);
     for (const s of f.structs) {
       const prev = p.structs.get(s.name);
       // the definition with the most members wins: forward-declared shapes and

@@ -7,6 +7,7 @@ import type { FileFacts } from '../parse/ir';
 import { parseFile, DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
 import { makeNormalizer } from './normalize';
 import { discoverFiles } from './discover';
+import { BodyBudget } from './body-budget';
 import type { Pack } from '../pack/load';
 
 export interface TreeFacts {
@@ -23,6 +24,8 @@ export interface LoadOptions {
   include?: string[];
   exclude?: string[];
   limits?: ParseLimits;
+  /** bytes of files outside the pack's own whose function bodies are kept (BodyBudget) */
+  maxBodyBytes?: number;
   onProgress?: (done: number, total: number, bytes: number) => void;
 }
 
@@ -51,11 +54,13 @@ function* loadSteps(root: string, pack: Pack, opts: LoadOptions): Generator<void
   const exclude = [...pack.exclude, ...(opts.exclude ?? [])];
   const { files, notes } = discoverFiles(root, include, exclude);
   const normalize = makeNormalizer(pack.frontend);
+  const budget = new BodyBudget(pack, opts.maxBodyBytes);
   const out: FileFacts[] = [];
   let bytes = 0;
   for (const [i, rel] of files.entries()) {
     const r = parseFile(path.join(root, rel), rel, normalize, opts.limits ?? DEFAULT_LIMITS);
     if (r.ok) {
+      budget.admit(r.facts);
       out.push(r.facts);
       bytes += r.facts.bytes;
       for (const n of r.facts.notes) notes.push(n); // a spread of a huge list overflows the stack
@@ -63,6 +68,8 @@ function* loadSteps(root: string, pack: Pack, opts: LoadOptions): Generator<void
     opts.onProgress?.(i + 1, files.length, bytes);
     yield;
   }
+  const dropped = budget.note();
+  if (dropped) notes.push(dropped);
   return { root, files: out, notes, bytes };
 }
 
