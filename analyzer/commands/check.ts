@@ -1,6 +1,7 @@
 import { loadTreeAsync } from '../source/load-tree';
 import { makeProgram } from '../program/callgraph';
 import { runRules } from '../flow/run';
+import { missingEntryError } from '../pack/entries';
 import { renderText } from '../report/text';
 import { checkJson } from '../report/json';
 import { CommonArgs, resolveTree, resolvePack, loadOptionsOf, json, log } from './common';
@@ -10,6 +11,11 @@ export async function check(a: CommonArgs & { format?: string; entry?: string[] 
   const pack = resolvePack(a);
   const tree = await loadTreeAsync(root, pack, loadOptionsOf(a));
   const prog = makeProgram(tree, pack);
+  // the pack's own files must define its entries; files the user chose need not
+  if (!a.include?.length) {
+    const err = missingEntryError(pack, (fn) => prog.functions.has(fn), a.entry);
+    if (err) throw err;
+  }
   const res = runRules(prog, pack, a.entry);
   const notes = [...tree.notes, ...res.missingEntries.map((e) => `entry ${e}: not defined in the analysed files`), ...res.partial];
   if (a.format === 'json') {
