@@ -3,13 +3,14 @@ import * as path from 'node:path';
 import { analyze, resultKeyOf, type Analysis, type AnalysisStats } from '../flow/analyze';
 import { makeProgram } from '../program/callgraph';
 import { runRules } from '../flow/run';
+import { missingEntryError } from '../pack/entries';
 import { openCache } from '../cache/store';
 import type { Pack } from '../pack/load';
 import { readBaseline, splitByBaseline } from '../report/baseline';
 import { render, type Format } from '../report/render';
 import type { ReportInput } from '../report/model';
 import { selector, snapshotDir, type SourceTree } from '../source/snapshot';
-import { InputError, LEAN_BYTES, loadTreeAsync, scanTree, type LoadOptions } from '../source/load-tree';
+import { InputError, loadTreeAsync, scanTree, type LoadOptions } from '../source/load-tree';
 import { prefixOf, resolveCommit, revisionTree, shortCommit, workTreeTop } from '../vcs/git';
 import { CommonArgs, UsageError, resolveTree, resolvePack, limitsOf, loadOptionsOf, log, reporterOf, sourceText, type ReportArgs } from './common';
 
@@ -27,10 +28,12 @@ export async function check(a: CheckArgs): Promise<number> {
   const limits = limitsOf(a);
   const sel = { include: a.include, exclude: a.exclude, limits };
   const lo = loadOptionsOf(a);
-  const opts = { limits, entry: a.entry, cache: a.cache, jobs: lo.jobs, onProgress: lo.onProgress };
-  // a tree too large to hold in memory (the whole kernel) is streamed; --since needs the tree in memory
+  // the pack's own files must define its entries; files the user chose need not
+  const requireEntries = !a.include?.length;
+  const opts = { limits, entry: a.entry, cache: a.cache, jobs: lo.jobs, onProgress: lo.onProgress, requireEntries };
+  // a tree too large to hold in memory (the whole kernel; --max-body-bytes) is streamed; --since needs the tree in memory
   const scan = scanTree(root, pack, { ...lo, cacheRoot: null });
-  if (!a.since && scan.sizes.reduce((n, b) => n + b, 0) >= LEAN_BYTES) return report(a, root, pack, await checkLarge(root, pack, a, lo));
+  if (!a.since && scan.sizes.reduce((n, b) => n + b, 0) >= lo.maxBodyBytes!) return report(a, root, pack, await checkLarge(root, pack, a, lo));
   const src = snapshotDir(root, pack, sel);
   let before: Set<string> | undefined;
   let against: string | undefined;
@@ -92,7 +95,7 @@ function workTreeHead(root: string): string | undefined {
 }
 
 /**
- * A tree above LEAN_BYTES of source (the whole kernel with --include '**\/*.c'):
+ * A tree of --max-body-bytes of source or more (the whole kernel with --include '**\/*.c'):
  * never all in memory at once. Files stream through the parse pool into the
  * fact cache, bodies stay on disk (body-store.ts), and the result is cached
  * under the facts' keys. Same facts, same rules, same findings as analyze().
@@ -109,6 +112,11 @@ async function checkLarge(root: string, pack: Pack, a: CheckArgs, lo: LoadOption
   const tree = await loadTreeAsync(root, pack, lo, scan);
   lo.progress?.end();
   const prog = makeProgram(tree, pack);
+  // the pack's own files must define its entries; files the user chose need not
+  if (!a.include?.length) {
+    const err = missingEntryError(pack, (fn) => prog.functions.has(fn), a.entry);
+    if (err) throw err;
+  }
   const res = runRules(prog, pack, a.entry);
   const stats: AnalysisStats = {
     files: tree.files.length,

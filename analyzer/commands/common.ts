@@ -8,7 +8,7 @@ import { fetchKernel, type FetchOptions } from '../source/fetch-kernel';
 import { DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
 import { DEFAULT_REPORTER, type Reporter } from '../report/model';
 import type { SourceTree } from '../source/snapshot';
-import type { LoadOptions } from '../source/load-tree';
+import { LEAN_BYTES, type LoadOptions } from '../source/load-tree';
 import { cacheRoot } from '../cache/store';
 import { progressLine, type ProgressLine } from '../report/progress';
 export { json } from '../report/render';
@@ -24,6 +24,7 @@ export interface CommonArgs {
   maxFileSize?: number;
   timeout?: number;
   jobs?: number;
+  maxBodyBytes?: number;
   /** false with --no-cache */
   cache?: boolean;
 }
@@ -96,11 +97,17 @@ export function loadOptionsOf(a: CommonArgs): LoadOptions & { progress: Progress
     limits: limitsOf(a),
     jobs,
     cacheRoot: a.cache === false ? null : cacheRoot(),
-    // bodies on disk or in memory whatever the tree's size: for tests and measurements
-    lean: process.env.CALLORDER_BODIES === 'disk' ? true : process.env.CALLORDER_BODIES === 'memory' ? false : undefined,
+    maxBodyBytes: maxBodyBytesOf(a),
     onProgress: progress?.update,
     progress,
   };
+}
+
+/** --max-body-bytes, checked: from this much source on, function bodies stay on disk (body-store.ts). */
+export function maxBodyBytesOf(a: CommonArgs): number {
+  if (a.maxBodyBytes === undefined) return LEAN_BYTES;
+  if (!(a.maxBodyBytes >= 0)) throw new UsageError('--max-body-bytes must be a number of bytes, 0 or more');
+  return a.maxBodyBytes;
 }
 
 /** --jobs, checked; default: every core. */

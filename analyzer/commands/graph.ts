@@ -11,6 +11,7 @@ export async function graph(a: CommonArgs & { from: string; to?: string; depth?:
   const lo = loadOptionsOf(a);
   const tree = await loadTreeAsync(root, pack, lo);
   lo.progress?.end();
+  for (const n of tree.notes) log(n); // a file skipped or read in part changes the graph: never silently
   const prog = makeProgram(tree, pack);
   if (!prog.functions.has(a.from)) throw new UsageError(`--from ${a.from}: no such function in the analysed files`);
   if (a.to && !prog.functions.has(a.to)) throw new UsageError(`--to ${a.to}: no such function in the analysed files`);

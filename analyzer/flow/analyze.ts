@@ -12,6 +12,7 @@ import { makeNormalizer } from '../source/normalize';
 import type { SourceTree } from '../source/snapshot';
 import { makeProgram } from '../program/callgraph';
 import { runRules, entriesOf } from './run';
+import { missingEntryError } from '../pack/entries';
 import { changeIsInvisible, fnKey, moveFindings, skeleton, visitRecorder, type Change } from './incremental';
 import type { Finding } from './finding';
 import { Cache, FAILED, openCache, sha } from '../cache/store';
@@ -46,6 +47,8 @@ export interface AnalyzeOptions {
   cache?: boolean;
   /** the analysis of a tree this one differs from a little (HEAD, the tree before a patch) */
   near?: Analysis;
+  /** a rule entry the analysed files do not define is an error (missingEntryError), not a note */
+  requireEntries?: boolean;
   /** threads that parse the files the cache does not hold; 1 (the default): this one */
   jobs?: number;
   /** fewer bytes than this to parse and no worker is started: starting one costs more than it saves */
@@ -91,7 +94,8 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
   const cache = opts.cache === false ? null : openCache();
   const paths = [...src.files.keys()].sort();
   const keys = paths.map((rel) => contentKey(src.files.get(rel)!));
-  const resultKey = resultKeyOf(pack, limits, opts.entry, paths.map((p, i): [string, string] => [p, keys[i]]));
+  const listed = paths.map((p, i): [string, string] => [p, keys[i]]);
+  const resultKey = resultKeyOf(pack, limits, opts.entry, opts.requireEntries ? [['require entries', ''], ...listed] : listed);
   const hit = cache?.get<CachedResult>('results', resultKey);
   if (hit) return withDiscoveryNotes(hit, src, resultKey, 'cache');
   const facts = new FactStore(pack, limits, cache);
@@ -112,10 +116,14 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
     if (r.ok) {
       parsed.push(r.facts);
       bytes += r.facts.bytes;
-      parseNotes.push(...r.facts.notes);
+      for (const n of r.facts.notes) parseNotes.push(n); // a spread of a huge list overflows the stack
     } else parseNotes.push(r.note);
   }
   const prog = makeProgram({ root: src.label, files: parsed, notes: [], bytes }, pack);
+  if (opts.requireEntries) {
+    const err = missingEntryError(pack, (fn) => prog.functions.has(fn), opts.entry);
+    if (err) throw err;
+  }
   const rec = visitRecorder();
   const res = runRules(prog, pack, opts.entry, [rec.hooks]);
   for (const r of pack.rules) {

@@ -848,7 +848,8 @@ function joinFlows(a: Flow, b: Flow): Flow {
 function flattenCases(body: Stmt[]): Stmt[] {
   const out: Stmt[] = [];
   for (const s of body) {
-    if (s.k === 'block' && s.body.length && s.body[0].k === 'case') out.push(...flattenCases(s.body));
+    // a loop, not push(...): 200,000 statements after one case label overflowed the stack as arguments
+    if (s.k === 'block' && s.body.length && s.body[0].k === 'case') for (const c of flattenCases(s.body)) out.push(c);
     else out.push(s);
   }
   return out;

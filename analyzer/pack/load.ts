@@ -1,10 +1,13 @@
-// Loads a rule pack and the packs it extends, validates each file against
-// rules/schema.json, and merges them. A bad pack is a PackError naming the
-// file, the key and the reason: the CLI prints it as one line and exits 2.
+// Loads a rule pack (JSON, or YAML for .yaml/.yml) and the packs it extends,
+// validates each file against rules/schema.json, and merges them. A bad pack
+// is a PackError naming the file, the key and the reason: the CLI prints it as
+// one line and exits 2.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import YAML from 'yaml';
 import { validate, type Schema } from '../util/schema';
+import { jsonError } from '../util/json-error';
 import type { FrontendConfig } from '../source/normalize';
 import type { RuleSpec } from './rule-spec';
 
@@ -96,24 +99,44 @@ function readPack(file: string): RawPack {
   } catch (e) {
     throw new PackError(file, '', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    const m = /position (\d+)/.exec(String((e as Error).message));
-    let where = '';
-    if (m) {
-      const pos = Number(m[1]);
-      const before = text.slice(0, pos);
-      const line = before.split('\n').length;
-      const col = pos - before.lastIndexOf('\n');
-      where = ` at line ${line}, column ${col}`;
-    }
-    throw new PackError(file, '', `not valid JSON${where}: ${(e as Error).message.split('\n')[0]}`);
-  }
+  const raw = isYaml(file) ? parseYaml(file, text) : parseJson(file, text);
   const err = validate(raw, packSchema());
   if (err) throw new PackError(file, err.path, err.message);
   return raw as RawPack;
+}
+
+/** Packs are JSON, or YAML when the name says so; `extends` may mix them. */
+function isYaml(file: string): boolean {
+  return /\.ya?ml$/i.test(file);
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    const e = jsonError(text);
+    throw new PackError(file, '', e ? `not valid JSON at line ${e.line}, column ${e.column}: ${e.reason}` : 'not valid JSON');
+  }
+}
+
+function parseYaml(file: string, text: string): unknown {
+  // every problem the parser reports is an error here, warnings (an unknown
+  // tag) included, and nothing goes to the console on the way
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true, logLevel: 'silent' });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) {
+    const pos = problem.linePos?.[0];
+    const where = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+    throw new PackError(file, '', `not valid YAML${where}: ${problem.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+  }
+  // an alias can make a pack refer to itself; a pack has no use for them
+  let alias: YAML.Alias | undefined;
+  YAML.visit(doc, { Alias(_, node) { alias ??= node; return YAML.visit.BREAK; } });
+  if (alias) {
+    const line = alias.range ? text.slice(0, alias.range[0]).split('\n').length : 0;
+    throw new PackError(file, '', `not valid as a pack${line ? ` at line ${line}` : ''}: YAML aliases (*name) are not allowed in packs`);
+  }
+  return doc.toJS();
 }
 
 export function loadPack(file: string, seen: string[] = []): Pack {
@@ -137,6 +160,8 @@ export function loadPack(file: string, seen: string[] = []): Pack {
   for (const [i, ext] of (raw.extends ?? []).entries()) {
     const p = path.resolve(path.dirname(abs), ext);
     if (!fs.existsSync(p)) throw new PackError(file, `extends[${i}]`, `no such pack: ${ext}`);
+    // the key that closes a cycle is this one, in this file
+    if ([...seen, abs].includes(p)) throw new PackError(file, `extends[${i}]`, `cycle: ${[...seen, abs, p].map((s) => path.basename(s)).join(' -> ')}`);
     merge(base, loadPack(p, [...seen, abs]));
   }
   const own: Pack = {

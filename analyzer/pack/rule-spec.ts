@@ -7,6 +7,8 @@ export interface EntrySpec {
   function: string;
   /** constant arguments by parameter name: numbers, booleans, or enum/macro names */
   args?: Record<string, number | boolean | string>;
+  /** defined only in some trees: when the analysed files lack it, a note, not an error */
+  optional?: boolean;
 }
 
 /** A qualified field `struct.member`, or a call by name (globs allowed). */

@@ -103,6 +103,16 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   return -1;
 }
 
+// The per-file parse budget. tree-sitter asks the progress callback every 100
+// parse operations, so a parse that goes quadratic (100,000 unclosed `#if`s
+// take seven minutes) stops on time; the input callback alone is asked only once per
+// chunk and let such a parse run on. One callback serves every parse because
+// the binding keeps a reference to each function it is given, for good.
+let deadline = 0;
+function pastDeadline(): boolean {
+  return deadline > 0 && Date.now() > deadline;
+}
+
 export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
   const norm = normalize(text);
   const started = Date.now();
@@ -126,16 +136,26 @@ export function parseText(text: string, rel: string, normalize: Normalizer, limi
 
 /** Parse and copy out; the tree itself does not outlive this call. */
 function flatParse(norm: string, limits: ParseLimits, started: number): FlatTree | 'timeout' | Error {
-  let timedOut = false;
+  const p = getParser();
+  let tree: Parser.Tree | null;
+  deadline = limits.timeoutMs > 0 ? started + limits.timeoutMs : 0;
   try {
-    const tree = getParser().parse((index: number) => {
-      if (limits.timeoutMs > 0 && Date.now() - started > limits.timeoutMs) {
-        timedOut = true;
-        return null;
-      }
-      return index < norm.length ? norm.slice(index, index + 65536) : null;
+    tree = p.parse((index: number) => (index < norm.length ? norm.slice(index, index + 65536) : null), null, {
+      progressCallback: pastDeadline,
     });
-    return timedOut ? 'timeout' : flatten(tree, norm);
+  } catch (e) {
+    p.reset();
+    return e instanceof Error ? e : new Error(String(e));
+  } finally {
+    deadline = 0;
+  }
+  if (!tree) {
+    // a cancelled parse would otherwise be resumed by the next file's parse
+    p.reset();
+    return 'timeout';
+  }
+  try {
+    return flatten(tree, norm);
   } catch (e) {
     return e instanceof Error ? e : new Error(String(e));
   }

@@ -38,15 +38,21 @@ type CallExpr = Extract<Expr, { k: 'call' }>;
 type FieldExpr = Extract<Expr, { k: 'field' }>;
 
 /**
- * Annotations the resolver leaves on IR nodes, computed once per program: the
- * same facts can be linked into several programs (another pack, runtime hooks
- * linked or not), so each annotation remembers the program it was made for.
+ * What the resolver computed for IR nodes, once per program. The same facts
+ * can be linked into several programs (another pack, a patched tree beside
+ * its base, facts from a cache), so the memo belongs to the program and is
+ * never written into the facts: facts stay plain data that any number of
+ * programs share, and a program's memo goes when the program goes.
  */
-interface Annotated {
-  __call?: CallInfo;
-  __callP?: Program;
-  __q?: string | null;
-  __qP?: Program;
+interface Memo {
+  calls: WeakMap<CallExpr, CallInfo>;
+  fields: WeakMap<FieldExpr, string | null>;
+}
+const memos = new WeakMap<Program, Memo>();
+function memoOf(p: Program): Memo {
+  let m = memos.get(p);
+  if (!m) memos.set(p, (m = { calls: new WeakMap(), fields: new WeakMap() }));
+  return m;
 }
 
 export class Scope {
@@ -152,14 +158,14 @@ export function typeOf(sc: Scope, e: Expr, depth = 0): TypeRef | null {
 
 /** `struct.member` for a field access, or null when the base's type is unknown. */
 export function qualifiedField(sc: Scope, e: FieldExpr): string | null {
-  const a = e as unknown as Annotated;
-  if (a.__qP === sc.p) return a.__q!;
+  const memo = memoOf(sc.p).fields;
+  const known = memo.get(e);
+  if (known !== undefined) return known;
   const bt = typeOf(sc, e.base);
   let q: string | null = null;
   const s = structOf(sc.p, bt);
   if (s) q = `${s.name}.${e.name}`;
-  a.__q = q;
-  a.__qP = sc.p;
+  memo.set(e, q);
   return q;
 }
 
@@ -190,11 +196,9 @@ export function exprText(e: Expr, depth = 0): string {
 }
 
 export function resolveCall(sc: Scope, call: CallExpr): CallInfo {
-  const a = call as unknown as Annotated;
-  if (a.__callP === sc.p) return a.__call!;
-  const info = computeCall(sc, call);
-  a.__call = info;
-  a.__callP = sc.p;
+  const memo = memoOf(sc.p).calls;
+  let info = memo.get(call);
+  if (!info) memo.set(call, (info = computeCall(sc, call)));
   return info;
 }
 

@@ -64,7 +64,10 @@ export function buildProgram(tree: TreeFacts, pack: Pack): Program {
     for (const t of f.typedefs) if (!p.typedefs.has(t.name)) p.typedefs.set(t.name, t.type);
     for (const g of f.globals) push(p.globals, g.name, g);
     for (const m of f.macros) if (!p.macros.has(m.name)) p.macros.set(m.name, m);
-    for (const t of f.tables) {
+    for (const ft of f.tables) {
+      // the program's own copy: makeProgram adds members that code assigns at
+      // run time, and the facts must stay as parsed for every other program
+      const t = { ...ft, members: { ...ft.members }, memberLines: { ...ft.memberLines } };
       push(p.tablesByType, structName(t.type), t);
       push(p.tablesByName, t.name, t);
     }

@@ -69,7 +69,7 @@ export function discoverFiles(root: string, include: string[], exclude: string[]
       }
     }
     dirs.sort().reverse();
-    stack.push(...dirs);
+    for (const d of dirs) stack.push(d); // not push(...dirs): a spread of a huge directory overflows the stack
   }
   files.sort();
   return { files, notes };

@@ -299,3 +299,32 @@ test('offline: a broken package is a one-line FetchError and leaves nothing behi
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('the CLI: `fetch-kernel 6.12` and `fetch-kernel 6.1 --full` print the cached tree, an unknown release is exit 2', () => {
+  // Through the built CLI because the bug this guards was in argument parsing:
+  // a positional named `version` collided with yargs' --version and the
+  // release was read as a number, so every `fetch-kernel X` was refused.
+  const cli = path.resolve(__dirname, '..', '..', '..', 'bin', 'callorder');
+  const cache = tmpDir('cli');
+  const emptyBin = tmpDir('bin');
+  try {
+    const t612 = fakeTree(cache, 'linux-6.12-6.12.117-1~deb12u1', { version: '6.12', debianVersion: '6.12.117-1~deb12u1', full: false, parts: [] });
+    const t61 = fakeTree(cache, 'linux-6.1-6.1.192-2-full', { version: '6.1', debianVersion: '6.1.192-2', full: true, parts: ['*'] });
+    // PATH has no apt-get: the answer must come from the cache
+    const env = { ...process.env, CALLORDER_KERNEL_6_12: '', CALLORDER_KERNEL_6_1: '', PATH: emptyBin };
+    const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'fetch-kernel', ...args, '--dir', cache], { env, encoding: 'utf8' });
+    const a = run('6.12');
+    assert.equal(a.status, 0, a.stderr);
+    assert.equal(a.stdout, `${t612}\n`);
+    assert.equal(a.stderr, '');
+    const b = run('6.1', '--full');
+    assert.equal(b.status, 0, b.stderr);
+    assert.equal(b.stdout, `${t61}\n`);
+    const c = run('6.10');
+    assert.equal(c.status, 2);
+    assert.match(c.stderr, /6\.10/);
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
+    fs.rmSync(emptyBin, { recursive: true, force: true });
+  }
+});

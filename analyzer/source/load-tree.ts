@@ -49,8 +49,10 @@ export interface LoadOptions {
   cacheRoot?: string | null;
   /** fewer bytes than this to parse and no worker is started: starting one costs more than it saves */
   minParallelBytes?: number;
-  /** leave function bodies on disk (body-store.ts); default: when the tree has LEAN_BYTES or more */
+  /** leave function bodies on disk (body-store.ts); default: when the tree has maxBodyBytes or more of source */
   lean?: boolean;
+  /** source bytes from which bodies stay on disk (--max-body-bytes; default LEAN_BYTES) */
+  maxBodyBytes?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -111,7 +113,7 @@ export function loadTree(root: string, pack: Pack, opts: LoadOptions = {}): Tree
 }
 
 export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions = {}, scan = scanTree(root, pack, opts)): Promise<TreeFacts> {
-  const lean = opts.lean ?? scan.sizes.reduce((n, b) => n + b, 0) >= LEAN_BYTES;
+  const lean = opts.lean ?? scan.sizes.reduce((n, b) => n + b, 0) >= (opts.maxBodyBytes ?? LEAN_BYTES);
   // bodies left on disk need a store even without a cache: one for this run
   const cacheRoot = opts.cacheRoot ?? (lean ? runStore() : null);
   const cx = contextOf(pack, { ...opts, cacheRoot }, lean);
@@ -280,7 +282,7 @@ class Collector {
         files.push(f);
         bytes += f.bytes;
       }
-      notes.push(...(this.notes[i] ?? []));
+      for (const n of this.notes[i] ?? []) notes.push(n); // a spread of a huge list overflows the stack
     }
     const out: TreeFacts = { root: this.scan.root, files, notes: sortByPath(notes), bytes };
     if (this.transient) out.transient = true;

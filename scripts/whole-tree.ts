@@ -1,0 +1,124 @@
+// Whole-tree survival (npm run test:kernel): `callorder stats` and `callorder
+// check` over every .c and .h file of the full Debian 6.12 tree, each in its
+// own process, must
+//   - exit 0 or 1 (not 2, not a signal: V8 running out of heap aborts),
+//   - print no "internal error", no stack trace, no V8 fatal error,
+//   - give valid JSON, and
+//   - account for every file: the files it read plus the files it names in a
+//     "skipped" note are exactly the .c and .h files of the tree (regular
+//     files; symbolic links are not followed, and get their own note).
+// It prints the wall time and peak RSS of each run. Not part of `npm test`:
+// sequentially it takes most of an hour.
+//
+//   node dist/scripts/whole-tree.js [TREE] [--only stats|check] [-- extra callorder args]
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fetchKernel } from '../analyzer/source/fetch-kernel';
+
+const CLI = path.resolve(__dirname, '..', '..', 'bin', 'callorder');
+const INCLUDE = ['--include', '**/*.c', '--include', '**/*.h'];
+
+/** .c and .h regular files under root, relative, the way discovery sees them (.git and node_modules skipped) */
+function sourceFiles(root: string): Set<string> {
+  const out = new Set<string>();
+  const stack = [''];
+  while (stack.length) {
+    const rel = stack.pop()!;
+    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (e.name !== '.git' && e.name !== 'node_modules') stack.push(r);
+      } else if (e.isFile() && /\.[ch]$/.test(e.name)) out.add(r);
+    }
+  }
+  return out;
+}
+
+interface Run { code: number | null; signal: string | null; stdout: string; stderr: string; secs: number; peakMB: number }
+
+/** Runs the CLI, sampling its peak RSS (VmHWM) from /proc while it runs. */
+function runCli(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    let peakKB = 0;
+    const sample = () => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peakKB = Math.max(peakKB, Number(m[1]));
+      } catch { /* gone, or no /proc */ }
+    };
+    const timer = setInterval(sample, 1000);
+    child.on('exit', (code, signal) => {
+      clearInterval(timer);
+      resolve({
+        code, signal, secs: (Date.now() - t0) / 1000, peakMB: peakKB / 1024,
+        stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+  });
+}
+
+/** The file a "skipped" note names, or null for other notes. */
+function skippedFile(note: string): string | null {
+  const m = /^(.+?)(?::\d+:\d+)?: .*\bskipped$/.exec(note);
+  return m ? m[1] : null;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const dash = argv.indexOf('--');
+  const extra = dash >= 0 ? argv.slice(dash + 1) : [];
+  const own = dash >= 0 ? argv.slice(0, dash) : argv;
+  const onlyAt = own.indexOf('--only');
+  const only = onlyAt >= 0 ? own[onlyAt + 1] : undefined;
+  const treeArg = own.find((a, i) => !a.startsWith('-') && own[i - 1] !== '--only');
+  const root = treeArg ? path.resolve(treeArg) : fetchKernel('6.12', { full: true, log: (l) => process.stderr.write(`${l}\n`) });
+  const files = sourceFiles(root);
+  console.log(`tree ${root}: ${files.size} .c and .h files`);
+  const problems: string[] = [];
+  for (const cmd of ['stats', 'check'].filter((c) => !only || c === only)) {
+    const r = await runCli([cmd, root, ...INCLUDE, '--format', 'json', ...extra]);
+    const fail = (why: string) => problems.push(`${cmd}: ${why}`);
+    console.log(`${cmd}: exit ${r.code ?? r.signal} in ${(r.secs / 60).toFixed(1)} min, peak RSS ${(r.peakMB / 1024).toFixed(2)} GB`);
+    if (r.code !== 0 && r.code !== 1) fail(`exit ${r.code ?? `signal ${r.signal}`}`);
+    for (const bad of [/internal error/, /^\s{4}at /m, /FATAL ERROR/, /out of memory/i]) {
+      const m = bad.exec(r.stderr);
+      if (m) fail(`stderr has ${JSON.stringify(m[0])}: ${r.stderr.slice(Math.max(0, m.index - 200), m.index + 300)}`);
+    }
+    let j: { files?: number; notes?: string[]; stats?: { files: number; notes: string[] }; findings?: unknown[] };
+    try {
+      j = JSON.parse(r.stdout) as typeof j;
+    } catch {
+      fail(`stdout is not JSON (${r.stdout.length} bytes)`);
+      continue;
+    }
+    const read = j.stats?.files ?? j.files ?? 0;
+    const notes = j.stats?.notes ?? j.notes ?? [];
+    const skipped = new Set(notes.map(skippedFile).filter((f): f is string => f !== null));
+    for (const f of skipped) if (!files.has(f)) fail(`a skipped note names ${f}, which is no .c or .h file of the tree`);
+    if (read + skipped.size !== files.size) {
+      fail(`${read} files read and ${skipped.size} skipped with a note, but the tree has ${files.size}: ${files.size - read - skipped.size} unaccounted for`);
+    }
+    const kinds = new Map<string, number>();
+    for (const n of notes) {
+      const k = n.replace(/^[^ ]*: /, '').replace(/\d+/g, 'N').replace(/ \S+\(\): /, ' ').slice(0, 90);
+      kinds.set(k, (kinds.get(k) ?? 0) + 1);
+    }
+    console.log(`  ${read} files read, ${skipped.size} skipped with a note${j.findings ? `, ${j.findings.length} findings` : ''}; notes:`);
+    for (const [k, n] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`    ${n} x ${k}`);
+  }
+  for (const p of problems) console.log(`FAIL ${p}`);
+  console.log(problems.length ? `${problems.length} problem(s)` : 'ok');
+  return problems.length ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then((c) => process.exit(c), (e: unknown) => {
+  console.error(e instanceof Error ? e.stack : String(e));
+  process.exit(2);
+});
