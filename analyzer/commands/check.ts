@@ -1,9 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze, resultKeyOf, type Analysis, type AnalysisStats } from '../flow/analyze';
-import { makeProgram } from '../program/callgraph';
-import { runRules } from '../flow/run';
-import { missingEntryError } from '../pack/entries';
+import { analyze, resultKeyOf, runPack, type Analysis, type AnalysisStats } from '../flow/analyze';
 import { openCache } from '../cache/store';
 import type { Pack } from '../pack/load';
 import { readBaseline, splitByBaseline } from '../report/baseline';
@@ -104,30 +101,18 @@ async function checkLarge(root: string, pack: Pack, a: CheckArgs, lo: LoadOption
   Promise<{ findings: Analysis['findings']; stats: AnalysisStats }> {
   const cache = a.cache === false ? null : openCache();
   const scan = scanTree(root, pack, lo);
+  const requireEntries = !a.include?.length;
+  const listed = scan.keys ? scan.files.map((f, i): [string, string] => [f, scan.keys![i]]) : [];
   const key = cache && scan.keys
-    ? resultKeyOf(pack, lo.limits!, a.entry, [['streamed', JSON.stringify(scan.notes)], ...scan.files.map((f, i): [string, string] => [f, scan.keys![i]])])
+    ? resultKeyOf(pack, lo.limits!, a.entry, [['streamed', JSON.stringify([scan.notes, requireEntries])], ...listed])
     : null;
   const hit = key ? cache!.get<{ findings: Analysis['findings']; stats: AnalysisStats }>('results', key) : undefined;
   if (hit) return hit;
   const tree = await loadTreeAsync(root, pack, lo, scan);
   lo.progress?.end();
-  const prog = makeProgram(tree, pack);
-  // the pack's own files must define its entries; files the user chose need not
-  if (!a.include?.length) {
-    const err = missingEntryError(pack, (fn) => prog.functions.has(fn), a.entry);
-    if (err) throw err;
-  }
-  const res = runRules(prog, pack, a.entry);
-  const stats: AnalysisStats = {
-    files: tree.files.length,
-    bytes: tree.bytes,
-    functions: tree.files.reduce((n, f) => n + f.functions.length, 0),
-    entries: res.entriesRun,
-    rules: pack.rules.length,
-    notes: [...tree.notes, ...res.missingEntries.map((e) => `entry ${e}: not defined in the analysed files`), ...res.partial],
-  };
-  if (key && !tree.transient) cache!.put('results', key, { findings: res.findings, stats });
-  return { findings: res.findings, stats };
+  const { findings, stats } = runPack(tree, pack, { entry: a.entry, requireEntries });
+  if (key && !tree.transient) cache!.put('results', key, { findings, stats });
+  return { findings, stats };
 }
 
 function readText(root: string, file: string): string | undefined {

@@ -17,9 +17,11 @@ import { changeIsInvisible, fnKey, moveFindings, skeleton, visitRecorder, type C
 import type { Finding } from './finding';
 import { Cache, FAILED, openCache, sha } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
-import { runPool, type PoolJob } from '../source/parse-pool';
+import { chunkFeed, runPool } from '../source/parse-pool';
 import { factsToText, factsFromText } from '../parse/facts-text';
-import type { Progress } from '../source/load-tree';
+import type { Progress, TreeFacts } from '../source/load-tree';
+import type { Program } from '../program/program';
+import type { RuleHooks } from './engine';
 
 export interface AnalysisStats {
   files: number;
@@ -119,33 +121,45 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
       for (const n of r.facts.notes) parseNotes.push(n); // a spread of a huge list overflows the stack
     } else parseNotes.push(r.note);
   }
-  const prog = makeProgram({ root: src.label, files: parsed, notes: [], bytes }, pack);
-  if (opts.requireEntries) {
-    const err = missingEntryError(pack, (fn) => prog.functions.has(fn), opts.entry);
-    if (err) throw err;
-  }
   const rec = visitRecorder();
-  const res = runRules(prog, pack, opts.entry, [rec.hooks]);
+  const { prog, findings, stats } = runPack({ root: src.label, files: parsed, notes: parseNotes, bytes }, pack, opts, [rec.hooks]);
   for (const r of pack.rules) {
     if (opts.entry?.length && !opts.entry.includes(r.id)) continue;
     for (const e of entriesOf(r, prog)) for (const fn of prog.functions.get(e.function) ?? []) rec.visited.add(fnKey(fn));
   }
   const result: CachedResult = {
-    findings: res.findings,
-    stats: {
-      files: parsed.length,
-      bytes,
-      functions: parsed.reduce((n, f) => n + f.functions.length, 0),
-      entries: res.entriesRun,
-      rules: pack.rules.length,
-      notes: [...parseNotes, ...res.missingEntries.map((e) => `entry ${e}: not defined in the analysed files`), ...res.partial],
-    },
+    findings,
+    stats,
     files,
     visited: [...rec.visited].sort(),
   };
   // a parse cut short by the time budget depends on the machine's load, not on the content
   if (!parseNotes.some((n) => /--timeout/.test(n))) cache?.put('results', resultKey, result);
   return withDiscoveryNotes(result, src, resultKey, 'run');
+}
+
+/**
+ * The program of a tree's facts and the pack's rules over it, with the
+ * statistics a report prints: what analyze() runs on a miss, and check on a
+ * tree too large for memory (commands/check.ts).
+ */
+export function runPack(tree: TreeFacts, pack: Pack, opts: { entry?: string[]; requireEntries?: boolean },
+  hooks: RuleHooks[] = []): { prog: Program; findings: Finding[]; stats: AnalysisStats } {
+  const prog = makeProgram(tree, pack);
+  if (opts.requireEntries) {
+    const err = missingEntryError(pack, (fn) => prog.functions.has(fn), opts.entry);
+    if (err) throw err;
+  }
+  const res = runRules(prog, pack, opts.entry, hooks);
+  const stats: AnalysisStats = {
+    files: tree.files.length,
+    bytes: tree.bytes,
+    functions: tree.files.reduce((n, f) => n + f.functions.length, 0),
+    entries: res.entriesRun,
+    rules: pack.rules.length,
+    notes: [...tree.notes, ...res.missingEntries.map((e) => `entry ${e}: not defined in the analysed files`), ...res.partial],
+  };
+  return { prog, findings: res.findings, stats };
 }
 
 /** The result of `near` moved to this tree, when the change cannot alter it; null otherwise. */
@@ -248,21 +262,10 @@ class FactStore {
     if (jobs > 1 && misses.length > 1 && missBytes >= (opts.minParallelBytes ?? MIN_PARALLEL_BYTES)) {
       // largest first, so the two cores stay busy to the end
       const queue = [...misses].sort((a, b) => sizes[b] - sizes[a] || a - b);
-      let next = 0;
       const init = { frontend: this.pack.frontend, limits: this.limits, cacheRoot: null, lean: false };
-      await runPool(Math.min(jobs, misses.length), init, {
-        next(maxBytes, maxFiles) {
-          const chunk: PoolJob[] = [];
-          let bytes = 0;
-          while (next < queue.length && chunk.length < maxFiles && (chunk.length === 0 || bytes < maxBytes)) {
-            const i = queue[next++];
-            const b = src.files.get(files[i][0]) as Buffer;
-            bytes += b.length;
-            chunk.push({ index: i, rel: files[i][0], key: null, bytes: b });
-          }
-          return chunk.length ? chunk : null;
-        },
-      }, (r) => {
+      await runPool(Math.min(jobs, misses.length), init, chunkFeed(queue, (i) =>
+        ({ index: i, rel: files[i][0], key: null, bytes: src.files.get(files[i][0]) as Buffer })
+      ), (r) => {
         const [rel, key] = files[r.index];
         if (!r.ok) put(r.index, this.keep(rel, key, r, !!r.transient));
         else if ('text' in r) put(r.index, this.keep(rel, key, { ok: true, facts: factsFromText(r.text) }, false, r.text));

@@ -13,7 +13,7 @@ import { discoverFiles } from './discover';
 import { factsOfBytes, leanOf, type FactsContext, type FileOutcome } from './file-facts';
 import { BodyStore, type BodyRef } from './body-store';
 import { factsFromText } from '../parse/facts-text';
-import { runPool, type PoolJob } from './parse-pool';
+import { chunkFeed, runPool } from './parse-pool';
 import { EntryStore, FAILED } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
 import type { Pack } from '../pack/load';
@@ -133,24 +133,15 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
   const queue = misses.map((i) => ({ i, size: scan.sizes[i] })).sort((a, b) => b.size - a.size || a.i - b.i);
   let pool: Promise<void> = Promise.resolve();
   if (parallel) {
-    let next = 0;
-    pool = runPool(Math.min(jobs, misses.length), { frontend: pack.frontend, limits: cx.limits, cacheRoot, lean }, {
-      next(maxBytes, maxFiles) {
-        const chunk: PoolJob[] = [];
-        let bytes = 0;
-        while (next < queue.length && chunk.length < maxFiles && (chunk.length === 0 || bytes < maxBytes)) {
-          const { i } = queue[next++];
-          const read = out.read(i);
-          if ('note' in read) {
-            out.put(i, { ok: false, note: read.note });
-            continue;
-          }
-          bytes += read.bytes.length;
-          chunk.push({ index: i, rel: scan.files[i], key: read.key, bytes: read.bytes });
+    pool = runPool(Math.min(jobs, misses.length), { frontend: pack.frontend, limits: cx.limits, cacheRoot, lean },
+      chunkFeed(queue.map((q) => q.i), (i) => {
+        const read = out.read(i);
+        if ('note' in read) {
+          out.put(i, { ok: false, note: read.note });
+          return null;
         }
-        return chunk.length ? chunk : null;
-      },
-    }, (r) => out.put(r.index, r));
+        return { index: i, rel: scan.files[i], key: read.key, bytes: read.bytes };
+      }), (r) => out.put(r.index, r));
   }
   // the hits are read here while the workers parse the misses; a turn of
   // the event loop now and then lets the workers' answers in

@@ -41,6 +41,28 @@ export interface PoolFeed {
 }
 
 /**
+ * A feed over files in the order given (largest first, as the callers sort
+ * them): job(i) gives file i's job, or null when it was settled without a
+ * parse (a read that failed).
+ */
+export function chunkFeed(order: number[], job: (i: number) => PoolJob | null): PoolFeed {
+  let next = 0;
+  return {
+    next(maxBytes, maxFiles) {
+      const chunk: PoolJob[] = [];
+      let bytes = 0;
+      while (next < order.length && chunk.length < maxFiles && (chunk.length === 0 || bytes < maxBytes)) {
+        const j = job(order[next++]);
+        if (!j) continue;
+        bytes += j.bytes.length;
+        chunk.push(j);
+      }
+      return chunk.length ? chunk : null;
+    },
+  };
+}
+
+/**
  * Runs every job the feed hands out on `workers` threads; onReply gets each
  * file's outcome. Resolves when the feed is empty and every answer is in.
  */
