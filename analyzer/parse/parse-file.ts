@@ -114,8 +114,9 @@ function pastDeadline(): boolean {
 }
 
 export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
-  const norm = normalize(text);
+  // the budget covers normalization too: a file can make any stage slow
   const started = Date.now();
+  const norm = normalize(text);
   const flat = flatParse(norm, limits, started);
   // the tree-sitter tree is garbage now, and still young: collect it before extraction ages it
   collectDeadTrees(text.length);
