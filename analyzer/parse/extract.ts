@@ -334,11 +334,16 @@ class Extractor {
     const value = n.childForFieldName('value');
     const body = value ? value.text : '';
     const calls: string[] = [];
-    const re = /([A-Za-z_][A-Za-z0-9_]*(?:\s*##\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*\(/g;
+    // each name once, then is a `(` next: linear. A pattern that ends in `\s*\(` backtracks through every
+    // start inside a long run of name characters, quadratic (a 1 MB string in a macro ran for minutes)
+    const re = /[A-Za-z_][A-Za-z0-9_]*(?:\s*##\s*[A-Za-z_][A-Za-z0-9_]*)*/g;
+    const paren = /\s*\(/y;
     let m: RegExpExecArray | null;
     const kw = /^(if|while|for|switch|return|sizeof|typeof|__typeof__|do|defined|__builtin_\w+)$/;
     while ((m = re.exec(body))) {
-      const id = m[1].replace(/\s+/g, '');
+      paren.lastIndex = re.lastIndex;
+      if (!paren.test(body)) continue;
+      const id = m[0].replace(/\s+/g, '');
       if (kw.test(id) || params.includes(id)) continue;
       calls.push(id);
     }
