@@ -8,6 +8,7 @@ import Parser from 'tree-sitter';
 import C from 'tree-sitter-c';
 import type { FileFacts } from './ir';
 import { extractFacts } from './extract';
+import { compactStrings } from './compact';
 import type { Normalizer } from '../source/normalize';
 
 let parser: Parser | null = null;
@@ -124,6 +125,7 @@ export function parseText(text: string, rel: string, normalize: Normalizer, limi
     return { ok: false, note: `${rel}: analysis took over ${limits.timeoutMs} ms (--timeout), skipped` };
   }
   facts.bytes = text.length;
+  compactStrings(facts);
   return { ok: true, facts };
 }
 
