@@ -49,6 +49,7 @@ process.once('message', (cfg: ChildConfig) => {
     } catch (e) {
       await send({ t: 'error', message: e instanceof Error ? e.stack ?? e.message : String(e) });
     }
-    process.disconnect();
+    // the results are out; nothing is left to wait for
+    process.exit(0);
   })();
 });

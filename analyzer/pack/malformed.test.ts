@@ -131,7 +131,7 @@ test('a malformed pack: extends cycle, reported at the key that closes it', (t) 
   refused(run(['check', tree, '--rules', self]), self, /^extends\[0\]: cycle: self\.json -> self\.json$/);
 });
 
-test('an entry missing from the files: an error for the pack\'s own files, a note when optional or when --include chose the files', (t) => {
+test('an entry missing from the files: an error for the pack\'s own files, a note when optional, when --include chose the files, or when no entry of the pack is there', (t) => {
   const { tree, dir } = setup(t);
   const file = path.join(dir, 'entries.json');
   const note = /^entry no_such_function: not defined in the analysed files$/m;
@@ -146,6 +146,11 @@ test('an entry missing from the files: an error for the pack\'s own files, a not
   const chosen = run(['check', tree, '--rules', file, '--include', 'arch/x86/kvm/*.c']);
   assert.equal(chosen.code, 1, chosen.stderr);
   assert.match(chosen.stderr, note);
+  // a tree the pack is not about at all (none of its entries): notes, as for a fixture tree
+  fs.writeFileSync(file, pack([rule({ entries: ['no_such_function'] })]));
+  const foreign = run(['check', tree, '--rules', file]);
+  assert.equal(foreign.code, 0, foreign.stderr);
+  assert.match(foreign.stderr, note);
   // a rule left out with --entry is not checked
   fs.writeFileSync(file, pack([rule(), rule({ id: 'second', entries: ['no_such_function'] })]));
   assert.equal(run(['check', tree, '--rules', file, '--entry', 'demo-rule']).code, 1);

@@ -10,6 +10,7 @@ import type { FileFacts } from './ir';
 import { extractFacts } from './extract';
 import { flatten, type FlatTree } from './flat-tree';
 import { collectDeadTrees } from './tree-memory';
+import { compactStrings } from './compact';
 import type { Normalizer } from '../source/normalize';
 
 let parser: Parser | null = null;
@@ -132,6 +133,7 @@ export function parseText(text: string, rel: string, normalize: Normalizer, limi
     return { ok: false, note: `${rel}: analysis took over ${limits.timeoutMs} ms (--timeout), skipped`, transient: true };
   }
   facts.bytes = text.length;
+  compactStrings(facts);
   return { ok: true, facts };
 }
 

@@ -38,6 +38,8 @@
 //   - `#define`/`#include` inside an initializer, enumerator or argument list → blank
 //   - `#if 0`, `#ifdef __ASSEMBLY__` (undefinedMacros): the dead side and the directives → blank
 
+import { ownCopy } from '../util/own-copy';
+
 export interface FrontendConfig {
   /** identifiers replaced by blanks (annotations such as __init) */
   blank: string[];
@@ -326,17 +328,19 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
   for (const [k, v] of Object.entries(cfg.typeArgMacros)) typeArgAt.set(k, v.typeArg);
   const fileScope = cfg.fileScopeMacroPatterns.map((p) => new RegExp(p));
   const iter = cfg.iteratorPatterns.map((p) => new RegExp(p));
-  // a name's verdict never changes: regexes run once per distinct name
+  // a name's verdict never changes: regexes run once per distinct name. The
+  // key is a copy: the name is a slice of the file, and a memo that kept the
+  // slice kept every file that brought a new name (a whole kernel's worth)
   const fileScopeMemo = new Map<string, boolean>();
   const iterMemo = new Map<string, boolean>();
   const isFileScope = (name: string) => {
     let v = fileScopeMemo.get(name);
-    if (v === undefined) { v = fileScope.some((r) => r.test(name)); fileScopeMemo.set(name, v); }
+    if (v === undefined) { v = fileScope.some((r) => r.test(name)); fileScopeMemo.set(ownCopy(name), v); }
     return v;
   };
   const isIter = (name: string) => {
     let v = iterMemo.get(name);
-    if (v === undefined) { v = iter.some((r) => r.test(name)); iterMemo.set(name, v); }
+    if (v === undefined) { v = iter.some((r) => r.test(name)); iterMemo.set(ownCopy(name), v); }
     return v;
   };
 
