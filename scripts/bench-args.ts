@@ -1,4 +1,4 @@
-// The arguments of the bench's child scripts: TREE [--runs N] [--jobs N] [--include GLOB ...]
+// The arguments of the bench's child scripts: TREE [--runs N] [--jobs N] [--include GLOB ...] [--stop-after PHASE]
 
 import * as os from 'node:os';
 
@@ -7,6 +7,8 @@ export interface ChildArgs {
   runs: number;
   jobs: number;
   include: string[];
+  /** bench-phases: end after this phase (parse: the front end alone, on a tree whose analysis takes long) */
+  stopAfter?: string;
 }
 
 export function childArgs(argv: string[]): ChildArgs {
@@ -15,6 +17,7 @@ export function childArgs(argv: string[]): ChildArgs {
     if (argv[i] === '--runs') a.runs = Number(argv[++i]);
     else if (argv[i] === '--jobs') a.jobs = Number(argv[++i]);
     else if (argv[i] === '--include') a.include.push(argv[++i]);
+    else if (argv[i] === '--stop-after') a.stopAfter = argv[++i];
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   return a;

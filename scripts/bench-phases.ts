@@ -1,7 +1,7 @@
 // Where one cold check spends its time, phase by phase, in one process: the
 // steps `callorder check --no-cache` takes, each timed on its own.
 //
-//   node dist/scripts/bench-phases.js TREE [--jobs N] [--include GLOB ...]
+//   node dist/scripts/bench-phases.js TREE [--jobs N] [--include GLOB ...] [--stop-after parse]
 // prints JSON: { discoverMs, parseMs, programMs, engineMs, reportMs, cpuMs: {phase: ms}, files, findings, maxRssKb }
 
 import { loadPack, defaultPackPath } from '../analyzer/pack/load';
@@ -13,7 +13,7 @@ import { json } from '../analyzer/commands/common';
 import { childArgs } from './bench-args';
 
 async function main(argv: string[]): Promise<void> {
-  const { root, jobs, include } = childArgs(argv);
+  const { root, jobs, include, stopAfter } = childArgs(argv);
   const pack = loadPack(defaultPackPath());
   const opts = { include: include.length ? include : undefined, jobs, cacheRoot: null };
   let t = performance.now();
@@ -32,6 +32,10 @@ async function main(argv: string[]): Promise<void> {
   const discoverMs = lap('discover');
   const tree = await loadTreeAsync(root, pack, opts, scan);
   const parseMs = lap('parse');
+  if (stopAfter === 'parse') {
+    process.stdout.write(`${JSON.stringify({ discoverMs, parseMs, cpuMs: cpu, files: tree.files.length, bytes: tree.bytes, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+    return;
+  }
   const prog = makeProgram(tree, pack);
   const programMs = lap('program');
   const res = runRules(prog, pack);

@@ -34,6 +34,14 @@ const ANON_FIELDED = new Set(NODE_TYPES.flatMap((t) => Object.values(t.fields ??
 /** Nodes whose items are file-level ones, as extract.ts walks them, and the definitions: they get hasError. */
 const FILE_LEVEL = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif',
   'preproc_elifdef', 'linkage_specification', 'declaration_list', 'ERROR']);
+/**
+ * Nodes whose parts extract.ts never reads (it takes their text, or nothing):
+ * their children are not walked. In headers they are many (#defines).
+ */
+const OPAQUE = new Set(['preproc_def', 'preproc_include', 'preproc_call', 'string_literal', 'concatenated_string',
+  'char_literal', 'sizeof_expression', 'alignof_expression', 'offsetof_expression']);
+/** ...and enum bodies outside functions (inside one, a value may hold a call that counts) */
+const OPAQUE_OUTSIDE_FUNCTIONS = new Set(['enumerator_list']);
 const NAMED_LEAF = new Set(NODE_TYPES.filter((t) => t.named && !t.fields && !t.children && !t.subtypes).map((t) => t.type));
 
 // per language, filled as ids are first seen
@@ -43,6 +51,9 @@ const typeFielded: boolean[] = [];
 /** the node never has a field (it is a token no field takes); only asked under FIELDED parents */
 const typeNoField: boolean[] = [];
 const typeLeaf: boolean[] = [];
+const typeOpaque: boolean[] = [];
+const typeOpaqueOutside: boolean[] = [];
+const typeFunction: boolean[] = [];
 const fieldIds = new Map<string, number>();
 const fieldSeen: boolean[] = [];
 
@@ -92,6 +103,8 @@ export function flatten(tree: Parser.Tree, text: string): FlatTree {
   const full = tree.rootNode.hasError;
   const c = tree.walk();
   const stack: number[] = [];
+  /** function definitions open on the stack */
+  let inFunction = 0;
   let n = 0;
   grow(Math.max(1024, text.length >> 2));
   for (;;) {
@@ -104,6 +117,9 @@ export function flatten(tree: Parser.Tree, text: string): FlatTree {
       typeFielded[tid] = FIELDED.has(typeNames[tid]);
       typeNoField[tid] = !typeNamed[tid] && !ANON_FIELDED.has(typeNames[tid]);
       typeLeaf[tid] = !typeNamed[tid] || NAMED_LEAF.has(typeNames[tid]);
+      typeOpaque[tid] = OPAQUE.has(typeNames[tid]);
+      typeOpaqueOutside[tid] = OPAQUE_OUTSIDE_FUNCTIONS.has(typeNames[tid]);
+      typeFunction[tid] = typeNames[tid] === 'function_definition';
     }
     const p = stack.length ? stack[stack.length - 1] : -1;
     typeId[i] = tid;
@@ -136,15 +152,17 @@ export function flatten(tree: Parser.Tree, text: string): FlatTree {
       if (c.currentNode.hasError) fl |= HAS_ERROR;
     }
     flags[i] = fl;
-    if ((full || !typeLeaf[tid]) && c.gotoFirstChild()) {
+    const walkIn = full ? !typeOpaque[tid] : !typeLeaf[tid] && !typeOpaque[tid];
+    if (walkIn && !(typeOpaqueOutside[tid] && inFunction === 0) && c.gotoFirstChild()) {
       stack.push(i);
+      if (typeFunction[tid]) inFunction++;
       continue;
     }
     let more = true;
     while (!c.gotoNextSibling()) {
       if (!stack.length) { more = false; break; }
       c.gotoParent();
-      stack.pop();
+      if (typeFunction[typeId[stack.pop()!]]) inFunction--;
     }
     if (!more) break;
   }
