@@ -86,8 +86,8 @@ export function loadTree(root: string, pack: Pack, opts: LoadOptions = {}): Tree
  * What the commands use. tree-sitter frees a syntax tree in a finalizer that
  * Node runs only when the event loop turns, never inside a synchronous loop:
  * loading a whole kernel without turning it kept every tree (several MB each)
- * and passed 12 GB a third of the way through. Turning it after each file
- * costs a few microseconds.
+ * and was at 12 GB when stopped after three minutes. Turning it after each
+ * file costs a few microseconds.
  */
 export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions = {}): Promise<TreeFacts> {
   const steps = loadSteps(root, pack, opts);
