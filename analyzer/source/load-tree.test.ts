@@ -1,7 +1,7 @@
 // loadTreeAsync lets the event loop turn between files so that tree-sitter's
 // syntax trees, freed only by finalizers that run when it turns, do not pile
-// up: a whole kernel tree passed 12 GB of resident memory a third of the way
-// through without it. Measured in a child process with the garbage collector
+// up: a whole kernel tree was at 12 GB of resident memory when stopped after
+// three minutes without it. Measured in a child process with the garbage collector
 // forced after every file, so the only thing that can keep trees alive is a
 // loop that never turns; twelve files of 100,000 nested parentheses hold
 // about 25 MB of syntax tree each.
