@@ -1,6 +1,6 @@
 // The text form of a file's facts, as the cache stores them and workers send
-// them: line 1 is the facts with every function body null, then one line a
-// function with its body, in order. JSON never holds a raw newline, so the
+// them: line 1 is the facts with no function bodies, then one line a function
+// with its body, in order. JSON never holds a raw newline, so the
 // lines split cleanly, and a run too large to hold every body in memory can
 // leave them on disk and read one when it is needed (body-store.ts).
 
@@ -8,7 +8,8 @@ import type { FileFacts, Stmt } from './ir';
 
 export function factsToText(f: FileFacts): string {
   const bodies = f.functions.map((fn) => JSON.stringify(fn.body));
-  const skeleton = JSON.stringify({ ...f, functions: f.functions.map((fn) => ({ ...fn, body: null })) });
+  // no `body` key at all (not null): body-store.ts adds an accessor in its place
+  const skeleton = JSON.stringify({ ...f, functions: f.functions.map((fn) => ({ ...fn, body: undefined })) });
   return bodies.length ? `${skeleton}\n${bodies.join('\n')}` : skeleton;
 }
 

@@ -245,6 +245,7 @@ class Collector {
       return;
     }
     const f = 'text' in r ? factsFromText(r.text) : this.skeleton(r.skeleton, r.bodies);
+    shareFileName(f);
     this.facts[i] = f;
     this.notes[i] = f.notes;
     this.progress(f.bytes);
@@ -280,6 +281,16 @@ class Collector {
     if (this.bodies) out.bodies = this.bodies;
     return out;
   }
+}
+
+/** One string for the file's name in all its facts, not a copy each (JSON.parse makes copies). */
+function shareFileName(f: FileFacts): void {
+  const file = f.file;
+  for (const x of f.functions) x.file = file;
+  for (const x of f.structs) x.file = file;
+  for (const x of f.globals) x.file = file;
+  for (const x of f.tables) x.file = file;
+  for (const x of f.macros) x.file = file;
 }
 
 /** Notes start with the path they are about; stable, so one file's notes keep their order. */

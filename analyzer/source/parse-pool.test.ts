@@ -26,7 +26,8 @@ test('pool: jobs 2 gives the facts and notes of jobs 1, in path order', async ()
     // bodies left on disk read back as they were
     const lean = await loadTreeAsync(dir, pack, { jobs: 2, minParallelBytes: 0, lean: true });
     assert.ok(lean.bodies);
-    assert.deepEqual({ ...lean, bodies: undefined }, { ...one, bodies: undefined });
+    assert.equal(JSON.stringify(lean.files), JSON.stringify(one.files));
+    assert.deepEqual(lean.notes, one.notes);
     assert.deepEqual(one.files.map((f) => f.file), [...one.files.map((f) => f.file)].sort());
     assert.ok(one.notes.some((n) => n.startsWith('drv0/binary.c:1:4: NUL byte')), one.notes.join('\n'));
     assert.ok(one.notes.some((n) => n.startsWith('drv3/latin1.c:1:7: invalid UTF-8')), one.notes.join('\n'));
