@@ -105,13 +105,16 @@ async function main(argv: string[]): Promise<number> {
     if (read + skipped.size !== files.size) {
       fail(`${read} files read and ${skipped.size} skipped with a note, but the tree has ${files.size}: ${files.size - read - skipped.size} unaccounted for`);
     }
-    const kinds = new Map<string, number>();
+    // notes by kind (names and numbers folded); a kind seen once is printed whole
+    const kinds = new Map<string, string[]>();
     for (const n of notes) {
       const k = n.replace(/^[^ ]*: /, '').replace(/\d+/g, 'N').replace(/ \S+\(\): /, ' ').slice(0, 90);
-      kinds.set(k, (kinds.get(k) ?? 0) + 1);
+      kinds.set(k, [...(kinds.get(k) ?? []), n]);
     }
     console.log(`  ${read} files read, ${skipped.size} skipped with a note${j.findings ? `, ${j.findings.length} findings` : ''}; notes:`);
-    for (const [k, n] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`    ${n} x ${k}`);
+    for (const [k, ns] of [...kinds].sort((a, b) => b[1].length - a[1].length).slice(0, 12)) {
+      console.log(ns.length === 1 ? `    1 x ${ns[0].slice(0, 400)}` : `    ${ns.length} x ${k}`);
+    }
   }
   for (const p of problems) console.log(`FAIL ${p}`);
   console.log(problems.length ? `${problems.length} problem(s)` : 'ok');
