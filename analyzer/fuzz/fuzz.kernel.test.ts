@@ -108,7 +108,9 @@ test(`fuzz: ${TO - FROM} mutated KVM files through the whole pipeline (seed ${SE
   t.diagnostic(`findings of the unmodified files compared with the baseline in ${compared} cases`);
   const slow = [...results].sort((a, b) => b.ms - a.ms).slice(0, 3);
   t.diagnostic(`slowest: ${slow.map((r) => `case ${r.i} ${r.kind} (${r.what.slice(0, 40)}) ${r.ms} ms`).join('; ')}`);
-  if (failing.length || hung) t.diagnostic(`failing inputs kept in ${keepDir}`);
+  // only the failing inputs stay
+  for (const e of fs.readdirSync(scratch)) if (path.join(scratch, e) !== keepDir) fs.rmSync(path.join(scratch, e), { recursive: true, force: true });
+  if (fs.existsSync(keepDir)) t.diagnostic(`failing inputs kept in ${keepDir}`);
   else fs.rmSync(scratch, { recursive: true, force: true });
 
   assert.equal(childError, '', `the fuzz child failed: ${childError}\n${stderr.join('')}`);
