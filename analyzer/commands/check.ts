@@ -44,7 +44,9 @@ export async function check(a: CheckArgs): Promise<number> {
     before = new Set(near.findings.map((f) => f.id));
     against = old.label;
   }
-  const res = await analyze(src, pack, { ...opts, near });
+  // a check of the same directory again is most often a check after a small edit
+  const lastOf = near ? undefined : JSON.stringify([path.resolve(root), a.include ?? [], a.exclude ?? []]);
+  const res = await analyze(src, pack, { ...opts, near, lastOf });
   lo.progress?.end();
   return report(a, root, pack, res, src, before, against);
 }

@@ -11,9 +11,9 @@ import { parseBuffer, DEFAULT_LIMITS, type ParseLimits, type ParseOutcome } from
 import { makeNormalizer } from '../source/normalize';
 import type { SourceTree } from '../source/snapshot';
 import { makeProgram } from '../program/callgraph';
-import { runRules, entriesOf } from './run';
+import { runRules, type UnitResult } from './run';
 import { missingEntryError } from '../pack/entries';
-import { changeIsInvisible, fnKey, moveFindings, skeleton, visitRecorder, type Change } from './incremental';
+import { changeSetOf, moveFindings, skeleton, touchedBy, type Change } from './incremental';
 import type { Finding } from './finding';
 import { Cache, FAILED, openCache, sha } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
@@ -21,7 +21,6 @@ import { chunkFeed, runPool } from '../source/parse-pool';
 import { factsToText, factsFromText } from '../parse/facts-text';
 import type { Progress, TreeFacts } from '../source/load-tree';
 import type { Program } from '../program/program';
-import type { RuleHooks } from './engine';
 
 export interface AnalysisStats {
   files: number;
@@ -39,6 +38,8 @@ export interface Analysis {
   key?: string;
   /** how the result was had: a full run, the cached result of this tree, or a nearby tree's result moved */
   how?: 'run' | 'cache' | 'near';
+  /** entry functions whose findings came from the nearby tree, moved to the new lines */
+  reused?: string[];
 }
 
 export interface AnalyzeOptions {
@@ -49,6 +50,11 @@ export interface AnalyzeOptions {
   cache?: boolean;
   /** the analysis of a tree this one differs from a little (HEAD, the tree before a patch) */
   near?: Analysis;
+  /**
+   * What names this tree from one run to the next (a directory's path): its
+   * last result is the nearby one when `near` is not given.
+   */
+  lastOf?: string;
   /** a rule entry the analysed files do not define is an error (missingEntryError), not a note */
   requireEntries?: boolean;
   /** threads that parse the files the cache does not hold; 1 (the default): this one */
@@ -66,8 +72,8 @@ interface CachedResult {
   stats: AnalysisStats;
   /** path and content key of every analysed file */
   files: [string, string][];
-  /** the functions the engine walked into (fnKey) */
-  visited: string[];
+  /** each entry function's findings and what they depend on */
+  units: UnitResult[];
 }
 
 /** More changed files than this and a full run is about as quick as proving it unneeded. */
@@ -98,17 +104,24 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
   const keys = paths.map((rel) => contentKey(src.files.get(rel)!));
   const listed = paths.map((p, i): [string, string] => [p, keys[i]]);
   const resultKey = resultKeyOf(pack, limits, opts.entry, opts.requireEntries ? [['require entries', ''], ...listed] : listed);
+  const lastKey = opts.lastOf ? sha('last result of', opts.lastOf, resultKeyOf(pack, limits, opts.entry, [[String(!!opts.requireEntries), '']])) : null;
+  const remember = (r: CachedResult, how: Analysis['how'], reused?: string[]) => {
+    // a parse cut short by the time budget depends on the machine's load, not on the content
+    if (cache && !r.stats.notes.some((n) => /--timeout/.test(n))) {
+      if (how !== 'cache') cache.put('results', resultKey, r);
+      if (lastKey) cache.put('results', lastKey, { key: resultKey });
+    }
+    return { ...withDiscoveryNotes(r, src, resultKey, how), ...(reused ? { reused } : {}) };
+  };
   const hit = cache?.get<CachedResult>('results', resultKey);
-  if (hit) return withDiscoveryNotes(hit, src, resultKey, 'cache');
+  if (hit) return remember(hit, 'cache');
   const facts = new FactStore(pack, limits, cache);
   const files = paths.map((p, i): [string, string] => [p, keys[i]]);
 
-  const near = cache && opts.near?.key ? cache.get<CachedResult>('results', opts.near.key) : undefined;
-  const moved = near ? fromNear(near, src, files, facts, pack) : null;
-  if (moved) {
-    cache?.put('results', resultKey, moved);
-    return withDiscoveryNotes(moved, src, resultKey, 'near');
-  }
+  const nearKey = opts.near?.key ?? (lastKey ? cache?.get<{ key: string }>('results', lastKey)?.key : undefined);
+  const near = cache && nearKey ? cache.get<CachedResult>('results', nearKey) : undefined;
+  const plan = near?.units ? reusePlan(near, src, files, facts, pack) : null;
+  if (plan && plan.all) return remember(plan.all, 'near', plan.all.units.map((u) => u.entry));
 
   const outcomes = await facts.all(files, src, opts);
   const parseNotes: string[] = [];
@@ -121,21 +134,9 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
       for (const n of r.facts.notes) parseNotes.push(n); // a spread of a huge list overflows the stack
     } else parseNotes.push(r.note);
   }
-  const rec = visitRecorder();
-  const { prog, findings, stats } = runPack({ root: src.label, files: parsed, notes: parseNotes, bytes }, pack, opts, [rec.hooks]);
-  for (const r of pack.rules) {
-    if (opts.entry?.length && !opts.entry.includes(r.id)) continue;
-    for (const e of entriesOf(r, prog)) for (const fn of prog.functions.get(e.function) ?? []) rec.visited.add(fnKey(fn));
-  }
-  const result: CachedResult = {
-    findings,
-    stats,
-    files,
-    visited: [...rec.visited].sort(),
-  };
-  // a parse cut short by the time budget depends on the machine's load, not on the content
-  if (!parseNotes.some((n) => /--timeout/.test(n))) cache?.put('results', resultKey, result);
-  return withDiscoveryNotes(result, src, resultKey, 'run');
+  const { findings, stats, units } = runPack({ root: src.label, files: parsed, notes: parseNotes, bytes }, pack, opts, plan?.reuse);
+  const reused = plan ? units.filter((u) => plan.reuse.get(u.entry) === u).map((u) => u.entry) : undefined;
+  return remember({ findings, stats, files, units }, 'run', reused);
 }
 
 /**
@@ -144,13 +145,13 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
  * tree too large for memory (commands/check.ts).
  */
 export function runPack(tree: TreeFacts, pack: Pack, opts: { entry?: string[]; requireEntries?: boolean },
-  hooks: RuleHooks[] = []): { prog: Program; findings: Finding[]; stats: AnalysisStats } {
+  reuse?: Map<string, UnitResult>): { prog: Program; findings: Finding[]; stats: AnalysisStats; units: UnitResult[] } {
   const prog = makeProgram(tree, pack);
   if (opts.requireEntries) {
     const err = missingEntryError(pack, (fn) => prog.functions.has(fn), opts.entry);
     if (err) throw err;
   }
-  const res = runRules(prog, pack, opts.entry, hooks);
+  const res = runRules(prog, pack, opts.entry, reuse && ((e) => reuse.get(e)));
   const stats: AnalysisStats = {
     files: tree.files.length,
     bytes: tree.bytes,
@@ -159,12 +160,18 @@ export function runPack(tree: TreeFacts, pack: Pack, opts: { entry?: string[]; r
     rules: pack.rules.length,
     notes: [...tree.notes, ...res.missingEntries.map((e) => `entry ${e}: not defined in the analysed files`), ...res.partial],
   };
-  return { prog, findings: res.findings, stats };
+  return { prog, findings: res.findings, stats, units: res.units };
 }
 
-/** The result of `near` moved to this tree, when the change cannot alter it; null otherwise. */
-function fromNear(near: CachedResult, src: SourceTree, files: [string, string][], facts: FactStore, pack: Pack): CachedResult | null {
-  if (!near.visited || !near.files || near.files.length !== files.length) return null;
+/**
+ * What of `near` holds for this tree: its whole result moved to the new
+ * lines (`all`) when no entry could see the change, otherwise the entries
+ * that could not (`reuse`, their findings moved); null when a tree-wide fact
+ * changed or the file list did.
+ */
+function reusePlan(near: CachedResult, src: SourceTree, files: [string, string][], facts: FactStore, pack: Pack):
+  { all?: CachedResult; reuse: Map<string, UnitResult> } | null {
+  if (!near.files || near.files.length !== files.length) return null;
   const changes: Change[] = [];
   const others: FileFacts[] = [];
   for (const [i, [rel, key]] of files.entries()) {
@@ -182,11 +189,20 @@ function fromNear(near: CachedResult, src: SourceTree, files: [string, string][]
     if (!before?.ok || !after.ok) return null;
     changes.push({ path: rel, before: before.facts, after: after.facts });
   }
-  if (!changeIsInvisible(changes, others, new Set(near.visited), pack)) return null;
+  const cs = changeSetOf(changes, others, pack);
+  if (!cs) return null;
+  const reuse = new Map<string, UnitResult>();
+  for (const u of near.units) {
+    if (touchedBy(u, cs)) continue;
+    const moved = moveFindings(u.findings, changes);
+    if (moved) reuse.set(u.entry, { ...u, findings: moved });
+  }
+  if (reuse.size < near.units.length) return { reuse };
   const findings = moveFindings(near.findings, changes);
-  if (!findings) return null;
-  const bytes = near.stats.bytes + changes.reduce((n, c) => n + c.after.bytes - c.before.bytes, 0);
-  return { findings, stats: { ...near.stats, bytes }, files, visited: near.visited };
+  if (!findings) return { reuse };
+  const delta = (f: (x: FileFacts) => number) => changes.reduce((n, c) => n + f(c.after) - f(c.before), 0);
+  const stats = { ...near.stats, bytes: near.stats.bytes + delta((x) => x.bytes), functions: near.stats.functions + delta((x) => x.functions.length) };
+  return { all: { findings, stats, files, units: [...reuse.values()] }, reuse };
 }
 
 function withDiscoveryNotes(r: CachedResult, src: SourceTree, key: string, how: Analysis['how']): Analysis {

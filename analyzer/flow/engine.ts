@@ -11,7 +11,7 @@
 
 import type { Expr, FunctionFact, Stmt } from '../parse/ir';
 import type { Program } from '../program/program';
-import { resolveCall, scopeOf, qualifiedField, type Scope, type CallInfo, type Target } from '../program/callgraph';
+import { resolveCall, calledNames, scopeOf, qualifiedField, type Scope, type CallInfo, type Target } from '../program/callgraph';
 import type { EngineConfig } from '../pack/load';
 import { State, merge, mergeAll, testBit, project, applyProjected, type Tri } from './state';
 import { Footprints, type Watch } from './footprint';
@@ -112,6 +112,14 @@ export class Engine {
   private steps = 0;
   /** set when the step budget ran out: results are partial */
   exhausted = false;
+  /**
+   * What a change must leave alone for this run's result to stand: every
+   * function a call could reach (all targets, before the vendor filter) and
+   * every name called, resolved or not (a function added under that name
+   * would be reached).
+   */
+  readonly walked = new Set<FunctionFact>();
+  readonly called = new Set<string>();
   private bitOps: { test: Set<string>; set: Set<string>; clear: Set<string> };
   private memWriters: Set<string>;
   private memCopiers: Set<string>;
@@ -141,6 +149,7 @@ export class Engine {
   run(fn: FunctionFact, args: Record<string, number | boolean | string>, init: State): State | null {
     const vals: Val[] = fn.params.map((pa) => toVal(args[pa.name]));
     this.stack = [];
+    this.walked.add(fn);
     const r = this.callFunction(fn, vals, init, 0, undefined);
     for (const h of this.hooks()) h.onRunEnd?.();
     return r.state;
@@ -640,6 +649,9 @@ export class Engine {
     }
     if (!cur) return { state: null, val: undefined };
     const info = resolveCall(cx.sc, e);
+    for (const t of info.targets) this.walked.add(t.fn);
+    if (info.hook) this.called.add(info.hook);
+    if (info.name) for (const n of calledNames(this.p, info.name)) this.called.add(n);
     const name = info.name ?? info.hook;
     const at = this.site(cx.fn, e.line, e.col);
     const ev: CallEvent = { name, info, args: vals, argExprs: e.args, sc: cx.sc };

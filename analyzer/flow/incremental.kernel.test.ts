@@ -1,7 +1,8 @@
 // Reusing a nearby tree's result on Debian's 6.12 tree: an edit that moves
-// every line of vmx.c (where three findings are) takes the shortcut and gives
-// exactly what a full run without the cache gives, lines moved; an edit inside
-// a function the engine walks into (kvm_set_cpuid) never takes it.
+// every line of vmx.c (where three findings are), or appends a function
+// nothing calls, takes the shortcut and gives exactly what a full run without
+// the cache gives, lines moved; an edit inside a function the engine walks
+// into (kvm_set_cpuid) runs again the entries that reach it, and only them.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,10 +56,25 @@ describe('a nearby tree\'s result, reused', () => {
     assert.deepEqual(vmx(near), vmx(first).map((l) => l + 3));
   });
 
-  it('an edit in a function the engine walks into: a full run', async () => {
+  it('a function appended that nothing calls: the shortcut, the same findings a full run gives', async () => {
+    const t = edited(base, 'arch/x86/kvm/x86.c', (s) => `${s}\nint callorder_unused(void)\n{\n\treturn 0;\n}\n`);
+    const near = await analyze(t, pack, { near: first });
+    assert.equal(near.how, 'near');
+    const full = await analyze(t, pack, { cache: false });
+    assert.deepEqual(near.findings, full.findings);
+    assert.deepEqual(near.stats, full.stats);
+  });
+
+  it('an edit in a function the engine walks into: the entries that reach it run again, the rest are reused', async () => {
     const t = edited(base, 'arch/x86/kvm/cpuid.c', (s) => s.replace('\tif (kvm_vcpu_has_run(vcpu)) {\n\t\tr = kvm_cpuid_check_equal', '\tif (0) {\n\t\tr = kvm_cpuid_check_equal'));
     const after = await analyze(t, pack, { near: first });
     assert.equal(after.how, 'run');
+    // the two KVM_SET_CPUID entries reach kvm_set_cpuid; no other entry does
+    assert.deepEqual(after.reused, ['kvm_arch_vcpu_create', 'kvm_arch_vcpu_postcreate', 'kvm_vcpu_reset', 'kvm_xen_hvm_set_attr',
+      'kvm_xen_write_hypercall_page', 'svm_set_cr4', 'vmx_set_cr4']);
     assert.ok(after.findings.some((f) => f.function === 'kvm_set_cpuid'));
+    const full = await analyze(t, pack, { cache: false });
+    assert.deepEqual(after.findings, full.findings);
+    assert.deepEqual(after.stats, full.stats);
   });
 });

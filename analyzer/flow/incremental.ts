@@ -1,35 +1,19 @@
-// Reusing the result of a nearby tree (HEAD for the hook, the previous patch
-// for a review) when a change cannot alter it. The engine's result depends
-// on the bodies of the functions it walked into and on tree-wide facts
-// (declarations, types, macros, ops tables, the entries rules compute). When
-// the changed files keep every tree-wide fact but line numbers, and no walked
-// function's body changed but for where it sits, the run would be the same
-// but for lines: the old findings are moved to the new lines instead.
+// Reusing the result of a nearby tree (the last check of the same tree, HEAD
+// for the hook, the previous patch for a review). An entry function's runs
+// depend on the bodies of the functions they could reach, on the names they
+// called (a function added under one of them would be reached) and on
+// tree-wide facts (declarations, types, macros, ops tables, the entries rules
+// compute). When the changed files keep every tree-wide fact but line
+// numbers, an entry whose runs reached no changed function and called no
+// changed name would run the same but for lines: its old findings are moved
+// to the new lines, and only the other entries run again.
 
 import type { FileFacts, FunctionFact } from '../parse/ir';
 import type { Pack } from '../pack/load';
-import type { RuleHooks } from './engine';
 import type { Finding, TraceStep } from './finding';
 import { sortFindings } from './finding';
 import { makeProgram } from '../program/callgraph';
-import { entriesOf } from './run';
-
-/** Functions the engine may have walked into, as `file\0name`. */
-export function visitRecorder(): { hooks: RuleHooks; visited: Set<string> } {
-  const visited = new Set<string>();
-  return {
-    visited,
-    hooks: {
-      onCall(ev) {
-        for (const t of ev.info.targets) visited.add(fnKey(t.fn));
-      },
-    },
-  };
-}
-
-export function fnKey(fn: Pick<FunctionFact, 'file' | 'name'>): string {
-  return `${fn.file}\u0000${fn.name}`;
-}
+import { entriesOf, fnKey, type UnitResult } from './run';
 
 /** Anonymous structs are named after their line (`<anon@236>`), so they move too. */
 const ANON = /<anon@\d+>/g;
@@ -48,18 +32,36 @@ function relativeBody(fn: FunctionFact): string {
   return JSON.stringify(fn.body, (k, x) => (k === 'line' && typeof x === 'number' ? x - fn.line : x)).replace(ANON, '<anon>');
 }
 
+/** A function's identity across an edit: its name and which of the file's definitions of that name it is. */
+function occurrences(fns: FunctionFact[]): string[] {
+  const seen = new Map<string, number>();
+  return fns.map((fn) => {
+    const n = seen.get(fn.name) ?? 0;
+    seen.set(fn.name, n + 1);
+    return `${fn.name}#${n}`;
+  });
+}
+
 /**
  * What a program derives from bodies for the whole tree: tables filled at run
  * time, entries found by scanning. Only `changed` have bodies, so only they
- * are scanned for entries.
+ * are scanned for entries. Also every function name a table names, which
+ * a function added or removed under that name would change the targets of.
  */
-function derived(others: FileFacts[], changed: FileFacts[], pack: Pack): string {
+function derived(others: FileFacts[], changed: FileFacts[], pack: Pack): { sig: string; members: Set<string> } {
   const p = makeProgram({ root: '', files: [...others, ...changed], notes: [], bytes: 0 }, pack);
   p.files = changed;
-  const tables = [...p.tablesByType].map(([k, ts]) => [k, ts.map((t) => ({ name: t.name, type: t.type, file: t.file, members: t.members }))]);
-  const impls = [...p.hookImpls].map(([k, l]) => [k, l.map((i) => `${i.table.name}:${i.fn}`)]);
+  const members = new Set<string>();
+  const tables = [...p.tablesByType].map(([k, ts]) => [k, ts.map((t) => {
+    for (const v of Object.values(t.members)) members.add(v);
+    return { name: t.name, type: t.type, file: t.file, members: t.members };
+  })]);
+  const impls = [...p.hookImpls].map(([k, l]) => [k, l.map((i) => {
+    members.add(i.fn);
+    return `${i.table.name}:${i.fn}`;
+  })]);
   const entries = pack.rules.map((r) => entriesOf(r, p));
-  return JSON.stringify([tables, impls, entries]);
+  return { sig: JSON.stringify([tables, impls, entries]), members };
 }
 
 export interface Change {
@@ -68,39 +70,80 @@ export interface Change {
   after: FileFacts;
 }
 
-/**
- * Whether the change is invisible to a run that walked `visited`; `others`
- * are the skeletons of every unchanged file.
- */
-export function changeIsInvisible(changes: Change[], others: FileFacts[], visited: Set<string>, pack: Pack): boolean {
-  for (const c of changes) {
-    if (lineFree(skeleton(c.before)) !== lineFree(skeleton(c.after))) return false;
-    if (JSON.stringify(c.before.notes) !== JSON.stringify(c.after.notes)) return false;
-    for (const [i, fb] of c.before.functions.entries()) {
-      const fa = c.after.functions[i];
-      if (relativeBody(fb) !== relativeBody(fa) && visited.has(fnKey(fb))) return false;
-    }
-  }
-  // the skeleton programs hold bodies for the changed files only, so what they derive differs only if the change does
-  // makeProgram fills tables in place, so each program gets its own copy of the unchanged files
-  const before = derived(structuredClone(others), changes.map((c) => c.before), pack);
-  const after = derived(structuredClone(others), changes.map((c) => c.after), pack);
-  return before === after;
+/** What the changed files change, for a run: the functions and names it must not have touched. */
+export interface ChangeSet {
+  /** fnKey of every function added, removed or changed in a changed file */
+  functions: Set<string>;
+  /** their names */
+  names: Set<string>;
 }
 
-/** Moves findings from the lines of `before` to those of `after`; null when a position is in no function. */
+/**
+ * The functions the change adds, removes or alters, or null when it changes
+ * a tree-wide fact (then every entry runs again); `others` are the
+ * skeletons of every unchanged file.
+ */
+export function changeSetOf(changes: Change[], others: FileFacts[], pack: Pack): ChangeSet | null {
+  const set: ChangeSet = { functions: new Set(), names: new Set() };
+  const added = new Set<string>();
+  for (const c of changes) {
+    const rest = (f: FileFacts) => lineFree({ ...f, functions: [] });
+    if (rest(c.before) !== rest(c.after)) return null;
+    if (JSON.stringify(c.before.notes) !== JSON.stringify(c.after.notes)) return null;
+    const side = (fns: FunctionFact[]) => {
+      const ids = occurrences(fns);
+      return new Map(fns.map((fn, i) => [ids[i], fn]));
+    };
+    const before = side(c.before.functions);
+    const after = side(c.after.functions);
+    const differs = (a: FunctionFact | undefined, b: FunctionFact | undefined) =>
+      !a || !b || lineFree({ ...a, body: null }) !== lineFree({ ...b, body: null }) || relativeBody(a) !== relativeBody(b);
+    for (const [id, fn] of before) {
+      if (!differs(fn, after.get(id))) continue;
+      set.functions.add(fnKey(fn));
+      set.names.add(fn.name);
+      if (!after.has(id)) added.add(fn.name);
+    }
+    for (const [id, fn] of after) {
+      if (before.has(id)) continue;
+      set.functions.add(fnKey(fn));
+      set.names.add(fn.name);
+      added.add(fn.name);
+    }
+  }
+  if (!set.names.size) return set;
+  // the skeleton programs hold bodies for the changed files only, so what they derive differs only if the change does
+  const before = derived(others, changes.map((c) => c.before), pack);
+  const after = derived(others, changes.map((c) => c.after), pack);
+  if (before.sig !== after.sig) return null;
+  // a table naming a function that comes or goes reaches a different set of targets
+  for (const n of added) if (before.members.has(n)) return null;
+  return set;
+}
+
+/** Whether an entry's runs in the nearby tree could have seen the change. */
+export function touchedBy(u: UnitResult, cs: ChangeSet): boolean {
+  return u.walked.some((k) => cs.functions.has(k)) || u.called.some((n) => cs.names.has(n));
+}
+
+/** Moves findings from the lines of `before` to those of `after`; null when a position is in no function that stayed. */
 export function moveFindings(findings: Finding[], changes: Change[]): Finding[] | null {
-  const byPath = new Map(changes.map((c) => [c.path, c]));
+  const byPath = new Map(changes.map((c) => {
+    const ids = occurrences(c.after.functions);
+    const after = new Map(c.after.functions.map((fn, i) => [ids[i], fn]));
+    return [c.path, { before: c.before.functions, ids: occurrences(c.before.functions), after }];
+  }));
   let lost = false;
   const move = (file: string, line: number): number => {
     const c = byPath.get(file);
     if (!c) return line;
-    const i = c.before.functions.findIndex((f) => f.line <= line && line <= f.endLine);
-    if (i < 0) {
+    const i = c.before.findIndex((f) => f.line <= line && line <= f.endLine);
+    const to = i < 0 ? undefined : c.after.get(c.ids[i]);
+    if (!to) {
       lost = true;
       return line;
     }
-    return line - c.before.functions[i].line + c.after.functions[i].line;
+    return line - c.before[i].line + to.line;
   };
   const text = (s: string) => s.replace(/([\w./+-]+\.[ch]):(\d+)/g, (m, f: string, l: string) => (byPath.has(f) ? `${f}:${move(f, Number(l))}` : m));
   const step = (s: TraceStep): TraceStep => ({ ...s, line: move(s.file, s.line), note: text(s.note) });

@@ -2,6 +2,7 @@
 // analysed once with the hooks of every rule that names it.
 
 import type { Program } from '../program/program';
+import type { FunctionFact } from '../parse/ir';
 import type { Pack } from '../pack/load';
 import { PackError } from '../pack/load';
 import { entryOf, entryName, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
@@ -18,6 +19,29 @@ export interface RunResult {
   /** entries named by a rule that the tree does not define */
   missingEntries: string[];
   partial: string[];
+  /** what each entry function's runs found and depended on, for reuse in a nearby tree */
+  units: UnitResult[];
+}
+
+/**
+ * The runs of one entry function (each argument variant, definition and
+ * vendor): the unit a nearby tree's analysis reuses, since their reports
+ * share one table of findings and nothing else does.
+ */
+export interface UnitResult {
+  entry: string;
+  findings: Finding[];
+  /** functions the runs could reach, as `file\0name` (fnKey) */
+  walked: string[];
+  /** names called, resolved or not */
+  called: string[];
+  entriesRun: number;
+  partial: string[];
+  missing: boolean;
+}
+
+export function fnKey(fn: Pick<FunctionFact, 'file' | 'name'>): string {
+  return `${fn.file}\u0000${fn.name}`;
 }
 
 export function entriesOf(rule: RuleSpec, p: Program): EntrySpec[] {
@@ -26,8 +50,11 @@ export function entriesOf(rule: RuleSpec, p: Program): EntrySpec[] {
   return k.entries ? k.entries(rule as never, p) : [];
 }
 
-/** `observers` see every engine run besides the rules (the incremental cache records the functions walked). */
-export function runRules(p: Program, pack: Pack, only?: string[], observers: RuleHooks[] = []): RunResult {
+/**
+ * `reuse` gives an entry function's result from a nearby tree when the
+ * change cannot alter it (incremental.ts); those entries are not run again.
+ */
+export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry: string) => UnitResult | undefined): RunResult {
   const rules = pack.rules.filter((r) => !only?.length || only.includes(r.id));
   const groups = new Map<string, { entry: EntrySpec; rules: RuleSpec[] }>();
   for (const r of rules) {
@@ -39,20 +66,49 @@ export function runRules(p: Program, pack: Pack, only?: string[], observers: Rul
       g.rules.push(r);
     }
   }
+  const byEntry = new Map<string, { entry: EntrySpec; rules: RuleSpec[] }[]>();
+  for (const key of [...groups.keys()].sort()) {
+    const g = groups.get(key)!;
+    const l = byEntry.get(g.entry.function);
+    if (l) l.push(g);
+    else byEntry.set(g.entry.function, [g]);
+  }
+  const footprints = new Footprints(p);
+  const units: UnitResult[] = [];
+  for (const [entry, gs] of [...byEntry].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    units.push(reuse?.(entry) ?? runUnit(p, pack, entry, gs, footprints));
+  }
+  const found: Finding[] = [];
+  for (const u of units) for (const f of u.findings) found.push(f);
+  // one finding per site and rule: the first entry that reaches it tells the story
+  const bySite = new Map<string, Finding>();
+  for (const f of sortFindings(found)) {
+    const k = `${f.rule}|${f.file}:${f.line}:${f.column}|${f.field ?? ''}|${f.message}`;
+    if (!bySite.has(k)) bySite.set(k, f);
+  }
+  return {
+    findings: sortFindings([...bySite.values()]),
+    entriesRun: units.reduce((n, u) => n + u.entriesRun, 0),
+    missingEntries: units.filter((u) => u.missing).map((u) => u.entry),
+    partial: units.flatMap((u) => u.partial),
+    units,
+  };
+}
+
+/** Every run of one entry function. */
+function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; rules: RuleSpec[] }[], footprints: Footprints): UnitResult {
+  const unit: UnitResult = { entry, findings: [], walked: [], called: [], entriesRun: 0, partial: [], missing: false };
+  const defs = p.functions.get(entry);
+  if (!defs) {
+    unit.missing = true;
+    return unit;
+  }
   // the groups as this tree has them: a table it does not define is no vendor to run
   const tableGroups = pack.program.tableGroups.map((t) => t.filter((n) => p.tablesByName.has(n))).filter((t) => t.length);
   const found = new Map<string, Finding>();
-  const missing = new Set<string>();
-  const partial: string[] = [];
-  let entriesRun = 0;
-  const footprints = new Footprints(p);
-  for (const key of [...groups.keys()].sort()) {
-    const g = groups.get(key)!;
-    const defs = p.functions.get(g.entry.function);
-    if (!defs) {
-      missing.add(g.entry.function);
-      continue;
-    }
+  const walked = new Set<string>();
+  const called = new Set<string>();
+  for (const g of gs) {
     const name = entryName(g.entry);
     for (const fn of defs) {
       const hooks: RuleHooks[] = g.rules.map((r) => {
@@ -64,7 +120,7 @@ export function runRules(p: Program, pack: Pack, only?: string[], observers: Rul
             if (rep.extra) trace.push(...rep.extra);
             const chain = rep.at.stack.map((f) => f.fn.name);
             const id = fingerprint([r.id, g.entry.function, rep.at.fn.name, rep.key, chain.join('>')]);
-            const dedupe = `${r.id}|${rep.at.fn.file}:${rep.at.line}:${rep.at.col}|${rep.key}|${g.entry.function}`;
+            const dedupe = `${r.id}|${rep.at.fn.file}:${rep.at.line}:${rep.at.col}|${rep.key}`;
             const prev = found.get(dedupe);
             if (prev && prev.trace.length <= trace.length) return () => undefined;
             const finding: Finding = {
@@ -90,23 +146,21 @@ export function runRules(p: Program, pack: Pack, only?: string[], observers: Rul
         };
         return RULE_KINDS[r.kind].create(r as never, ctx);
       });
-      hooks.push(...observers);
       const freshStructs = new Set(g.rules.flatMap((r) => r.fresh ?? []));
       // one run per vendor: merging VMX and SVM paths would mix their facts
       const groups = tableGroups.length ? tableGroups.map((_, i) => i) : [undefined];
       for (const group of groups) {
         const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups, group, footprints });
         engine.run(fn, g.entry.args ?? {}, new State());
-        if (engine.exhausted) partial.push(`${name}: step budget exhausted, results partial`);
+        if (engine.exhausted) unit.partial.push(`${name}: step budget exhausted, results partial`);
+        for (const w of engine.walked) walked.add(fnKey(w));
+        for (const c of engine.called) called.add(c);
       }
-      entriesRun++;
+      unit.entriesRun++;
     }
   }
-  // one finding per site and rule: the first entry that reaches it tells the story
-  const bySite = new Map<string, Finding>();
-  for (const f of sortFindings([...found.values()])) {
-    const k = `${f.rule}|${f.file}:${f.line}:${f.column}|${f.field ?? ''}|${f.message}`;
-    if (!bySite.has(k)) bySite.set(k, f);
-  }
-  return { findings: sortFindings([...bySite.values()]), entriesRun, missingEntries: [...missing].sort(), partial };
+  unit.findings = [...found.values()];
+  unit.walked = [...walked].sort();
+  unit.called = [...called].sort();
+  return unit;
 }

@@ -294,6 +294,31 @@ function opsTargets(p: Program, struct: string, member: string, only: string | n
   return { targets: [], indirect: true, why, text, hook };
 }
 
+const macroNames = new WeakMap<Program, Map<string, string[]>>();
+
+/** `name` and, when it is a macro, every name its expansion calls (as macroTargets follows them). */
+export function calledNames(p: Program, name: string): string[] {
+  if (!p.macros.has(name)) return [name];
+  let memo = macroNames.get(p);
+  if (!memo) macroNames.set(p, (memo = new Map()));
+  let out = memo.get(name);
+  if (out) return out;
+  const seen = new Set<string>([name]);
+  const walk = (n: string, depth: number) => {
+    const m = p.macros.get(n);
+    if (!m || depth > 4) return;
+    for (const c of m.calls) {
+      if (c.includes('##') || seen.has(c)) continue;
+      seen.add(c);
+      walk(c, depth + 1);
+    }
+  };
+  walk(name, 0);
+  out = [...seen];
+  memo.set(name, out);
+  return out;
+}
+
 function macroTargets(p: Program, name: string, fromFile: string, depth: number): Target[] {
   const m = p.macros.get(name);
   if (!m || depth > 4) return [];

@@ -1,0 +1,110 @@
+// Reusing a nearby tree's result entry by entry, on fixtures/incremental:
+// widget_create reads widget.size before widget_setup() (one finding);
+// widget_attach calls widget_probe(), which no file defines. Each edit is
+// analysed against the first tree's result and must give exactly what a
+// full run without the cache gives, reusing only the entries it says.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadPack, type Pack } from '../pack/load';
+import { snapshotDir, cloneTree, type SourceTree } from '../source/snapshot';
+import { analyze, type Analysis } from './analyze';
+
+const DIR = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'incremental');
+
+function edited(t: SourceTree, file: string, fn: (s: string) => string): SourceTree {
+  const c = cloneTree(t);
+  const before = (t.files.get(file) as Buffer | undefined)?.toString('latin1') ?? '';
+  const after = fn(before);
+  assert.notEqual(after, before);
+  c.files.set(file, Buffer.from(after, 'latin1'));
+  return c;
+}
+
+const where = (a: Analysis) => a.findings.map((f) => `${f.file}:${f.line} ${f.function}() ${f.entry}: ${f.message}`);
+
+describe('a nearby tree\'s result, reused entry by entry', () => {
+  let pack: Pack;
+  let base: SourceTree;
+  let first: Analysis;
+  let cache: string;
+  const saved = process.env.CALLORDER_ANALYSIS_CACHE;
+
+  before(async () => {
+    cache = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
+    process.env.CALLORDER_ANALYSIS_CACHE = cache;
+    pack = loadPack(path.join(DIR, 'pack.json'));
+    base = snapshotDir(DIR, pack);
+    first = await analyze(base, pack);
+    assert.equal(first.how, 'run');
+    assert.deepEqual(where(first), [
+      'create.c:6 widget_size_of() widget_create: widget.size is read before widget_setup() set it, on the path from widget_create',
+    ]);
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.CALLORDER_ANALYSIS_CACHE;
+    else process.env.CALLORDER_ANALYSIS_CACHE = saved;
+    fs.rmSync(cache, { recursive: true, force: true });
+  });
+
+  /** The analysis of `t` against the first tree, checked against a full run. */
+  async function near(t: SourceTree): Promise<Analysis> {
+    const a = await analyze(t, pack, { near: first });
+    const full = await analyze(t, pack, { cache: false });
+    assert.deepEqual(a.findings, full.findings);
+    assert.deepEqual(a.stats, full.stats);
+    return a;
+  }
+
+  it('a function nothing calls, appended: every entry reused, lines unchanged', async () => {
+    const a = await near(edited(base, 'attach.c', (s) => `${s}\nint widget_unused(void)\n{\n\treturn 0;\n}\n`));
+    assert.equal(a.how, 'near');
+    assert.deepEqual(a.reused, ['widget_attach', 'widget_create']);
+    assert.deepEqual(where(a), where(first));
+  });
+
+  it('a function added above another entry\'s code: reused, its finding moved', async () => {
+    const a = await near(edited(base, 'create.c', (s) => s.replace('static int widget_size_of', 'int widget_spare(void)\n{\n\treturn 0;\n}\n\nstatic int widget_size_of')));
+    assert.equal(a.how, 'near');
+    assert.deepEqual(where(a), [
+      'create.c:11 widget_size_of() widget_create: widget.size is read before widget_setup() set it, on the path from widget_create',
+    ]);
+  });
+
+  it('an edit in a function one entry walks: only the other entry is reused', async () => {
+    const a = await near(edited(base, 'create.c', (s) => s.replace('\treturn w->size;', '\treturn w->base;')));
+    assert.equal(a.how, 'run');
+    assert.deepEqual(a.reused, ['widget_attach']);
+    assert.deepEqual(where(a), [
+      'create.c:6 widget_size_of() widget_create: widget.base is read before widget_setup() set it, on the path from widget_create',
+    ]);
+  });
+
+  it('a function added under a name an entry calls: that entry runs again and walks into it', async () => {
+    const a = await near(edited(base, 'probe.c', () => '#include "widget.h"\n\nint widget_probe(struct widget *w)\n{\n\treturn w->size;\n}\n'));
+    // a new file changes the file list: no entry is reused
+    assert.equal(a.how, 'run');
+    const b = await near(edited(base, 'create.c', (s) => `${s}\nint widget_probe(struct widget *w)\n{\n\treturn w->size;\n}\n`));
+    assert.equal(b.how, 'run');
+    assert.deepEqual(b.reused, ['widget_create']);
+    assert.deepEqual(where(b), [
+      'create.c:6 widget_size_of() widget_create: widget.size is read before widget_setup() set it, on the path from widget_create',
+      'create.c:20 widget_probe() widget_attach: widget.size is read before widget_setup() set it, on the path from widget_attach',
+    ]);
+  });
+
+  it('an edit in a function both entries walk: nothing reused', async () => {
+    const a = await near(edited(base, 'attach.c', (s) => s.replace('\tw->size = 64;\n', '')));
+    assert.equal(a.how, 'run');
+    assert.deepEqual(a.reused, []);
+  });
+
+  it('a tree-wide fact changed (a struct): nothing reused', async () => {
+    const a = await near(edited(base, 'widget.h', (s) => s.replace('\tunsigned long flags;', '\tunsigned long flags;\n\tint spare;')));
+    assert.equal(a.how, 'run');
+    assert.equal(a.reused, undefined);
+  });
+});
