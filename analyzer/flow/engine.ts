@@ -103,6 +103,8 @@ export interface EngineOptions {
   freshStructs?: Set<string>;
   /** shared between engines over the same program: footprints do not depend on rules */
   footprints?: Footprints;
+  /** shared between the runs of one set of hooks (paramsFor) */
+  params?: ParamRelevance;
 }
 
 export class Engine {
@@ -133,16 +135,26 @@ export class Engine {
     (opts.tableGroups ?? []).forEach((g, i) => g.forEach((t) => this.groupOf.set(t, i)));
     this.footprints = opts.footprints ?? new Footprints(p);
     const b = opts.config.bitOps;
-    const builtin = new Set([...b.test, ...b.set, ...b.clear, ...opts.config.memWriters, ...opts.config.memCopiers]);
-    this.params = new ParamRelevance(p, {
-      builtin: (n) => builtin.has(n),
-      watched: (info) => opts.hooks.some((h) => !h.watch || (!!h.watch.calls &&
-        ((!!info.name && h.watch.calls(info.name)) || (!!info.hook && h.watch.calls(info.hook)) || info.targets.some((t) => h.watch!.calls!(t.fn.name))))),
-    });
+    this.params = opts.params ?? Engine.paramsFor(p, opts.hooks, opts.config);
     this.bitOps = { test: new Set(b.test), set: new Set(b.set), clear: new Set(b.clear) };
     this.memWriters = new Set(opts.config.memWriters);
     this.memCopiers = new Set(opts.config.memCopiers);
     this.noReturn = new Set(opts.config.noReturn);
+  }
+
+  /**
+   * Which constants matter, for these hooks: it depends on what they watch,
+   * not on the vendor or the entry, so every run of one set of hooks can
+   * share it.
+   */
+  static paramsFor(p: Program, hooks: RuleHooks[], config: EngineConfig): ParamRelevance {
+    const b = config.bitOps;
+    const builtin = new Set([...b.test, ...b.set, ...b.clear, ...config.memWriters, ...config.memCopiers]);
+    return new ParamRelevance(p, {
+      builtin: (n) => builtin.has(n),
+      watched: (info) => hooks.some((h) => !h.watch || (!!h.watch.calls &&
+        ((!!info.name && h.watch.calls(info.name)) || (!!info.hook && h.watch.calls(info.hook)) || info.targets.some((t) => h.watch!.calls!(t.fn.name))))),
+    });
   }
 
   /** Analyse `fn` as an entry with the given constant arguments. */

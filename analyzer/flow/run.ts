@@ -149,8 +149,9 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
       const freshStructs = new Set(g.rules.flatMap((r) => r.fresh ?? []));
       // one run per vendor: merging VMX and SVM paths would mix their facts
       const groups = tableGroups.length ? tableGroups.map((_, i) => i) : [undefined];
+      const params = Engine.paramsFor(p, hooks, pack.engine);
       for (const group of groups) {
-        const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups, group, footprints });
+        const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups, group, footprints, params });
         engine.run(fn, g.entry.args ?? {}, new State());
         if (engine.exhausted) unit.partial.push(`${name}: step budget exhausted, results partial`);
         for (const w of engine.walked) walked.add(fnKey(w));
