@@ -8,7 +8,19 @@ import { PackError } from './pack/load';
 import { InputError } from './source/load-tree';
 import { FetchError } from './source/fetch-kernel';
 import { UsageError } from './commands/common';
-import * as commands from './commands';
+import { VERSION } from './version';
+
+// each command's module is loaded when it runs: a check does not pay for review's or graph's
+const commands = {
+  get check() { return (require('./commands/check') as typeof import('./commands/check')).check; },
+  get review() { return (require('./commands/review') as typeof import('./commands/review')).review; },
+  get hook() { return (require('./commands/hook') as typeof import('./commands/hook')).hook; },
+  get stats() { return (require('./commands/stats') as typeof import('./commands/stats')).stats; },
+  get graph() { return (require('./commands/graph') as typeof import('./commands/graph')).graph; },
+  get fetchKernelCmd() { return (require('./commands/fetch-kernel') as typeof import('./commands/fetch-kernel')).fetchKernelCmd; },
+  get rulesCmd() { return (require('./commands/rules') as typeof import('./commands/rules')).rulesCmd; },
+  get cacheCmd() { return (require('./commands/cache') as typeof import('./commands/cache')).cacheCmd; },
+};
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
@@ -19,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('callorder')
     .strict()
     .help()
-    .version(commands.VERSION)
+    .version(VERSION)
     .wrap(Math.min(100, process.stdout.columns || 100))
     .option('rules', { type: 'string', describe: 'rule pack file (default: rules/kvm-x86.json)' })
     .option('include', { type: 'array', string: true, describe: 'glob of files to analyse (replaces the pack\'s)' })

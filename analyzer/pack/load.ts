@@ -5,7 +5,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import YAML from 'yaml';
+import type { Alias } from 'yaml';
 import { validate, type Schema } from '../util/schema';
 import { jsonError } from '../util/json-error';
 import type { FrontendConfig } from '../source/normalize';
@@ -120,6 +120,8 @@ function parseJson(file: string, text: string): unknown {
 }
 
 function parseYaml(file: string, text: string): unknown {
+  // loaded here, not at start-up: most packs are JSON, and the parser is a third of what a warm check loads
+  const YAML = require('yaml') as typeof import('yaml');
   // every problem the parser reports is an error here, warnings (an unknown
   // tag) included, and nothing goes to the console on the way
   const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true, logLevel: 'silent' });
@@ -130,7 +132,7 @@ function parseYaml(file: string, text: string): unknown {
     throw new PackError(file, '', `not valid YAML${where}: ${problem.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   // an alias can make a pack refer to itself; a pack has no use for them
-  let alias: YAML.Alias | undefined;
+  let alias: Alias | undefined;
   YAML.visit(doc, { Alias(_, node) { alias ??= node; return YAML.visit.BREAK; } });
   if (alias) {
     const line = alias.range ? text.slice(0, alias.range[0]).split('\n').length : 0;
