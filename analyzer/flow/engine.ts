@@ -67,6 +67,25 @@ export interface CallEvent {
 interface FrameResult {
   state: State | null;
   ret: Val | 'unknown';
+  /** a blind callee's: what it walked and called, which a run that reuses the summary walked too */
+  sub?: { walked: FunctionFact[]; called: string[] };
+  /** the analysis was cut short by its context (recursion, depth, the step budget): not a function of its key alone */
+  cut?: boolean;
+}
+
+/**
+ * Summaries of blind callees (no hook watches anything they can reach),
+ * shared by every engine over one program: such an analysis does not depend
+ * on the rules, so a helper under two entries is analysed once. Only
+ * summaries that are a function of their key alone go here (not `cut`), so a
+ * run gives the same result whichever runs came before it.
+ */
+export type SharedSummaries = Map<string, FrameResult>;
+
+interface Collector {
+  walked: Set<FunctionFact>;
+  called: Set<string>;
+  cut: boolean;
 }
 
 interface Flow {
@@ -105,6 +124,8 @@ export interface EngineOptions {
   footprints?: Footprints;
   /** shared between the runs of one set of hooks (paramsFor) */
   params?: ParamRelevance;
+  /** shared between engines over the same program and engine config */
+  shared?: SharedSummaries;
 }
 
 export class Engine {
@@ -136,6 +157,7 @@ export class Engine {
     this.footprints = opts.footprints ?? new Footprints(p);
     const b = opts.config.bitOps;
     this.params = opts.params ?? Engine.paramsFor(p, opts.hooks, opts.config);
+    this.sharedPrefix = [...(opts.freshStructs ?? [])].sort().join(',');
     this.bitOps = { test: new Set(b.test), set: new Set(b.set), clear: new Set(b.clear) };
     this.memWriters = new Set(opts.config.memWriters);
     this.memCopiers = new Set(opts.config.memCopiers);
@@ -207,22 +229,76 @@ export class Engine {
     return { fn, line, col, stack: this.stack.slice() };
   }
 
+  /** one a blind analysis under way, innermost last */
+  private collecting: Collector[] = [];
+
+  private noteWalked(fn: FunctionFact): void {
+    this.walked.add(fn);
+    for (const c of this.collecting) c.walked.add(fn);
+  }
+
+  private noteCalled(name: string): void {
+    this.called.add(name);
+    for (const c of this.collecting) c.called.add(name);
+  }
+
+  private markCut(): void {
+    for (const c of this.collecting) c.cut = true;
+  }
+
+  /** What every blind summary of this engine is also keyed on: the zero-allocated structs (and the vendor, where an ops call follows). */
+  private sharedPrefix = '';
+
+  private blindMemo = new Map<FunctionFact, boolean>();
+
+  private isBlind(fn: FunctionFact): boolean {
+    let b = this.blindMemo.get(fn);
+    if (b === undefined) {
+      b = this.hooks().every((h) => !!h.watch && !this.footprints.touches(fn, h.watch));
+      this.blindMemo.set(fn, b);
+    }
+    return b;
+  }
+
   private callFunction(fn: FunctionFact, args: Val[], st: State, callLine: number, via: string | undefined): FrameResult {
-    if (this.active.has(fn) || this.stack.length >= MAX_DEPTH || this.exhausted) return { state: st, ret: 'unknown' };
+    if (this.active.has(fn) || this.stack.length >= MAX_DEPTH || this.exhausted) {
+      this.markCut();
+      return { state: st, ret: 'unknown' };
+    }
     // the callee sees only what it can touch, so its summary is shared by
     // every caller whose state agrees on that part
     // constants the callee cannot act on are not part of what it is called with
     const rel = this.params.of(fn);
     args = args.map((a, i) => (rel[i] === false ? undefined : a));
     const fp = this.footprints.of(fn);
-    const keep = (k: string) => k === GROUP_KEY || fp.has(k);
+    // the vendor a path is on matters only where an ops call can follow
+    const ops = this.footprints.reachesOps(fn);
+    const keep = (k: string) => (k === GROUP_KEY ? ops : fp.has(k));
     const keepFact = this.factsSeenBy(fn);
     const inner = project(st, keep, keepFact);
     const key = `${fn.file}:${fn.line}:${fn.name}|${args.join(',')}|${inner.key()}`;
-    const memo = this.summaries.get(key);
-    if (memo) return { state: memo.state ? applyProjected(st, memo.state, keep, keepFact) : null, ret: memo.ret };
+    // the entry is never blind: its return is where some rules report
+    const shared = this.opts.shared && this.stack.length > 0 && this.isBlind(fn) ? this.opts.shared : null;
+    const skey = shared ? `${ops ? this.opts.group ?? '' : '*'}|${this.sharedPrefix}|${key}` : key;
+    const memo = shared?.get(skey) ?? this.summaries.get(key);
+    if (memo) {
+      if (memo.sub) {
+        for (const w of memo.sub.walked) this.noteWalked(w);
+        for (const c of memo.sub.called) this.noteCalled(c);
+      }
+      if (memo.cut) this.markCut();
+      return { state: memo.state ? applyProjected(st, memo.state, keep, keepFact) : null, ret: memo.ret };
+    }
+    const col: Collector | null = shared ? { walked: new Set(), called: new Set(), cut: false } : null;
+    if (col) this.collecting.push(col);
     const res = this.analyse(fn, args, inner, callLine, via);
-    this.summaries.set(key, res);
+    if (col) {
+      this.collecting.pop();
+      res.sub = { walked: [...col.walked], called: [...col.called] };
+      res.cut = col.cut;
+    }
+    if (shared && !res.cut) shared.set(skey, res);
+    else this.summaries.set(key, res);
     return { state: res.state ? applyProjected(st, res.state, keep, keepFact) : null, ret: res.ret };
   }
 
@@ -274,6 +350,7 @@ export class Engine {
     if (!st) return emptyFlow(null);
     if (++this.steps > MAX_STEPS) {
       this.exhausted = true;
+      this.markCut();
       return emptyFlow(st);
     }
     switch (s.k) {
@@ -661,9 +738,9 @@ export class Engine {
     }
     if (!cur) return { state: null, val: undefined };
     const info = resolveCall(cx.sc, e);
-    for (const t of info.targets) this.walked.add(t.fn);
-    if (info.hook) this.called.add(info.hook);
-    if (info.name) for (const n of calledNames(this.p, info.name)) this.called.add(n);
+    for (const t of info.targets) this.noteWalked(t.fn);
+    if (info.hook) this.noteCalled(info.hook);
+    if (info.name) for (const n of calledNames(this.p, info.name)) this.noteCalled(n);
     const name = info.name ?? info.hook;
     const at = this.site(cx.fn, e.line, e.col);
     const ev: CallEvent = { name, info, args: vals, argExprs: e.args, sc: cx.sc };

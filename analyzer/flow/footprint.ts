@@ -21,6 +21,9 @@ export interface Watch {
   idents?: ReadonlySet<string>;
 }
 
+/** In a footprint, for a function that makes an ops call: no field is named so. */
+const OPS_CALL = '\u0000ops call';
+
 interface Direct {
   fields: Set<string>;
   names: Set<string>;
@@ -42,6 +45,11 @@ export class Footprints {
     if (known) return known;
     this.compute(fn);
     return this.sets.get(fn)!;
+  }
+
+  /** Whether `fn` or a callee calls through an ops table: only then can the vendor chosen matter inside. */
+  reachesOps(fn: FunctionFact): boolean {
+    return this.of(fn).has(OPS_CALL);
   }
 
   /** Whether anything `w` watches can happen while `fn` runs. */
@@ -162,6 +170,7 @@ export class Footprints {
         for (const t of info.targets) {
           callees.add(t.fn);
           d.names.add(t.fn.name);
+          if (t.kind === 'ops') d.fields.add(OPS_CALL);
         }
       } else if (e.k === 'id') d.idents.add(e.name);
     });

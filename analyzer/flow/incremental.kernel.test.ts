@@ -13,6 +13,9 @@ import { fetchKernel } from '../source/fetch-kernel';
 import { loadPack, defaultPackPath, type Pack } from '../pack/load';
 import { snapshotDir, cloneTree, type SourceTree } from '../source/snapshot';
 import { analyze, type Analysis } from './analyze';
+import { runRules } from './run';
+import { makeProgram } from '../program/callgraph';
+import { loadTreeAsync, scanTree } from '../source/load-tree';
 
 function edited(t: SourceTree, file: string, fn: (s: string) => string): SourceTree {
   const c = cloneTree(t);
@@ -76,5 +79,18 @@ describe('a nearby tree\'s result, reused', () => {
     const full = await analyze(t, pack, { cache: false });
     assert.deepEqual(after.findings, full.findings);
     assert.deepEqual(after.stats, full.stats);
+  });
+
+  it('each entry run alone finds and walks what it does among all the others (summaries shared between entries change nothing)', async () => {
+    const root = fetchKernel('6.12');
+    const tree = await loadTreeAsync(root, pack, { cacheRoot: null }, scanTree(root, pack, {}));
+    const all = runRules(makeProgram(tree, pack), pack);
+    assert.deepEqual(all.units.map((u) => u.entry), ['kvm_arch_vcpu_create', 'kvm_arch_vcpu_postcreate', 'kvm_vcpu_ioctl_set_cpuid',
+      'kvm_vcpu_ioctl_set_cpuid2', 'kvm_vcpu_reset', 'kvm_xen_hvm_set_attr', 'kvm_xen_write_hypercall_page', 'svm_set_cr4', 'vmx_set_cr4']);
+    for (const u of all.units) {
+      // a new program, so nothing computed for the others is at hand
+      const alone = runRules(makeProgram(tree, pack), pack, undefined, (e) => (e === u.entry ? undefined : all.units.find((x) => x.entry === e)));
+      assert.deepEqual(alone.units.find((x) => x.entry === u.entry), u, u.entry);
+    }
   });
 });

@@ -6,7 +6,7 @@ import type { FunctionFact } from '../parse/ir';
 import type { Pack } from '../pack/load';
 import { PackError } from '../pack/load';
 import { entryOf, entryName, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
-import { Engine, type RuleHooks } from './engine';
+import { Engine, type RuleHooks, type SharedSummaries } from './engine';
 import { State } from './state';
 import { Footprints } from './footprint';
 import { fingerprint, sortFindings, traceOf, type Finding } from './finding';
@@ -74,9 +74,10 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
     else byEntry.set(g.entry.function, [g]);
   }
   const footprints = new Footprints(p);
+  const shared: SharedSummaries = new Map();
   const units: UnitResult[] = [];
   for (const [entry, gs] of [...byEntry].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-    units.push(reuse?.(entry) ?? runUnit(p, pack, entry, gs, footprints));
+    units.push(reuse?.(entry) ?? runUnit(p, pack, entry, gs, { footprints, shared }));
   }
   const found: Finding[] = [];
   for (const u of units) for (const f of u.findings) found.push(f);
@@ -96,7 +97,8 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
 }
 
 /** Every run of one entry function. */
-function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; rules: RuleSpec[] }[], footprints: Footprints): UnitResult {
+function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; rules: RuleSpec[] }[],
+  across: { footprints: Footprints; shared: SharedSummaries }): UnitResult {
   const unit: UnitResult = { entry, findings: [], walked: [], called: [], entriesRun: 0, partial: [], missing: false };
   const defs = p.functions.get(entry);
   if (!defs) {
@@ -151,7 +153,7 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
       const groups = tableGroups.length ? tableGroups.map((_, i) => i) : [undefined];
       const params = Engine.paramsFor(p, hooks, pack.engine);
       for (const group of groups) {
-        const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups, group, footprints, params });
+        const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups, group, ...across, params });
         engine.run(fn, g.entry.args ?? {}, new State());
         if (engine.exhausted) unit.partial.push(`${name}: step budget exhausted, results partial`);
         for (const w of engine.walked) walked.add(fnKey(w));
