@@ -9,6 +9,7 @@ import { entryOf, entryName, type EntrySpec, type RuleSpec } from '../pack/rule-
 import { Engine, type RuleHooks, type SharedSummaries } from './engine';
 import { State } from './state';
 import { Footprints } from './footprint';
+import type { ParamRelevance } from './params';
 import { fingerprint, sortFindings, traceOf, type Finding } from './finding';
 import { RULE_KINDS } from '../rules';
 import { fill, type RuleContext } from '../rules/context';
@@ -75,9 +76,10 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
   }
   const footprints = new Footprints(p);
   const shared: SharedSummaries = new Map();
+  const params = new Map<string, ParamRelevance>();
   const units: UnitResult[] = [];
   for (const [entry, gs] of [...byEntry].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-    units.push(reuse?.(entry) ?? runUnit(p, pack, entry, gs, { footprints, shared }));
+    units.push(reuse?.(entry) ?? runUnit(p, pack, entry, gs, { footprints, shared }, params));
   }
   const found: Finding[] = [];
   for (const u of units) for (const f of u.findings) found.push(f);
@@ -98,7 +100,7 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
 
 /** Every run of one entry function. */
 function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; rules: RuleSpec[] }[],
-  across: { footprints: Footprints; shared: SharedSummaries }): UnitResult {
+  across: { footprints: Footprints; shared: SharedSummaries }, paramsByRules: Map<string, ParamRelevance>): UnitResult {
   const unit: UnitResult = { entry, findings: [], walked: [], called: [], entriesRun: 0, partial: [], missing: false };
   const defs = p.functions.get(entry);
   if (!defs) {
@@ -151,7 +153,10 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
       const freshStructs = new Set(g.rules.flatMap((r) => r.fresh ?? []));
       // one run per vendor: merging VMX and SVM paths would mix their facts
       const groups = tableGroups.length ? tableGroups.map((_, i) => i) : [undefined];
-      const params = Engine.paramsFor(p, hooks, pack.engine);
+      // which constants matter depends on what the rules watch, so entries with the same rules share it
+      const ruleKey = g.rules.map((r) => r.id).join('\u0000');
+      let params = paramsByRules.get(ruleKey);
+      if (!params) paramsByRules.set(ruleKey, (params = Engine.paramsFor(p, hooks, pack.engine)));
       for (const group of groups) {
         const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups, group, ...across, params });
         engine.run(fn, g.entry.args ?? {}, new State());
