@@ -132,6 +132,8 @@ export class Engine {
   private summaries = new Map<string, FrameResult>();
   private active = new Set<FunctionFact>();
   private stack: Frame[] = [];
+  /** the stack as sites hand it out, until it changes */
+  private frozen: readonly Frame[] | null = null;
   private steps = 0;
   /** set when the step budget ran out: results are partial */
   exhausted = false;
@@ -183,6 +185,7 @@ export class Engine {
   run(fn: FunctionFact, args: Record<string, number | boolean | string>, init: State): State | null {
     const vals: Val[] = fn.params.map((pa) => toVal(args[pa.name]));
     this.stack = [];
+    this.frozen = null;
     this.walked.add(fn);
     const r = this.callFunction(fn, vals, init, 0, undefined);
     for (const h of this.hooks()) h.onRunEnd?.();
@@ -226,7 +229,9 @@ export class Engine {
   }
 
   private site(fn: FunctionFact, line: number, col = 1): Site {
-    return { fn, line, col, stack: this.stack.slice() };
+    // one copy while the stack stays as it is: a body has many sites, and hooks only read them
+    this.frozen ??= this.stack.slice();
+    return { fn, line, col, stack: this.frozen };
   }
 
   /** one a blind analysis under way, innermost last */
@@ -322,6 +327,7 @@ export class Engine {
   private analyse(fn: FunctionFact, args: Val[], st: State, callLine: number, via: string | undefined): FrameResult {
     this.active.add(fn);
     this.stack.push({ fn, callLine, via });
+    this.frozen = null;
     const env = new Map<string, Val>();
     fn.params.forEach((pa, i) => {
       if (pa.name && args[i] !== undefined) env.set(pa.name, args[i]);
@@ -339,6 +345,7 @@ export class Engine {
       for (const h of this.hooks()) h.onReturn?.(out, at, this.stack.length);
     }
     this.stack.pop();
+    this.frozen = null;
     this.active.delete(fn);
     flow = emptyFlow(null);
     return { state: out, ret: retVal === 'none' ? 'unknown' : retVal };
