@@ -4,9 +4,12 @@
 // An entry is a header line and a payload:
 //   {"callorder":"facts","key":"…","version":"…","length":N,"sha256":"…"}\n<payload>
 // (length and hash of the payload's UTF-8 bytes).
-// It is written to a temporary name in the same directory and renamed, so a
+// It is written to a temporary name in the kind's directory and renamed, so a
 // reader sees a whole entry or none; a run killed mid-write leaves only a
-// temporary file no reader opens. On read, an entry whose header does not
+// temporary file no reader opens (readers open <key>.json only). Temporary
+// names carry the writer's pid and sit beside the shard directories, not in
+// them, so an interrupted run finds its own in three directory listings
+// (sweepTemporaries) however large the cache. On read, an entry whose header does not
 // name the key asked for, this version and the payload's length and hash is
 // treated as absent (and the caller's write replaces it). The version is
 // VERSION and a hash of the compiled analyzer (code-id.ts), so a rebuilt
@@ -126,7 +129,7 @@ export class EntryStore {
     const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
     const header: Header = { callorder: this.kind, key, version: versionOfEntries(), length: body.length, sha256: sha256(body) };
     const head = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
-    const tmp = `${file}${TMP_MARK}${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`;
+    const tmp = path.join(this.dir, `${key}${TMP_MARK}${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`);
     try {
       if (!this.made.has(dir)) {
         fs.mkdirSync(dir, { recursive: true });
@@ -157,6 +160,35 @@ export function clearCache(root = cacheRoot()): number {
     fs.renameSync(dir, aside);
     removed += countFiles(aside);
     fs.rmSync(aside, { recursive: true, force: true });
+  }
+  return removed;
+}
+
+/**
+ * Remove the temporary files this process left in the cache at root: what a
+ * thread stopped between writing an entry and renaming it leaves. Returns how
+ * many went.
+ */
+export function sweepTemporaries(root = cacheRoot()): number {
+  const mine = `${TMP_MARK}${process.pid}-`;
+  let removed = 0;
+  for (const kind of ENTRY_KINDS) {
+    const dir = path.join(root, kind);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (!n.includes(mine)) continue;
+      try {
+        fs.rmSync(path.join(dir, n), { force: true });
+        removed++;
+      } catch {
+        /* another's permission: the next `cache clear` takes it */
+      }
+    }
   }
   return removed;
 }

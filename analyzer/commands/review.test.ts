@@ -1,7 +1,9 @@
 // `callorder review` on hostile input, through the built CLI on a small tree
 // made here: a path with `..`, an absolute path, a path through a symbolic
-// link, a binary patch, a 100 MB patch, a mail with no diff, a diff that does
-// not apply, a malformed mbox. Each, in every output format, is a clear
+// link, a series whose first patch makes a link out of the tree and whose
+// second writes through it, a binary patch, a 100 MB patch, a mail with no
+// diff, a diff that does not apply, a malformed mbox; file names a shell would
+// act on. Each, in every output format, is a clear
 // answer on stdout, one line naming the input and position on stderr, exit
 // code 2; the tree and everything outside it stay as they were, and no
 // temporary directory is left (TMPDIR is a directory of the test's own).
@@ -47,7 +49,36 @@ const hunk = (file: string) => [
   ' \treturn y;',
 ].join('\n');
 
+/** a series: one mail a diff, numbered k/n */
+function seriesMbox(diffs: string[]): string {
+  return diffs.map((d, k) => mbox(`${k + 1}/${diffs.length} part`, d)
+    .replace('[PATCH]', `[PATCH ${k + 1}/${diffs.length}]`).replace('<1@', `<${k + 1}@`)).join('\n');
+}
+
+/** where the links below point, outside the tree: neither may come to exist */
+const LINK_ABS = path.join(os.tmpdir(), `callorder-test-xyz-${process.pid}`);
+const link = (at: string, target: string, mode = 'new file mode 120000') => [
+  `diff --git a/${at} b/${at}`, mode, 'index 0000000..1111111', '--- /dev/null', `+++ b/${at}`,
+  '@@ -0,0 +1 @@', `+${target}`, '\\ No newline at end of file',
+].join('\n');
+const through = (file: string) => [
+  `diff --git a/${file} b/${file}`, 'new file mode 100644', '--- /dev/null', `+++ b/${file}`, '@@ -0,0 +1 @@', '+int evil;',
+].join('\n');
+
 const CASES: { name: string; input: string | 'big'; stderr: RegExp }[] = [
+  // a link made by one patch and written through by the next: the link is refused where it is made
+  { name: 'a series: patch 1 links to an absolute path outside, patch 2 writes through the link',
+    input: seriesMbox([link('arch/x86/kvm/lnk', LINK_ABS), through('arch/x86/kvm/lnk/evil.c')]),
+    stderr: /^callorder: p\.mbox:9: the patch makes "arch\/x86\/kvm\/lnk" a symbolic link: refused$/ },
+  { name: 'a series: patch 1 links to ../../.., patch 2 modifies a file under the link',
+    input: seriesMbox([link('up', '../outside'), hunk('up/a.c')]),
+    stderr: /^callorder: p\.mbox:9: the patch makes "up" a symbolic link: refused$/ },
+  { name: 'one patch: a link to ../../../../xyz and a file through it',
+    input: mbox('link+file', `${link('arch/x86/kvm/lnk', '../../../../xyz')}\n${through('arch/x86/kvm/lnk/evil.c')}`),
+    stderr: /^callorder: p\.mbox:9: the patch makes "arch\/x86\/kvm\/lnk" a symbolic link: refused$/ },
+  { name: 'a series: patch 2 turns a file of the tree into a link',
+    input: seriesMbox([hunk('arch/x86/kvm/a.c'), `diff --git a/arch/x86/kvm/a.c b/arch/x86/kvm/a.c\nold mode 100644\nnew mode 120000\n--- a/arch/x86/kvm/a.c\n+++ b/arch/x86/kvm/a.c`]),
+    stderr: /^callorder: p\.mbox:\d+: the patch makes "arch\/x86\/kvm\/a\.c" a symbolic link: refused$/ },
   { name: 'a path with ..', input: mbox('dotdot', hunk('../../outside/a.c')), stderr: /^callorder: p\.mbox:8: path "\.\.\/\.\.\/outside\/a\.c" leaves the tree \(\.\.\): refused$/ },
   { name: 'an absolute path', input: mbox('abs', '--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-root\n+toor'), stderr: /^callorder: p\.mbox:8: absolute path "\/etc\/passwd": refused$/ },
   { name: 'a path through a symbolic link', input: mbox('link', 'diff --git a/arch/x86/kvm/link/evil.c b/arch/x86/kvm/link/evil.c\nnew file mode 100644\n--- /dev/null\n+++ b/arch/x86/kvm/link/evil.c\n@@ -0,0 +1 @@\n+int evil;'), stderr: /^callorder: p\.mbox:8: arch\/x86\/kvm\/link\/evil\.c goes through the symbolic link arch\/x86\/kvm\/link: refused$/ },
@@ -131,6 +162,8 @@ describe('review: hostile input', () => {
         assert.deepEqual(fs.readdirSync(outside), ['a.c']);
         assert.equal(fs.readFileSync(path.join(outside, 'a.c'), 'utf8'), A_C);
         assert.deepEqual(fs.readdirSync(tmp), [], 'no temporary directory left');
+        assert.equal(fs.existsSync(LINK_ABS), false);
+        assert.equal(fs.existsSync(path.join(work, 'xyz')), false, 'nothing where ../../../../xyz points');
       } finally {
         fs.rmSync(file, { force: true });
       }
@@ -151,5 +184,49 @@ describe('review: hostile input', () => {
     const quiet = review('-', 'email', ['--mailback'], patch);
     assert.equal(quiet.code, 0, quiet.stderr);
     assert.equal(quiet.stdout, '', 'like checkpatch --mailback: nothing to say, nothing printed');
+  });
+
+  // names a shell would act on: each is only a name here, read and reported like any other, or refused
+  // where git quotes it for a control character; nothing is run, so no marker comes to exist
+  it('file names with shell metacharacters are names, never commands', () => {
+    const markAbs = path.join(os.tmpdir(), `callorder-test-pwned-${process.pid}`);
+    const names = [
+      `arch/x86/kvm/$(touch pwned).c`,
+      `arch/x86/kvm/$(touch ${markAbs}).c`,
+      'arch/x86/kvm/`touch pwned`.c',
+      'arch/x86/kvm/x;touch pwned;.c',
+      'arch/x86/kvm/x|touch pwned.c',
+      'arch/x86/kvm/x && touch pwned &.c',
+      "arch/x86/kvm/it's a 'name'.c",
+      'arch/x86/kvm/$HOME>pwned<.c',
+    ];
+    const quoted = 'arch/x86/kvm/say \\"touch pwned\\".c';
+    const create = (at: string, q = false) => {
+      const [a, b] = q ? [`"a/${at}"`, `"b/${at}"`] : [`a/${at}`, `b/${at}`];
+      return [`diff --git ${a} ${b}`, 'new file mode 100644', '--- /dev/null', `+++ ${b}`, '@@ -0,0 +1 @@', '+int g(void) { return 0; }'].join('\n');
+    };
+    const treeBefore = treeHash(tree);
+    const marks = () => [path.join(work, 'pwned'), path.join(tree, 'pwned'), markAbs, path.join(ROOT, 'pwned')].filter((m) => fs.existsSync(m));
+    const file = path.join(work, 'p.mbox');
+    try {
+      fs.writeFileSync(file, seriesMbox([...names.map((n) => create(n)), create(quoted, true)]));
+      const r = review('p.mbox', 'json');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, '');
+      const out = JSON.parse(r.stdout);
+      assert.equal(out.series.length, names.length + 1);
+      assert.equal(out.stats.files, 1 + names.length + 1, 'every new file was read as a C file of the tree');
+      // a newline in a name: git quotes it as \n, callorder refuses it with the line
+      fs.writeFileSync(file, seriesMbox([create('arch/x86/kvm/x\\n$(touch pwned).c', true)]));
+      const nl = review('p.mbox', 'text');
+      assert.equal(nl.code, 2, nl.stderr);
+      assert.match(nl.stderr, /^callorder: p\.mbox:8: path "arch\/x86\/kvm\/x\\n\$\(touch pwned\)\.c" has control characters or backslashes: refused\n$/);
+      assert.deepEqual(marks(), [], 'no marker file');
+      assert.equal(treeHash(tree), treeBefore);
+      assert.deepEqual(fs.readdirSync(tmp), []);
+    } finally {
+      fs.rmSync(file, { force: true });
+      fs.rmSync(markAbs, { force: true });
+    }
   });
 });

@@ -33,7 +33,7 @@ export async function review(a: ReviewArgs): Promise<number> {
   let out: string;
   let found = 0;
   try {
-    const mails = parseMbox(readInput(a.patch, name, cap), name);
+    const mails = parseMbox(await readInput(a.patch, name, cap), name);
     const { patches } = seriesOf(mails, name);
     const sel = { include: a.include, exclude: a.exclude, limits };
     const select = selector(pack, sel);
@@ -96,8 +96,12 @@ function targetOf(m: Mail): ReplyTarget {
   };
 }
 
-/** The patch bytes, refusing more than `cap` without reading past it. */
-function readInput(file: string | undefined, name: string, cap: number): Buffer {
+/**
+ * The patch bytes, refusing more than `cap` without reading past it. Standard
+ * input is read with the event loop turning, so that a signal while callorder
+ * waits for a patch ends the run (cli.ts); a blocking read would hold it off.
+ */
+async function readInput(file: string | undefined, name: string, cap: number): Promise<Buffer> {
   if (file && file !== '-') {
     let st: fs.Stats;
     try {
@@ -111,24 +115,18 @@ function readInput(file: string | undefined, name: string, cap: number): Buffer 
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  const buf = Buffer.alloc(1 << 16);
-  for (;;) {
-    let n: number;
-    try {
-      n = fs.readSync(0, buf, 0, buf.length, null);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-        continue;
+  try {
+    for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > cap) {
+        process.stdin.destroy();
+        throw new InputError(`${name}: more than ${cap} bytes, over the patch size limit (--max-patch-size)`);
       }
-      if (code === 'EOF') break;
-      throw new InputError(`${name}: cannot read (${code ?? 'error'})`);
+      chunks.push(chunk);
     }
-    if (n === 0) break;
-    total += n;
-    if (total > cap) throw new InputError(`${name}: more than ${cap} bytes, over the patch size limit (--max-patch-size)`);
-    chunks.push(Buffer.from(buf.subarray(0, n)));
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${name}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   return Buffer.concat(chunks);
 }

@@ -110,8 +110,19 @@ export function firstInvalidUtf8(b: Uint8Array): number {
 // chunk and let such a parse run on. One callback serves every parse because
 // the binding keeps a reference to each function it is given, for good.
 let deadline = 0;
+let abandon: (() => boolean) | null = null;
 function pastDeadline(): boolean {
-  return deadline > 0 && Date.now() > deadline;
+  return (deadline > 0 && Date.now() > deadline) || (abandon !== null && abandon());
+}
+
+/**
+ * A parse worker's way to stop the parse in progress when the run ends on a
+ * signal (parse-pool.ts stopWorkers): the parse is cancelled like a timeout,
+ * whose note is never cached. Terminating the thread instead would abort the
+ * process: tree-sitter's binding cannot unwind through its callbacks.
+ */
+export function abandonParsesWhen(f: () => boolean): void {
+  abandon = f;
 }
 
 export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {

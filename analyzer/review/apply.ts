@@ -22,6 +22,7 @@ export class PatchedTree {
     for (const fp of files) {
       const at = `${name}:${fp.at}`;
       for (const p of [fp.oldPath, fp.newPath]) if (p) this.noLinks(p, at);
+      if (fp.newPath) this.noFileOnTheWay(fp.newPath, staged, at);
       let old: Buffer | null = null;
       if (fp.oldPath) {
         old = current(fp.oldPath, at);
@@ -71,6 +72,28 @@ export class PatchedTree {
     if (!st.isFile()) throw new InputError(`${at}: ${rel} is not a regular file in the tree: refused`);
     if (st.size > this.maxFileSize) throw new InputError(`${at}: ${rel} is ${st.size} bytes, over --max-file-size`);
     return fs.readFileSync(abs);
+  }
+
+  /**
+   * No directory on the way to `rel` may be a file, in the tree or made by a
+   * patch: the links an earlier patch could make are refused when parsed, and
+   * this keeps a file standing in for one from being written through too.
+   */
+  private noFileOnTheWay(rel: string, staged: Map<string, Buffer | null>, at: string): void {
+    const parts = rel.split('/');
+    for (let k = 1; k < parts.length; k++) {
+      const dir = parts.slice(0, k).join('/');
+      const mine = staged.has(dir) ? staged.get(dir) : this.overlay.has(dir) ? this.overlay.get(dir) : undefined;
+      let file = mine !== undefined ? mine !== null : this.base.files.has(dir);
+      if (mine === undefined && !file) {
+        try {
+          file = !fs.lstatSync(path.join(this.root, dir)).isDirectory();
+        } catch {
+          file = false;
+        }
+      }
+      if (file) throw new InputError(`${at}: ${rel} goes through ${dir}, which is not a directory: refused`);
+    }
   }
 
   /** Every directory on the way to `rel`, and `rel` itself, must not be a symbolic link. */

@@ -71,8 +71,9 @@ function gitFile(lines: string[], start: number, where: Where, out: FilePatch[])
     const l = lines[i];
     let m: RegExpExecArray | null;
     if ((m = /^(new file mode|deleted file mode|new mode|old mode) (\d+)$/.exec(l))) {
-      if (m[2] === '120000') throw new InputError(`${where(i)}: the patch makes a symbolic link: refused`);
-      if (m[2] === '160000') throw new InputError(`${where(i)}: the patch changes a submodule: refused`);
+      const named = JSON.stringify(heads.b ?? heads.a ?? '?');
+      if (m[2] === '120000') throw new InputError(`${where(i)}: the patch makes ${named} a symbolic link: refused`);
+      if (m[2] === '160000') throw new InputError(`${where(i)}: the patch makes ${named} a submodule: refused`);
       if (m[1] === 'new file mode') created = true;
       if (m[1] === 'deleted file mode') deleted = true;
     } else if ((m = /^(rename|copy) (from|to) (.*)$/.exec(l))) {

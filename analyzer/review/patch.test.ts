@@ -147,6 +147,30 @@ describe('apply', () => {
     }
   });
 
+  it('refuses a path through a file, one in the tree or one an earlier patch made', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
+    try {
+      fs.mkdirSync(path.join(root, 'k'));
+      fs.writeFileSync(path.join(root, 'k/a.c'), 'a\n');
+      const base = { label: 't', files: new Map([['k/a.c', Buffer.from('a\n')]]), notes: [] };
+      const t = new PatchedTree(root, base, () => true, 1 << 20);
+      // a file standing where a link would: its "target" is only its text
+      t.apply(parseDiff('--- /dev/null\n+++ b/k/lnk\n@@ -0,0 +1 @@\n+/tmp\n', 'p', 1), 'p');
+      throwsAt(() => t.apply(parseDiff('--- /dev/null\n+++ b/k/lnk/x.c\n@@ -0,0 +1 @@\n+x\n', 'q', 1), 'q'),
+        /^q:1: k\/lnk\/x\.c goes through k\/lnk, which is not a directory: refused$/);
+      throwsAt(() => t.apply(parseDiff('--- /dev/null\n+++ b/k/a.c/x.c\n@@ -0,0 +1 @@\n+x\n', 'r', 1), 'r'), /through k\/a\.c, which is not a directory/);
+      // within one patch too
+      throwsAt(() => t.apply(parseDiff('--- /dev/null\n+++ b/k/f\n@@ -0,0 +1 @@\n+x\n--- /dev/null\n+++ b/k/f/g.c\n@@ -0,0 +1 @@\n+x\n', 's', 1), 's'), /through k\/f, which is not a directory/);
+      // a directory on disk the base does not select is fine
+      fs.mkdirSync(path.join(root, 'k/sub'));
+      t.apply(parseDiff('--- /dev/null\n+++ b/k/sub/y.c\n@@ -0,0 +1 @@\n+y\n', 'u', 1), 'u');
+      assert.deepEqual([...t.snapshot('t').files.keys()], ['k/a.c', 'k/lnk', 'k/sub/y.c']);
+      assert.deepEqual(fs.readdirSync(path.join(root, 'k')).sort(), ['a.c', 'sub']);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('creates, deletes and renames', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
     try {

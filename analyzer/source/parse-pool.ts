@@ -62,6 +62,34 @@ export function chunkFeed(order: number[], job: (i: number) => PoolJob | null): 
   };
 }
 
+/** every worker of every pool, so that an interrupted run can stop them all (stopWorkers) */
+const running = new Set<Worker>();
+let stopping = false;
+/** shared with every worker: non-zero when they are to stop (parse-worker.ts) */
+const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Stop every parse worker and start no more, for a run that is ending on a
+ * signal: afterwards no thread writes to the cache. The workers are asked to
+ * stop, not terminated (a thread terminated inside a parse aborts the
+ * process); each cancels its parse and ends between files. The pools'
+ * promises never settle, so nothing goes on to analyse a tree half parsed.
+ * Resolves when the workers are gone, or after `ms` if one does not stop.
+ */
+export function stopWorkers(ms: number): Promise<void> {
+  stopping = true;
+  Atomics.store(stopFlag, 0, 1);
+  if (running.size === 0) return Promise.resolve();
+  const all = Promise.all([...running].map((w) => new Promise((gone) => w.once('exit', gone))));
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    void all.then(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
 /**
  * Runs every job the feed hands out on `workers` threads; onReply gets each
  * file's outcome. Resolves when the feed is empty and every answer is in.
@@ -91,7 +119,10 @@ export function runPool(workers: number, init: PoolInit, feed: PoolFeed, onReply
     };
 
     const spawn = () => {
-      const w = new Worker(script, { workerData: init });
+      if (stopping) return;
+      const w = new Worker(script, { workerData: { ...init, stop: stopFlag } });
+      running.add(w);
+      w.once('exit', () => running.delete(w));
       live++;
       /** jobs sent and not yet answered, in the order the worker takes them */
       const pending: PoolJob[] = [];
@@ -112,11 +143,14 @@ export function runPool(workers: number, init: PoolInit, feed: PoolFeed, onReply
         if (gone) return;
         gone = true;
         live--;
+        // done with its files: it writes nothing more, and an interrupt need not wait for it
+        running.delete(w);
         void w.terminate();
         finish();
       };
 
       w.on('message', (m: PoolReply | { done: true }) => {
+        if (stopping) return;
         if ('done' in m) {
           chunksOut--;
           if (!send() && chunksOut === 0) retire();
@@ -128,7 +162,7 @@ export function runPool(workers: number, init: PoolInit, feed: PoolFeed, onReply
       });
 
       const died = (why: string) => {
-        if (gone) return;
+        if (gone || stopping) return;
         gone = true;
         live--;
         // the first unanswered file is the one the worker was on

@@ -6,10 +6,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { makeNormalizer } from './normalize';
 import { factsOfBytes, type FactsContext } from './file-facts';
 import { EntryStore } from '../cache/store';
-import { errMsg } from '../parse/parse-file';
+import { errMsg, abandonParsesWhen } from '../parse/parse-file';
 import type { PoolInit, PoolJob, PoolReply } from './parse-pool';
 
-const init = workerData as PoolInit;
+const init = workerData as PoolInit & { stop: Int32Array };
+// set by the main thread when the run ends on a signal: the parse in progress
+// is cancelled and the thread ends between files, never inside a cache write
+const stopped = () => Atomics.load(init.stop, 0) !== 0;
+abandonParsesWhen(stopped);
 const cx: FactsContext = {
   normalize: makeNormalizer(init.frontend),
   limits: init.limits,
@@ -25,6 +29,7 @@ const queue: PoolJob[][] = [];
 let scheduled = false;
 
 parentPort!.on('message', (chunk: PoolJob[]) => {
+  if (stopped()) process.exit(0);
   queue.push(chunk);
   if (!scheduled) {
     scheduled = true;
@@ -35,7 +40,12 @@ parentPort!.on('message', (chunk: PoolJob[]) => {
 function work(): void {
   const chunk = queue.shift();
   if (chunk) {
-    for (const job of chunk) parentPort!.postMessage(one(job));
+    for (const job of chunk) {
+      if (stopped()) process.exit(0);
+      const reply = one(job);
+      if (stopped()) process.exit(0);
+      parentPort!.postMessage(reply);
+    }
     parentPort!.postMessage({ done: true });
   }
   if (queue.length) setImmediate(work);
