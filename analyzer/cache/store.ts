@@ -1,5 +1,5 @@
 // The one on-disk cache of callorder: facts per file, skeletons (facts without
-// bodies, for the near-tree check), results per tree. Entries on disk, one file each, under <cache root>/<kind>/<first two of key>/<key>.json.
+// bodies, for the near-tree check), results per tree, and per directory the result its last check left. Entries on disk, one file each, under <cache root>/<kind>/<first two of key>/<key>.json.
 //
 // An entry is a header line and a payload:
 //   {"callorder":"facts","key":"…","version":"…","length":N,"sha256":"…"}\n<payload>
@@ -23,8 +23,9 @@ import { kernelCacheRoot } from '../source/fetch-kernel';
 import { VERSION } from '../version';
 import { analyzerId } from './code-id';
 
-export type EntryKind = 'facts' | 'skeleton' | 'results';
-export const ENTRY_KINDS: readonly EntryKind[] = ['facts', 'skeleton', 'results'];
+/** `last`: which result a directory's last check left, so the next check of it starts from there */
+export type EntryKind = 'facts' | 'skeleton' | 'results' | 'last';
+export const ENTRY_KINDS: readonly EntryKind[] = ['facts', 'skeleton', 'results', 'last'];
 
 /** What an entry must have been written by: this release and this build of the analyzer. */
 let entryVersion: string | null = null;

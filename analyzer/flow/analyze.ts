@@ -109,7 +109,7 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
     // a parse cut short by the time budget depends on the machine's load, not on the content
     if (cache && !r.stats.notes.some((n) => /--timeout/.test(n))) {
       if (how !== 'cache') cache.put('results', resultKey, r);
-      if (lastKey) cache.put('results', lastKey, { key: resultKey });
+      if (lastKey) cache.put('last', lastKey, { key: resultKey });
     }
     return { ...withDiscoveryNotes(r, src, resultKey, how), ...(reused ? { reused } : {}) };
   };
@@ -118,7 +118,7 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
   const facts = new FactStore(pack, limits, cache);
   const files = paths.map((p, i): [string, string] => [p, keys[i]]);
 
-  const nearKey = opts.near?.key ?? (lastKey ? cache?.get<{ key: string }>('results', lastKey)?.key : undefined);
+  const nearKey = opts.near?.key ?? (lastKey ? cache?.get<{ key: string }>('last', lastKey)?.key : undefined);
   const near = cache && nearKey ? cache.get<CachedResult>('results', nearKey) : undefined;
   const plan = near?.units ? reusePlan(near, src, files, facts, pack) : null;
   if (plan && plan.all) return remember(plan.all, 'near', plan.all.units.map((u) => u.entry));
