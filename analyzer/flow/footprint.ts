@@ -34,17 +34,16 @@ interface Direct {
 export class Footprints {
   private sets = new Map<FunctionFact, Set<string>>();
   private direct = new Map<FunctionFact, Direct>();
-  private relevant = new Map<string, Set<FunctionFact>>();
-  private callers: Map<FunctionFact, FunctionFact[]> | null = null;
+  private relevant = new Map<string, Map<FunctionFact, boolean>>();
 
   constructor(private p: Program) {}
 
   /** Every field `fn` or its callees name. */
   of(fn: FunctionFact): Set<string> {
-    const known = this.sets.get(fn);
-    if (known) return known;
-    this.compute(fn);
-    return this.sets.get(fn)!;
+    return this.fold(fn, this.sets, (f) => new Set(this.directOf(f).fields), (acc, other) => {
+      for (const q of other) acc.add(q);
+      return acc;
+    });
   }
 
   /** Whether `fn` or a callee calls through an ops table: only then can the vendor chosen matter inside. */
@@ -52,56 +51,30 @@ export class Footprints {
     return this.of(fn).has(OPS_CALL);
   }
 
-  /** Whether anything `w` watches can happen while `fn` runs. */
+  /**
+   * Whether anything `w` watches can happen while `fn` runs. Computed down
+   * from the functions asked about, so the program's other functions are
+   * never walked.
+   */
   touches(fn: FunctionFact, w: Watch): boolean {
-    let set = this.relevant.get(w.key);
-    if (!set) this.relevant.set(w.key, (set = this.relevantTo(w)));
-    return set.has(fn);
+    let memo = this.relevant.get(w.key);
+    if (!memo) this.relevant.set(w.key, (memo = new Map()));
+    return this.fold(fn, memo, (f) => {
+      const d = this.directOf(f);
+      return (!!w.fields && [...d.fields].some((q) => w.fields!.has(q))) ||
+        (!!w.calls && [...d.names].some((n) => w.calls!(n))) ||
+        (!!w.idents && [...d.idents].some((i) => w.idents!.has(i)));
+    }, (a, b) => a || b);
   }
 
-  /** Functions where a watched event happens directly, and every function that can call them. */
-  private relevantTo(w: Watch): Set<FunctionFact> {
-    const callers = this.callerMap();
-    const out = new Set<FunctionFact>();
-    const work: FunctionFact[] = [];
-    for (const fn of callers.keys()) {
-      const d = this.directOf(fn);
-      const hit = (w.fields && [...d.fields].some((q) => w.fields!.has(q))) ||
-        (w.calls && [...d.names].some((n) => w.calls!(n))) ||
-        (w.idents && [...d.idents].some((i) => w.idents!.has(i)));
-      if (hit) {
-        out.add(fn);
-        work.push(fn);
-      }
-    }
-    while (work.length) {
-      for (const c of callers.get(work.pop()!) ?? []) {
-        if (!out.has(c)) {
-          out.add(c);
-          work.push(c);
-        }
-      }
-    }
-    return out;
-  }
-
-  private callerMap(): Map<FunctionFact, FunctionFact[]> {
-    if (this.callers) return this.callers;
-    const m = new Map<FunctionFact, FunctionFact[]>();
-    for (const f of this.p.files) for (const fn of f.functions) if (!m.has(fn)) m.set(fn, []);
-    for (const fn of [...m.keys()]) {
-      for (const c of this.directOf(fn).callees) {
-        let l = m.get(c);
-        if (!l) m.set(c, (l = []));
-        l.push(fn);
-      }
-    }
-    this.callers = m;
-    return m;
-  }
-
-  /** Tarjan's SCCs, iteratively: a recursive cycle shares one set. */
-  private compute(root: FunctionFact): void {
+  /**
+   * A value per function that takes in its callees' (`add`), memoised in
+   * `memo`; a recursive cycle (a strongly connected component, by Tarjan's
+   * algorithm, iteratively) shares one value.
+   */
+  private fold<T>(root: FunctionFact, memo: Map<FunctionFact, T>, own: (fn: FunctionFact) => T, add: (acc: T, other: T) => T): T {
+    const known = memo.get(root);
+    if (known !== undefined) return known;
     const index = new Map<FunctionFact, number>();
     const low = new Map<FunctionFact, number>();
     const onStack = new Set<FunctionFact>();
@@ -122,7 +95,7 @@ export class Footprints {
       const callees = this.directOf(top.fn).callees;
       if (top.i < callees.length) {
         const c = callees[top.i++];
-        if (this.sets.has(c)) continue;
+        if (memo.has(c)) continue;
         if (!index.has(c)) enter(c);
         else if (onStack.has(c)) low.set(top.fn, Math.min(low.get(top.fn)!, index.get(c)!));
         continue;
@@ -140,17 +113,17 @@ export class Footprints {
         onStack.delete(m);
         members.push(m);
       } while (m !== top.fn);
-      const set = new Set<string>();
+      let acc = own(members[0]);
+      for (let i = 1; i < members.length; i++) acc = add(acc, own(members[i]));
       for (const f of members) {
-        const d = this.directOf(f);
-        for (const q of d.fields) set.add(q);
-        for (const c of d.callees) {
-          const cs = this.sets.get(c);
-          if (cs) for (const q of cs) set.add(q);
+        for (const c of this.directOf(f).callees) {
+          const v = memo.get(c);
+          if (v !== undefined) acc = add(acc, v);
         }
       }
-      for (const f of members) this.sets.set(f, set);
+      for (const f of members) memo.set(f, acc);
     }
+    return memo.get(root)!;
   }
 
   private directOf(fn: FunctionFact): Direct {

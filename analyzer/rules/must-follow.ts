@@ -32,6 +32,8 @@ const kind: RuleKind<MustFollowRule> = {
     const exempt = exemptSet(rule.exempt, p);
     const out: EntrySpec[] = [];
     const seen = new Set<string>();
+    // every body of the tree is scanned: the member's name and the callee's are looked at before any type is
+    const members = new Set([...m.writes].map((q) => q.slice(q.lastIndexOf('.') + 1)));
     for (const f of p.files) {
       for (const fn of f.functions) {
         if (exempt.has(fn.name) || seen.has(fn.name)) continue;
@@ -40,9 +42,10 @@ const kind: RuleKind<MustFollowRule> = {
         walkStmt(fn.body, [], (e) => {
           if (hit) return;
           if (e.k === 'assign' && e.lhs.k === 'field') {
+            if (!members.has(e.lhs.name)) return;
             const q = qualifiedField(sc, e.lhs);
             if (q && m.writes.has(q)) hit = true;
-          } else if (e.k === 'call' && m.calls(resolveCall(sc, e).name)) hit = true;
+          } else if (e.k === 'call' && m.calls(e.fn.k === 'id' ? e.fn.name : resolveCall(sc, e).name)) hit = true;
         });
         if (hit) {
           seen.add(fn.name);
