@@ -67,8 +67,11 @@ export interface CallEvent {
 interface FrameResult {
   state: State | null;
   ret: Val | 'unknown';
-  /** a blind callee's: what it walked and called, which a run that reuses the summary walked too */
-  sub?: { walked: FunctionFact[]; called: string[] };
+  /**
+   * A blind callee's: what its frame walked and called, and the blind
+   * summaries it used inside, which a run that reuses it walked too.
+   */
+  sub?: BlindSub;
   /** the analysis was cut short by its context (recursion, depth, the step budget): not a function of its key alone */
   cut?: boolean;
 }
@@ -82,9 +85,16 @@ interface FrameResult {
  */
 export type SharedSummaries = Map<string, FrameResult>;
 
+interface BlindSub {
+  walked: FunctionFact[];
+  called: string[];
+  inner: FrameResult[];
+}
+
 interface Collector {
   walked: Set<FunctionFact>;
   called: Set<string>;
+  inner: Set<FrameResult>;
   cut: boolean;
 }
 
@@ -188,8 +198,27 @@ export class Engine {
     this.frozen = null;
     this.walked.add(fn);
     const r = this.callFunction(fn, vals, init, 0, undefined);
+    this.addBlind();
     for (const h of this.hooks()) h.onRunEnd?.();
     return r.state;
+  }
+
+  /** blind summaries this run used outside any other blind frame */
+  private usedBlind = new Set<FrameResult>();
+
+  /** What the blind summaries used walked and called, each summary once. */
+  private addBlind(): void {
+    const seen = new Set<FrameResult>();
+    const work = [...this.usedBlind];
+    while (work.length) {
+      const r = work.pop()!;
+      if (seen.has(r) || !r.sub) continue;
+      seen.add(r);
+      for (const w of r.sub.walked) this.walked.add(w);
+      for (const c of r.sub.called) this.called.add(c);
+      for (const i of r.sub.inner) work.push(i);
+    }
+    this.usedBlind.clear();
   }
 
   /**
@@ -237,14 +266,23 @@ export class Engine {
   /** one a blind analysis under way, innermost last */
   private collecting: Collector[] = [];
 
+  // inside a blind frame an event belongs to that frame's summary; the run gets it with the summary (addBlind)
   private noteWalked(fn: FunctionFact): void {
-    this.walked.add(fn);
-    for (const c of this.collecting) c.walked.add(fn);
+    const c = this.collecting[this.collecting.length - 1];
+    if (c) c.walked.add(fn);
+    else this.walked.add(fn);
   }
 
   private noteCalled(name: string): void {
-    this.called.add(name);
-    for (const c of this.collecting) c.called.add(name);
+    const c = this.collecting[this.collecting.length - 1];
+    if (c) c.called.add(name);
+    else this.called.add(name);
+  }
+
+  private noteBlind(r: FrameResult): void {
+    const c = this.collecting[this.collecting.length - 1];
+    if (c) c.inner.add(r);
+    else this.usedBlind.add(r);
   }
 
   private markCut(): void {
@@ -287,20 +325,18 @@ export class Engine {
     const skey = shared ? `${ops ? this.opts.group ?? '' : '*'}|${this.sharedPrefix}|${key}` : key;
     const memo = shared?.get(skey) ?? this.summaries.get(key);
     if (memo) {
-      if (memo.sub) {
-        for (const w of memo.sub.walked) this.noteWalked(w);
-        for (const c of memo.sub.called) this.noteCalled(c);
-      }
+      if (memo.sub) this.noteBlind(memo);
       if (memo.cut) this.markCut();
       return { state: memo.state ? applyProjected(st, memo.state, keep, keepFact) : null, ret: memo.ret };
     }
-    const col: Collector | null = shared ? { walked: new Set(), called: new Set(), cut: false } : null;
+    const col: Collector | null = shared ? { walked: new Set(), called: new Set(), inner: new Set(), cut: false } : null;
     if (col) this.collecting.push(col);
     const res = this.analyse(fn, args, inner, callLine, via);
     if (col) {
       this.collecting.pop();
-      res.sub = { walked: [...col.walked], called: [...col.called] };
+      res.sub = { walked: [...col.walked], called: [...col.called], inner: [...col.inner] };
       res.cut = col.cut;
+      this.noteBlind(res);
     }
     if (shared && !res.cut) shared.set(skey, res);
     else this.summaries.set(key, res);
