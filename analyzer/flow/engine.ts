@@ -74,6 +74,8 @@ interface FrameResult {
   sub?: BlindSub;
   /** the analysis was cut short by its context (recursion, depth, the step budget): not a function of its key alone */
   cut?: boolean;
+  /** the callee left the state it saw as it was */
+  same?: boolean;
 }
 
 /**
@@ -327,11 +329,14 @@ export class Engine {
     if (memo) {
       if (memo.sub) this.noteBlind(memo);
       if (memo.cut) this.markCut();
-      return { state: memo.state ? applyProjected(st, memo.state, keep, keepFact) : null, ret: memo.ret };
+      return { state: this.after(st, memo, keep, keepFact), ret: memo.ret };
     }
     const col: Collector | null = shared ? { walked: new Set(), called: new Set(), inner: new Set(), cut: false } : null;
     if (col) this.collecting.push(col);
+    // shares inner's maps, and makes any write inside copy them first
+    const seen = inner.clone();
     const res = this.analyse(fn, args, inner, callLine, via);
+    res.same = !!res.state && res.state.sameAs(seen);
     if (col) {
       this.collecting.pop();
       res.sub = { walked: [...col.walked], called: [...col.called], inner: [...col.inner] };
@@ -340,7 +345,14 @@ export class Engine {
     }
     if (shared && !res.cut) shared.set(skey, res);
     else this.summaries.set(key, res);
-    return { state: res.state ? applyProjected(st, res.state, keep, keepFact) : null, ret: res.ret };
+    return { state: this.after(st, res, keep, keepFact), ret: res.ret };
+  }
+
+  /** The caller's state after a callee that left `res` from the part of `st` it saw. */
+  private after(st: State, res: FrameResult, keep: (k: string) => boolean, keepFact: (k: string) => boolean): State | null {
+    if (!res.state) return null;
+    // a callee that changed nothing it saw (most getters) hands the caller's state back as it was
+    return res.same ? st : applyProjected(st, res.state, keep, keepFact);
   }
 
   private factFilters = new Map<FunctionFact, (k: string) => boolean>();

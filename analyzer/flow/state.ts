@@ -79,6 +79,11 @@ export class State {
     this.v.set(k, v);
   }
 
+  /** Whether this state still holds `other`'s maps: neither has written since one was cloned from the other. */
+  sameAs(other: State): boolean {
+    return this.f === other.f && this.b === other.b && this.v === other.v;
+  }
+
   key(): string {
     if (this.cachedKey !== null) return this.cachedKey;
     const f = [...this.f.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
