@@ -200,6 +200,7 @@ function contextOf(pack: Pack, opts: LoadOptions, lean = false): FactsContext & 
     store: opts.cacheRoot ? new EntryStore('facts', opts.cacheRoot) : null,
     settings: opts.cacheRoot ? factSettingsId(pack.frontend, opts.limits ?? DEFAULT_LIMITS) : '',
     lean,
+    objects: true,
   };
 }
 
@@ -244,7 +245,7 @@ class Collector {
       this.progress(0);
       return;
     }
-    const f = 'text' in r ? factsFromText(r.text) : this.skeleton(r.skeleton, r.bodies);
+    const f = 'facts' in r ? r.facts : 'text' in r ? factsFromText(r.text) : this.skeleton(r.skeleton, r.bodies);
     shareFileName(f);
     this.facts[i] = f;
     this.notes[i] = f.notes;
