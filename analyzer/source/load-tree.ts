@@ -132,16 +132,20 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
   // misses go to the workers largest first; a hit whose entry proves unsound joins them
   const queue = misses.map((i) => ({ i, size: scan.sizes[i] })).sort((a, b) => b.size - a.size || a.i - b.i);
   let pool: Promise<void> = Promise.resolve();
+  // this thread is one of the `jobs` threads: it parses from the same feed once
+  // the hits are read, so N threads cost N - 1 workers, and what it parses
+  // needs no text form (file-facts.ts)
+  const feed = chunkFeed(queue.map((q) => q.i), (i) => {
+    const read = out.read(i);
+    if ('note' in read) {
+      out.put(i, { ok: false, note: read.note });
+      return null;
+    }
+    return { index: i, rel: scan.files[i], key: read.key, bytes: read.bytes };
+  });
   if (parallel) {
-    pool = runPool(Math.min(jobs, misses.length), { frontend: pack.frontend, limits: cx.limits, cacheRoot, lean },
-      chunkFeed(queue.map((q) => q.i), (i) => {
-        const read = out.read(i);
-        if ('note' in read) {
-          out.put(i, { ok: false, note: read.note });
-          return null;
-        }
-        return { index: i, rel: scan.files[i], key: read.key, bytes: read.bytes };
-      }), (r) => out.put(r.index, r));
+    pool = runPool(Math.min(jobs, misses.length) - 1, { frontend: pack.frontend, limits: cx.limits, cacheRoot, lean },
+      feed, (r) => out.put(r.index, r));
   }
   // the hits are read here while the workers parse the misses; a turn of
   // the event loop now and then lets the workers' answers in
@@ -165,10 +169,16 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
       await turn();
     }
   }
-  if (parallel) await pool;
-  for (const i of parallel ? unsound : [...queue.map((q) => q.i), ...unsound]) {
+  // one file at a time, so that this thread and the workers end together
+  for (let c = feed.next(0, 1); c; c = feed.next(0, 1)) {
+    const job = c[0];
+    out.put(job.index, factsOfBytes(job.bytes as Buffer, job.rel, job.key, cx)); // the feed gives what read() gave: a Buffer
+    // parse trees are freed on a turn of the event loop (tree-memory.ts), which also lets the workers' answers in
+    await turn();
+  }
+  await pool;
+  for (const i of unsound) {
     out.put(i, out.parseHere(i));
-    // parse trees are freed on a turn of the event loop (tree-memory.ts)
     await turn();
   }
   return out.result();
