@@ -13,7 +13,7 @@ import { discoverFiles } from './discover';
 import { factsOfBytes, leanOf, type FactsContext, type FileOutcome } from './file-facts';
 import { BodyStore, type BodyRef } from './body-store';
 import { factsFromText } from '../parse/facts-text';
-import { chunkFeed, runPool } from './parse-pool';
+import { chunkFeed, runPool, type PoolFeed } from './parse-pool';
 import { EntryStore, FAILED } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
 import type { Pack } from '../pack/load';
@@ -135,7 +135,7 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
   // this thread is one of the `jobs` threads: it parses from the same feed once
   // the hits are read, so N threads cost N - 1 workers, and what it parses
   // needs no text form (file-facts.ts)
-  const feed = chunkFeed(queue.map((q) => q.i), (i) => {
+  const files = chunkFeed(queue.map((q) => q.i), (i) => {
     const read = out.read(i);
     if ('note' in read) {
       out.put(i, { ok: false, note: read.note });
@@ -143,6 +143,16 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
     }
     return { index: i, rel: scan.files[i], key: read.key, bytes: read.bytes };
   });
+  // chunks shrink towards the end (a worker holds up to two), so that no
+  // thread is left with a chunk queued while the others have run dry
+  let left = missBytes;
+  const feed: PoolFeed = {
+    next(maxBytes, maxFiles) {
+      const chunk = files.next(Math.min(maxBytes, Math.floor(left / (4 * jobs))), maxFiles);
+      for (const j of chunk ?? []) left -= j.bytes.length;
+      return chunk;
+    },
+  };
   if (parallel) {
     pool = runPool(Math.min(jobs, misses.length) - 1, { frontend: pack.frontend, limits: cx.limits, cacheRoot, lean },
       feed, (r) => out.put(r.index, r));
