@@ -10,7 +10,7 @@ import type { FileFacts } from './ir';
 import { extractFacts } from './extract';
 import { flatten, type FlatTree } from './flat-tree';
 import { collectDeadTrees } from './tree-memory';
-import { compactStrings } from './compact';
+import { compactFacts } from './compact';
 import type { Normalizer } from '../source/normalize';
 
 let parser: Parser | null = null;
@@ -125,7 +125,12 @@ export function abandonParsesWhen(f: () => boolean): void {
   abandon = f;
 }
 
-export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
+/**
+ * `raw`: the facts as extracted, for a caller that only writes their text
+ * form (a worker); otherwise the objects the text form would give back, their
+ * strings shared (compact.ts).
+ */
+export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits, raw = false): ParseOutcome {
   // the budget covers normalization too: a file can make any stage slow
   const started = Date.now();
   const norm = normalize(text);
@@ -144,8 +149,7 @@ export function parseText(text: string, rel: string, normalize: Normalizer, limi
     return { ok: false, note: `${rel}: analysis took over ${limits.timeoutMs} ms (--timeout), skipped`, transient: true };
   }
   facts.bytes = text.length;
-  compactStrings(facts);
-  return { ok: true, facts };
+  return { ok: true, facts: raw ? facts : compactFacts(facts) };
 }
 
 /** Parse and copy out; the tree itself does not outlive this call. */
@@ -186,8 +190,8 @@ export function parseBuffer(buf: Buffer, rel: string, normalize: Normalizer, lim
 }
 
 /** Decoded text to facts; the decoding notes go first among the file's notes. */
-export function parseSource(src: { text: string; notes: string[] }, rel: string, normalize: Normalizer, limits: ParseLimits): ParseOutcome {
-  const r = parseText(src.text, rel, normalize, limits);
+export function parseSource(src: { text: string; notes: string[] }, rel: string, normalize: Normalizer, limits: ParseLimits, raw = false): ParseOutcome {
+  const r = parseText(src.text, rel, normalize, limits, raw);
   if (r.ok) r.facts.notes.unshift(...src.notes);
   else if (src.notes.length) return { ...r, note: `${src.notes.join('; ')}; ${r.note}` };
   return r;

@@ -1,18 +1,23 @@
-// One file's bytes to its facts in text form (facts-text.ts), the unit of
-// work of the worker pool and of the in-process loop alike, so both give the
-// same facts. Text, not objects: it is what the cache stores and the cheapest
-// thing to send from a worker (one string copy, parsed once on the main
-// thread). With `lean`, the bodies stay in the facts entry on disk and only
-// the rest is sent, with where each body is.
+// One file's bytes to its facts, the unit of work of the worker pool and of
+// the in-process loop alike, so both give the same facts. A worker answers
+// with the text form (facts-text.ts): it is what the cache stores and the
+// cheapest thing to send (one string copy, parsed once on the main thread).
+// In process (`objects`), the facts come as the objects that text would give
+// back (parse/compact.ts), without the text being written and parsed; the
+// text is made only for the cache. With `lean`, the bodies stay in the facts
+// entry on disk and only the rest is sent, with where each body is.
 
 import type { Normalizer } from './normalize';
 import { sourceOf, parseSource, type ParseLimits } from '../parse/parse-file';
 import { factsToText, lineSpans } from '../parse/facts-text';
+import type { FileFacts } from '../parse/ir';
 import type { EntryStore } from '../cache/store';
 import type { BodyRef } from './body-store';
 
 export type FileOutcome =
   | { ok: true; text: string }
+  /** in process only (FactsContext.objects): never sent to or from a worker */
+  | { ok: true; facts: FileFacts }
   | { ok: true; skeleton: string; bodies: BodyRef[] }
   | { ok: false; note: string; transient?: boolean };
 
@@ -23,14 +28,22 @@ export interface FactsContext {
   store: EntryStore | null;
   /** leave the bodies in the store (which must be there) */
   lean?: boolean;
+  /** answer with the facts as objects rather than text, unless lean (in process, not in a worker) */
+  objects?: boolean;
 }
 
 export function factsOfBytes(bytes: Buffer, rel: string, key: string | null, cx: FactsContext): FileOutcome {
   const src = sourceOf(bytes, rel, cx.limits);
   if ('note' in src) return { ok: false, note: src.note };
-  const r = parseSource(src, rel, cx.normalize, cx.limits);
+  const objects = !!cx.objects && !(cx.lean && cx.store && key);
+  const r = parseSource(src, rel, cx.normalize, cx.limits, !objects);
   if (!r.ok) return r;
+  if (objects && (!cx.store || !key)) return { ok: true, facts: r.facts };
   const text = factsToText(r.facts);
+  if (objects) {
+    cx.store!.write(key!, Buffer.from(text, 'utf8'));
+    return { ok: true, facts: r.facts };
+  }
   if (!cx.store || !key) return { ok: true, text };
   const payload = Buffer.from(text, 'utf8');
   const w = cx.store.write(key, payload);

@@ -13,7 +13,7 @@ import { discoverFiles } from './discover';
 import { factsOfBytes, leanOf, type FactsContext, type FileOutcome } from './file-facts';
 import { BodyStore, type BodyRef } from './body-store';
 import { factsFromText } from '../parse/facts-text';
-import { chunkFeed, runPool } from './parse-pool';
+import { chunkFeed, runPool, type PoolFeed } from './parse-pool';
 import { EntryStore, FAILED } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
 import type { Pack } from '../pack/load';
@@ -132,16 +132,30 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
   // misses go to the workers largest first; a hit whose entry proves unsound joins them
   const queue = misses.map((i) => ({ i, size: scan.sizes[i] })).sort((a, b) => b.size - a.size || a.i - b.i);
   let pool: Promise<void> = Promise.resolve();
+  // this thread is one of the `jobs` threads: it parses from the same feed once
+  // the hits are read, so N threads cost N - 1 workers, and what it parses
+  // needs no text form (file-facts.ts)
+  const files = chunkFeed(queue.map((q) => q.i), (i) => {
+    const read = out.read(i);
+    if ('note' in read) {
+      out.put(i, { ok: false, note: read.note });
+      return null;
+    }
+    return { index: i, rel: scan.files[i], key: read.key, bytes: read.bytes };
+  });
+  // chunks shrink towards the end (a worker holds up to two), so that no
+  // thread is left with a chunk queued while the others have run dry
+  let left = missBytes;
+  const feed: PoolFeed = {
+    next(maxBytes, maxFiles) {
+      const chunk = files.next(Math.min(maxBytes, Math.floor(left / (4 * jobs))), maxFiles);
+      for (const j of chunk ?? []) left -= j.bytes.length;
+      return chunk;
+    },
+  };
   if (parallel) {
-    pool = runPool(Math.min(jobs, misses.length), { frontend: pack.frontend, limits: cx.limits, cacheRoot, lean },
-      chunkFeed(queue.map((q) => q.i), (i) => {
-        const read = out.read(i);
-        if ('note' in read) {
-          out.put(i, { ok: false, note: read.note });
-          return null;
-        }
-        return { index: i, rel: scan.files[i], key: read.key, bytes: read.bytes };
-      }), (r) => out.put(r.index, r));
+    pool = runPool(Math.min(jobs, misses.length) - 1, { frontend: pack.frontend, limits: cx.limits, cacheRoot, lean },
+      feed, (r) => out.put(r.index, r));
   }
   // the hits are read here while the workers parse the misses; a turn of
   // the event loop now and then lets the workers' answers in
@@ -165,10 +179,16 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
       await turn();
     }
   }
-  if (parallel) await pool;
-  for (const i of parallel ? unsound : [...queue.map((q) => q.i), ...unsound]) {
+  // one file at a time, so that this thread and the workers end together
+  for (let c = feed.next(0, 1); c; c = feed.next(0, 1)) {
+    const job = c[0];
+    out.put(job.index, factsOfBytes(job.bytes as Buffer, job.rel, job.key, cx)); // the feed gives what read() gave: a Buffer
+    // parse trees are freed on a turn of the event loop (tree-memory.ts), which also lets the workers' answers in
+    await turn();
+  }
+  await pool;
+  for (const i of unsound) {
     out.put(i, out.parseHere(i));
-    // parse trees are freed on a turn of the event loop (tree-memory.ts)
     await turn();
   }
   return out.result();
@@ -200,6 +220,7 @@ function contextOf(pack: Pack, opts: LoadOptions, lean = false): FactsContext & 
     store: opts.cacheRoot ? new EntryStore('facts', opts.cacheRoot) : null,
     settings: opts.cacheRoot ? factSettingsId(pack.frontend, opts.limits ?? DEFAULT_LIMITS) : '',
     lean,
+    objects: true,
   };
 }
 
@@ -244,7 +265,7 @@ class Collector {
       this.progress(0);
       return;
     }
-    const f = 'text' in r ? factsFromText(r.text) : this.skeleton(r.skeleton, r.bodies);
+    const f = 'facts' in r ? r.facts : 'text' in r ? factsFromText(r.text) : this.skeleton(r.skeleton, r.bodies);
     shareFileName(f);
     this.facts[i] = f;
     this.notes[i] = f.notes;
