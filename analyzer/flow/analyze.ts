@@ -17,7 +17,7 @@ import { changeSetOf, moveFindings, skeleton, touchedBy, type Change } from './i
 import type { Finding } from './finding';
 import { Cache, FAILED, openCache, sha } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
-import { chunkFeed, runPool } from '../source/parse-pool';
+import { chunkFeed, parseHere, runPool, shrinkingFeed } from '../source/parse-pool';
 import { factsToText, factsFromText } from '../parse/facts-text';
 import type { Progress, TreeFacts } from '../source/load-tree';
 import type { Program } from '../program/program';
@@ -246,11 +246,8 @@ class FactStore {
     if (!Buffer.isBuffer(f)) return { ok: false, note: f.note };
     const hit = this.cached(rel, content);
     if (hit) return hit;
-    const r = parseBuffer(f, rel, this.normalize, this.limits);
-    if (!r.ok) return this.keep(rel, content, r, false);
-    // through the text form, as a worker's facts and a cached file's come: the same objects whichever way
-    const text = factsToText(r.facts);
-    return this.keep(rel, content, { ok: true, facts: factsFromText(text) }, false, text);
+    // the objects a worker's text or a cached file's give back (parse-file.ts), whichever way they come
+    return this.keep(rel, content, parseBuffer(f, rel, this.normalize, this.limits), false);
   }
 
   /** Every file's outcome in the order of files; misses in worker threads when there are enough of them. */
@@ -275,23 +272,25 @@ class FactStore {
     }
     const jobs = Math.max(1, opts.jobs ?? 1);
     const missBytes = misses.reduce((n, i) => n + sizes[i], 0);
+    // largest first, so the threads stay busy to the end; this thread is one of the `jobs` and parses from the same feed
+    const queue = [...misses].sort((a, b) => sizes[b] - sizes[a] || a - b);
+    const feed = shrinkingFeed(chunkFeed(queue, (i) =>
+      ({ index: i, rel: files[i][0], key: null, bytes: src.files.get(files[i][0]) as Buffer })
+    ), missBytes, jobs);
+    let pool: Promise<void> = Promise.resolve();
     if (jobs > 1 && misses.length > 1 && missBytes >= (opts.minParallelBytes ?? MIN_PARALLEL_BYTES)) {
-      // largest first, so the two cores stay busy to the end
-      const queue = [...misses].sort((a, b) => sizes[b] - sizes[a] || a - b);
       const init = { frontend: this.pack.frontend, limits: this.limits, cacheRoot: null, lean: false };
-      await runPool(Math.min(jobs, misses.length), init, chunkFeed(queue, (i) =>
-        ({ index: i, rel: files[i][0], key: null, bytes: src.files.get(files[i][0]) as Buffer })
-      ), (r) => {
+      pool = runPool(Math.min(jobs, misses.length) - 1, init, feed, (r) => {
         const [rel, key] = files[r.index];
         if (!r.ok) put(r.index, this.keep(rel, key, r, !!r.transient));
         else if ('text' in r) put(r.index, this.keep(rel, key, { ok: true, facts: factsFromText(r.text) }, false, r.text));
       });
     }
-    for (const i of misses) {
-      if (!out[i]) put(i, this.get(files[i][0], files[i][1], src.files.get(files[i][0])!));
-      // parse trees are freed on a turn of the event loop (tree-memory.ts)
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    const here = (i: number) => put(i, this.get(files[i][0], files[i][1], src.files.get(files[i][0])!));
+    await parseHere(feed, (j) => here(j.index));
+    await pool;
+    // a file no thread answered for (none should be) is parsed here
+    for (const i of misses) if (!out[i]) here(i);
     return out as ParseOutcome[];
   }
 

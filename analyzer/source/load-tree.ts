@@ -13,7 +13,7 @@ import { discoverFiles } from './discover';
 import { factsOfBytes, leanOf, type FactsContext, type FileOutcome } from './file-facts';
 import { BodyStore, type BodyRef } from './body-store';
 import { factsFromText } from '../parse/facts-text';
-import { chunkFeed, runPool, type PoolFeed } from './parse-pool';
+import { chunkFeed, parseHere, runPool, shrinkingFeed } from './parse-pool';
 import { EntryStore, FAILED } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
 import type { Pack } from '../pack/load';
@@ -143,16 +143,7 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
     }
     return { index: i, rel: scan.files[i], key: read.key, bytes: read.bytes };
   });
-  // chunks shrink towards the end (a worker holds up to two), so that no
-  // thread is left with a chunk queued while the others have run dry
-  let left = missBytes;
-  const feed: PoolFeed = {
-    next(maxBytes, maxFiles) {
-      const chunk = files.next(Math.min(maxBytes, Math.floor(left / (4 * jobs))), maxFiles);
-      for (const j of chunk ?? []) left -= j.bytes.length;
-      return chunk;
-    },
-  };
+  const feed = shrinkingFeed(files, missBytes, jobs);
   if (parallel) {
     pool = runPool(Math.min(jobs, misses.length) - 1, { frontend: pack.frontend, limits: cx.limits, cacheRoot, lean },
       feed, (r) => out.put(r.index, r));
@@ -179,13 +170,8 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
       await turn();
     }
   }
-  // one file at a time, so that this thread and the workers end together
-  for (let c = feed.next(0, 1); c; c = feed.next(0, 1)) {
-    const job = c[0];
-    out.put(job.index, factsOfBytes(job.bytes as Buffer, job.rel, job.key, cx)); // the feed gives what read() gave: a Buffer
-    // parse trees are freed on a turn of the event loop (tree-memory.ts), which also lets the workers' answers in
-    await turn();
-  }
+  // the feed gives what read() gave: a Buffer
+  await parseHere(feed, (job) => out.put(job.index, factsOfBytes(job.bytes as Buffer, job.rel, job.key, cx)));
   await pool;
   for (const i of unsound) {
     out.put(i, out.parseHere(i));

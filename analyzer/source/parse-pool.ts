@@ -62,6 +62,35 @@ export function chunkFeed(order: number[], job: (i: number) => PoolJob | null): 
   };
 }
 
+/**
+ * A feed whose chunks shrink as it runs out (at most a quarter of what is
+ * left per thread; a worker holds up to two), so that no thread is left with
+ * a chunk queued while the others have run dry.
+ */
+export function shrinkingFeed(feed: PoolFeed, bytes: number, threads: number): PoolFeed {
+  let left = bytes;
+  return {
+    next(maxBytes, maxFiles) {
+      const chunk = feed.next(Math.min(maxBytes, Math.floor(left / (4 * threads))), maxFiles);
+      for (const j of chunk ?? []) left -= j.bytes.length;
+      return chunk;
+    },
+  };
+}
+
+/**
+ * This thread's share of a feed the workers take from too: one file at a
+ * time, so that it and the workers end together, with a turn of the event
+ * loop after each (parse trees are freed then, tree-memory.ts, and the
+ * workers' answers come in).
+ */
+export async function parseHere(feed: PoolFeed, each: (job: PoolJob) => void): Promise<void> {
+  for (let c = feed.next(0, 1); c; c = feed.next(0, 1)) {
+    each(c[0]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
 /** every worker of every pool, so that an interrupted run can stop them all (stopWorkers) */
 const running = new Set<Worker>();
 let stopping = false;
