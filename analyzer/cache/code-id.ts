@@ -14,18 +14,58 @@ const ANALYZER = path.resolve(__dirname, '..');
 
 const memo = new Map<string, string>();
 
-function hashCode(parts: string[]): string {
-  const key = parts.join('|');
-  let h = memo.get(key);
+/** The hash of the .js files under `dir` (tests excluded), through the stamp beside them when it holds. */
+export function codeIdOf(dir: string): string {
+  let h = memo.get(dir);
   if (h === undefined) {
     const files: string[] = [];
-    for (const p of parts) listJs(path.join(ANALYZER, p), files);
+    listJs(dir, files);
     files.sort();
-    const text = files.map((f) => `${path.relative(ANALYZER, f)}\0${fs.readFileSync(f, 'latin1')}`).join('\0');
-    h = createHash('sha256').update(`${VERSION}\0${packageVersion('tree-sitter')}\0${packageVersion('tree-sitter-c')}\0${text}`).digest('hex');
-    memo.set(key, h);
+    const stamp = path.join(dir, STAMP);
+    h = fromStamp(stamp, dir, files) ?? hashFiles(stamp, dir, files);
+    memo.set(dir, h);
   }
   return h;
+}
+
+function hashFiles(stamp: string, dir: string, files: string[]): string {
+  const text = files.map((f) => `${path.relative(dir, f)}\0${fs.readFileSync(f, 'latin1')}`).join('\0');
+  const h = createHash('sha256').update(`${VERSION}\0${packageVersion('tree-sitter')}\0${packageVersion('tree-sitter-c')}\0${text}`).digest('hex');
+  writeStamp(stamp, dir, files, h);
+  return h;
+}
+
+/**
+ * Reading and hashing every compiled file costs a start-up more than the
+ * rest of a warm check; the hash is kept beside the files with what each
+ * file's stat said, and holds while every stat says the same.
+ */
+const STAMP = '.code-id.json';
+
+function statsOf(dir: string, files: string[]): string {
+  return files.map((f) => {
+    const st = fs.statSync(f);
+    return `${path.relative(dir, f)}:${st.size}:${st.mtimeMs}:${st.ino}`;
+  }).join('\n');
+}
+
+function fromStamp(stamp: string, dir: string, files: string[]): string | undefined {
+  try {
+    const s = JSON.parse(fs.readFileSync(stamp, 'utf8')) as { version: string; stats: string; hash: string };
+    return s.version === VERSION && s.stats === statsOf(dir, files) ? s.hash : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeStamp(stamp: string, dir: string, files: string[], hash: string): void {
+  try {
+    const tmp = `${stamp}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ version: VERSION, stats: statsOf(dir, files), hash }));
+    fs.renameSync(tmp, stamp);
+  } catch {
+    // a read-only install hashes the files on every run
+  }
 }
 
 function listJs(p: string, out: string[]): void {
@@ -52,5 +92,5 @@ function packageVersion(name: string): string {
 
 /** Identity of the whole compiled analyzer (dist/analyzer): part of every cache entry's version. */
 export function analyzerId(): string {
-  return hashCode(['.']);
+  return codeIdOf(ANALYZER);
 }
