@@ -32,6 +32,12 @@ function relativeBody(fn: FunctionFact): string {
   return JSON.stringify(fn.body, (k, x) => (k === 'line' && typeof x === 'number' ? x - fn.line : x)).replace(ANON, '<anon>');
 }
 
+/** The same body but for where it sits; where it did not move, the plain text says so at a fifth of the cost. */
+function sameBody(a: FunctionFact, b: FunctionFact): boolean {
+  if (a.line === b.line) return JSON.stringify(a.body) === JSON.stringify(b.body);
+  return relativeBody(a) === relativeBody(b);
+}
+
 /** A function's identity across an edit: its name and which of the file's definitions of that name it is. */
 function occurrences(fns: FunctionFact[]): string[] {
   const seen = new Map<string, number>();
@@ -97,7 +103,7 @@ export function changeSetOf(changes: Change[], others: FileFacts[], pack: Pack):
     const before = side(c.before.functions);
     const after = side(c.after.functions);
     const differs = (a: FunctionFact | undefined, b: FunctionFact | undefined) =>
-      !a || !b || lineFree({ ...a, body: null }) !== lineFree({ ...b, body: null }) || relativeBody(a) !== relativeBody(b);
+      !a || !b || lineFree({ ...a, body: null }) !== lineFree({ ...b, body: null }) || !sameBody(a, b);
     for (const [id, fn] of before) {
       if (!differs(fn, after.get(id))) continue;
       set.functions.add(fnKey(fn));
