@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { EntryStore, ENTRY_KINDS } from '../cache/store';
 import { speedTree, generated, SPEED_PACK, CLI } from '../source/speed-tree.fixture';
+import { seriesMbox } from '../review/mail.fixture';
 
 const SIGNO = { SIGINT: 2, SIGTERM: 15 } as const;
 type Sig = keyof typeof SIGNO;
@@ -171,19 +172,6 @@ describe('interrupted runs', () => {
 
 /** patch 1 adds eight generated files, patch 2 a read before the load in dev_create: one finding more */
 function series(): string {
-  const mail = (k: number, subject: string, diff: string) => [
-    `From 000000000000000000000000000000000000000${k} Mon Sep 17 00:00:00 2001`,
-    'From: Alice <alice@example.org>',
-    `Message-ID: <${k}.series@example.org>`,
-    `Subject: [PATCH ${k}/2] ${subject}`,
-    '',
-    'Text.',
-    '---',
-    diff,
-    '-- ',
-    '2.39.5',
-    '',
-  ].join('\n');
   const added = [];
   for (let i = 0; i < 8; i++) {
     const lines = generated(100 + i).split('\n');
@@ -196,5 +184,6 @@ function series(): string {
     '@@ -9,6 +9,7 @@ static int dev_setup(struct dev *d)',
     ' int dev_create(struct dev *d)', ' {', ' \tint r = dev_setup(d);', '+\tr += dev_read(d, 3);', ' ', ' \tdev_load(d);', ' \treturn r + dev_read(d, 2);',
   ];
-  return `${mail(1, 'drv1: more parts', added.join('\n'))}\n${mail(2, 'dev: read early', read.join('\n'))}`;
+  const subjects = ['drv1: more parts', 'dev: read early'];
+  return seriesMbox([added.join('\n'), read.join('\n')], (k) => subjects[k - 1]);
 }

@@ -16,27 +16,12 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { sarifValidator } from '../report/sarif.testlib';
+import { patchMail, seriesMbox } from '../review/mail.fixture';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'bin', 'callorder');
 
 const A_C = ['int f(int x)', '{', '\tint y = x;', '\treturn y;', '}', ''].join('\n');
-
-function mbox(subject: string, diff: string): string {
-  return [
-    'From 1111111111111111111111111111111111111111 Mon Sep 17 00:00:00 2001',
-    'From: Mallory <mallory@example.org>',
-    'Message-ID: <1@example.org>',
-    `Subject: [PATCH] ${subject}`,
-    '',
-    'Text.',
-    '---',
-    diff,
-    '-- ',
-    '2.39.5',
-    '',
-  ].join('\n');
-}
 
 const hunk = (file: string) => [
   `diff --git a/${file} b/${file}`,
@@ -48,12 +33,6 @@ const hunk = (file: string) => [
   '+\tint y = x + 1;',
   ' \treturn y;',
 ].join('\n');
-
-/** a series: one mail a diff, numbered k/n */
-function seriesMbox(diffs: string[]): string {
-  return diffs.map((d, k) => mbox(`${k + 1}/${diffs.length} part`, d)
-    .replace('[PATCH]', `[PATCH ${k + 1}/${diffs.length}]`).replace('<1@', `<${k + 1}@`)).join('\n');
-}
 
 /** where the links below point, outside the tree: neither may come to exist */
 const LINK_ABS = path.join(os.tmpdir(), `callorder-test-xyz-${process.pid}`);
@@ -74,18 +53,18 @@ const CASES: { name: string; input: string | 'big'; stderr: RegExp }[] = [
     input: seriesMbox([link('up', '../outside'), hunk('up/a.c')]),
     stderr: /^callorder: p\.mbox:9: the patch makes "up" a symbolic link: refused$/ },
   { name: 'one patch: a link to ../../../../xyz and a file through it',
-    input: mbox('link+file', `${link('arch/x86/kvm/lnk', '../../../../xyz')}\n${through('arch/x86/kvm/lnk/evil.c')}`),
+    input: patchMail('link+file', `${link('arch/x86/kvm/lnk', '../../../../xyz')}\n${through('arch/x86/kvm/lnk/evil.c')}`),
     stderr: /^callorder: p\.mbox:9: the patch makes "arch\/x86\/kvm\/lnk" a symbolic link: refused$/ },
   { name: 'a series: patch 2 turns a file of the tree into a link',
     input: seriesMbox([hunk('arch/x86/kvm/a.c'), `diff --git a/arch/x86/kvm/a.c b/arch/x86/kvm/a.c\nold mode 100644\nnew mode 120000\n--- a/arch/x86/kvm/a.c\n+++ b/arch/x86/kvm/a.c`]),
     stderr: /^callorder: p\.mbox:\d+: the patch makes "arch\/x86\/kvm\/a\.c" a symbolic link: refused$/ },
-  { name: 'a path with ..', input: mbox('dotdot', hunk('../../outside/a.c')), stderr: /^callorder: p\.mbox:8: path "\.\.\/\.\.\/outside\/a\.c" leaves the tree \(\.\.\): refused$/ },
-  { name: 'an absolute path', input: mbox('abs', '--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-root\n+toor'), stderr: /^callorder: p\.mbox:8: absolute path "\/etc\/passwd": refused$/ },
-  { name: 'a path through a symbolic link', input: mbox('link', 'diff --git a/arch/x86/kvm/link/evil.c b/arch/x86/kvm/link/evil.c\nnew file mode 100644\n--- /dev/null\n+++ b/arch/x86/kvm/link/evil.c\n@@ -0,0 +1 @@\n+int evil;'), stderr: /^callorder: p\.mbox:8: arch\/x86\/kvm\/link\/evil\.c goes through the symbolic link arch\/x86\/kvm\/link: refused$/ },
-  { name: 'a binary patch', input: mbox('bin', 'diff --git a/arch/x86/kvm/a.o b/arch/x86/kvm/a.o\nindex 1..2 100644\nGIT binary patch\nliteral 2\nJcmZ?d00001'), stderr: /^callorder: p\.mbox:10: binary patch: callorder applies text diffs only$/ },
+  { name: 'a path with ..', input: patchMail('dotdot', hunk('../../outside/a.c')), stderr: /^callorder: p\.mbox:8: path "\.\.\/\.\.\/outside\/a\.c" leaves the tree \(\.\.\): refused$/ },
+  { name: 'an absolute path', input: patchMail('abs', '--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-root\n+toor'), stderr: /^callorder: p\.mbox:8: absolute path "\/etc\/passwd": refused$/ },
+  { name: 'a path through a symbolic link', input: patchMail('link', 'diff --git a/arch/x86/kvm/link/evil.c b/arch/x86/kvm/link/evil.c\nnew file mode 100644\n--- /dev/null\n+++ b/arch/x86/kvm/link/evil.c\n@@ -0,0 +1 @@\n+int evil;'), stderr: /^callorder: p\.mbox:8: arch\/x86\/kvm\/link\/evil\.c goes through the symbolic link arch\/x86\/kvm\/link: refused$/ },
+  { name: 'a binary patch', input: patchMail('bin', 'diff --git a/arch/x86/kvm/a.o b/arch/x86/kvm/a.o\nindex 1..2 100644\nGIT binary patch\nliteral 2\nJcmZ?d00001'), stderr: /^callorder: p\.mbox:10: binary patch: callorder applies text diffs only$/ },
   { name: 'a 100 MB patch', input: 'big', stderr: /^callorder: p\.mbox: 104857600 bytes is over the patch size limit of \d+ \(--max-patch-size\)$/ },
-  { name: 'a mail with no diff', input: mbox('nodiff', 'Just words, no diff.'), stderr: /^callorder: p\.mbox: no diff in the mail: nothing to review$/ },
-  { name: 'a diff that does not apply', input: mbox('stale', hunk('arch/x86/kvm/a.c').replace('\tint y = x;', '\tint y = 2 * x;')), stderr: /^callorder: p\.mbox:11: hunk #1 of arch\/x86\/kvm\/a\.c does not apply/ },
+  { name: 'a mail with no diff', input: patchMail('nodiff', 'Just words, no diff.'), stderr: /^callorder: p\.mbox: no diff in the mail: nothing to review$/ },
+  { name: 'a diff that does not apply', input: patchMail('stale', hunk('arch/x86/kvm/a.c').replace('\tint y = x;', '\tint y = 2 * x;')), stderr: /^callorder: p\.mbox:11: hunk #1 of arch\/x86\/kvm\/a\.c does not apply/ },
   { name: 'a malformed mbox', input: 'From x Mon Sep 17 00:00:00 2001\nFrom: a <a@b>\nthis is no header\n\nbody\n', stderr: /^callorder: p\.mbox:3: malformed mail header/ },
 ];
 
@@ -172,7 +151,7 @@ describe('review: hostile input', () => {
 
   it('reads stdin, and a good patch is applied in memory only, nothing run', () => {
     const marker = path.join(work, 'ran');
-    const patch = mbox('good', `${hunk('arch/x86/kvm/a.c')}\ndiff --git a/Makefile b/Makefile\n--- a/Makefile\n+++ b/Makefile\n@@ -1 +1,2 @@\n all:\n+\ttouch ${marker}`);
+    const patch = patchMail('good', `${hunk('arch/x86/kvm/a.c')}\ndiff --git a/Makefile b/Makefile\n--- a/Makefile\n+++ b/Makefile\n@@ -1 +1,2 @@\n all:\n+\ttouch ${marker}`);
     const treeBefore = treeHash(tree);
     const r = review('-', 'json', [], patch);
     assert.equal(r.code, 0, r.stderr);

@@ -6,47 +6,29 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { fetchKernel } from '../source/fetch-kernel';
 import { loadPack, defaultPackPath, type Pack } from '../pack/load';
-import { snapshotDir, cloneTree, type SourceTree } from '../source/snapshot';
+import { snapshotDir, type SourceTree } from '../source/snapshot';
+import { edited, ownCache } from './near-tree.fixture';
 import { analyze, type Analysis } from './analyze';
 import { runRules } from './run';
 import { makeProgram } from '../program/callgraph';
 import { loadTreeAsync, scanTree } from '../source/load-tree';
 
-function edited(t: SourceTree, file: string, fn: (s: string) => string): SourceTree {
-  const c = cloneTree(t);
-  const before = (t.files.get(file) as Buffer).toString('latin1');
-  const after = fn(before);
-  assert.notEqual(after, before);
-  c.files.set(file, Buffer.from(after, 'latin1'));
-  return c;
-}
-
 describe('a nearby tree\'s result, reused', () => {
   let pack: Pack;
   let base: SourceTree;
   let first: Analysis;
-  let cache: string;
-  const saved = process.env.CALLORDER_ANALYSIS_CACHE;
+  let restore: () => void;
   before(async () => {
     const tree = fetchKernel('6.12');
-    // a throw-away cache of facts and results; the kernel trees stay where they were fetched
-    cache = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
-    process.env.CALLORDER_ANALYSIS_CACHE = cache;
+    restore = ownCache();
     pack = loadPack(defaultPackPath());
     base = snapshotDir(tree, pack);
     first = await analyze(base, pack);
     assert.equal(first.how, 'run');
   });
-  after(() => {
-    if (saved === undefined) delete process.env.CALLORDER_ANALYSIS_CACHE;
-    else process.env.CALLORDER_ANALYSIS_CACHE = saved;
-    fs.rmSync(cache, { recursive: true, force: true });
-  });
+  after(() => restore());
 
   it('lines moved by an edit above: the same findings a full run gives', async () => {
     const t = edited(base, 'arch/x86/kvm/vmx/vmx.c', (s) => s.replace('#include <linux/highmem.h>', '/*\n * three new lines\n */\n#include <linux/highmem.h>'));

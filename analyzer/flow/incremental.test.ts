@@ -6,23 +6,13 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadPack, type Pack } from '../pack/load';
-import { snapshotDir, cloneTree, type SourceTree } from '../source/snapshot';
+import { snapshotDir, type SourceTree } from '../source/snapshot';
+import { edited, ownCache } from './near-tree.fixture';
 import { analyze, type Analysis } from './analyze';
 
 const DIR = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'incremental');
-
-function edited(t: SourceTree, file: string, fn: (s: string) => string): SourceTree {
-  const c = cloneTree(t);
-  const before = (t.files.get(file) as Buffer | undefined)?.toString('latin1') ?? '';
-  const after = fn(before);
-  assert.notEqual(after, before);
-  c.files.set(file, Buffer.from(after, 'latin1'));
-  return c;
-}
 
 const where = (a: Analysis) => a.findings.map((f) => `${f.file}:${f.line} ${f.function}() ${f.entry}: ${f.message}`);
 
@@ -30,12 +20,10 @@ describe('a nearby tree\'s result, reused entry by entry', () => {
   let pack: Pack;
   let base: SourceTree;
   let first: Analysis;
-  let cache: string;
-  const saved = process.env.CALLORDER_ANALYSIS_CACHE;
+  let restore: () => void;
 
   before(async () => {
-    cache = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
-    process.env.CALLORDER_ANALYSIS_CACHE = cache;
+    restore = ownCache();
     pack = loadPack(path.join(DIR, 'pack.json'));
     base = snapshotDir(DIR, pack);
     first = await analyze(base, pack);
@@ -44,11 +32,7 @@ describe('a nearby tree\'s result, reused entry by entry', () => {
       'create.c:6 widget_size_of() widget_create: widget.size is read before widget_setup() set it, on the path from widget_create',
     ]);
   });
-  after(() => {
-    if (saved === undefined) delete process.env.CALLORDER_ANALYSIS_CACHE;
-    else process.env.CALLORDER_ANALYSIS_CACHE = saved;
-    fs.rmSync(cache, { recursive: true, force: true });
-  });
+  after(() => restore());
 
   /** The analysis of `t` against the first tree, checked against a full run. */
   async function near(t: SourceTree): Promise<Analysis> {
