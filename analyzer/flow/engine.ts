@@ -85,7 +85,25 @@ interface FrameResult {
  * summaries that are a function of their key alone go here (not `cut`), so a
  * run gives the same result whichever runs came before it.
  */
-export type SharedSummaries = Map<string, FrameResult>;
+export class SharedSummaries {
+  private m = new Map<string, FrameResult>();
+
+  /**
+   * At most `cap` summaries: on a whole kernel the entries reach far more
+   * helpers than fit in memory. A full store starts again empty; a summary
+   * lost is analysed again, to the same result.
+   */
+  constructor(private cap = 100_000) {}
+
+  get(key: string): FrameResult | undefined {
+    return this.m.get(key);
+  }
+
+  set(key: string, r: FrameResult): void {
+    if (this.m.size >= this.cap) this.m.clear();
+    this.m.set(key, r);
+  }
+}
 
 interface BlindSub {
   walked: FunctionFact[];

@@ -74,5 +74,7 @@ describe('a nearby tree\'s result, reused', () => {
       const alone = runRules(makeProgram(tree, pack), pack, undefined, (e) => (e === u.entry ? undefined : all.units.find((x) => x.entry === e)));
       assert.deepEqual(alone.units.find((x) => x.entry === u.entry), u, u.entry);
     }
+    // a store of shared summaries that keeps starting again empty changes nothing either
+    assert.deepEqual(runRules(makeProgram(tree, pack), pack, undefined, undefined, { sharedSummaries: 50 }).units, all.units);
   });
 });

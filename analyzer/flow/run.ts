@@ -6,7 +6,7 @@ import type { FunctionFact } from '../parse/ir';
 import type { Pack } from '../pack/load';
 import { PackError } from '../pack/load';
 import { entryOf, entryName, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
-import { Engine, type RuleHooks, type SharedSummaries } from './engine';
+import { Engine, SharedSummaries, type RuleHooks } from './engine';
 import { State } from './state';
 import { Footprints } from './footprint';
 import type { ParamRelevance } from './params';
@@ -55,7 +55,8 @@ export function entriesOf(rule: RuleSpec, p: Program): EntrySpec[] {
  * `reuse` gives an entry function's result from a nearby tree when the
  * change cannot alter it (incremental.ts); those entries are not run again.
  */
-export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry: string) => UnitResult | undefined): RunResult {
+export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry: string) => UnitResult | undefined,
+  opts?: { sharedSummaries?: number }): RunResult {
   const rules = pack.rules.filter((r) => !only?.length || only.includes(r.id));
   const groups = new Map<string, { entry: EntrySpec; rules: RuleSpec[] }>();
   for (const r of rules) {
@@ -75,7 +76,7 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
     else byEntry.set(g.entry.function, [g]);
   }
   const footprints = new Footprints(p);
-  const shared: SharedSummaries = new Map();
+  const shared = new SharedSummaries(opts?.sharedSummaries);
   const params = new Map<string, ParamRelevance>();
   const units: UnitResult[] = [];
   for (const [entry, gs] of [...byEntry].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
