@@ -24,6 +24,19 @@ export interface Watch {
 /** In a footprint, for a function that makes an ops call: no field is named so. */
 const OPS_CALL = '\u0000ops call';
 
+const MAX_FIELDS = 512;
+
+/** The footprint of a function that reaches more than MAX_FIELDS fields: it holds them all. */
+const EVERY_FIELD: Set<string> = new (class extends Set<string> {
+  override has(): boolean {
+    return true;
+  }
+
+  override add(): this {
+    return this;
+  }
+})();
+
 interface Direct {
   fields: Set<string>;
   names: Set<string>;
@@ -38,11 +51,21 @@ export class Footprints {
 
   constructor(private p: Program) {}
 
-  /** Every field `fn` or its callees name. */
-  of(fn: FunctionFact): Set<string> {
-    return this.fold(fn, this.sets, (f) => new Set(this.directOf(f).fields), (acc, other) => {
+  /**
+   * Every field `fn` or its callees name; past MAX_FIELDS, every field there
+   * is (EVERY_FIELD). A caller high in a whole kernel's call graph reaches
+   * tens of thousands of fields, and a set for each such function does not
+   * fit in memory; keeping all of a state for a callee is always right, only
+   * its summary is shared less.
+   */
+  of(fn: FunctionFact): ReadonlySet<string> {
+    return this.fold<Set<string>>(fn, this.sets, (f) => {
+      const d = this.directOf(f).fields;
+      return d.size > MAX_FIELDS ? EVERY_FIELD : new Set(d);
+    }, (acc, other) => {
+      if (acc === EVERY_FIELD || other === EVERY_FIELD) return EVERY_FIELD;
       for (const q of other) acc.add(q);
-      return acc;
+      return acc.size > MAX_FIELDS ? EVERY_FIELD : acc;
     });
   }
 
