@@ -130,6 +130,8 @@ interface Flow {
 const MAX_DEPTH = 28;
 const GROUP_KEY = '@table-group';
 const MAX_STEPS = 2_000_000;
+/** summaries one run keeps at most (6.12's KVM files make about 10,000 in all) */
+const MAX_SUMMARIES = 200_000;
 
 function emptyFlow(next: State | null): Flow {
   return { next, ret: null, retVal: 'none', brk: null, cont: null, gotos: new Map() };
@@ -362,7 +364,11 @@ export class Engine {
       this.noteBlind(res);
     }
     if (shared && !res.cut) shared.set(skey, res);
-    else this.summaries.set(key, res);
+    else {
+      // a run into a whole kernel can make more summaries than memory holds; one lost is analysed again
+      if (this.summaries.size >= MAX_SUMMARIES) this.summaries.clear();
+      this.summaries.set(key, res);
+    }
     return { state: this.after(st, res, keep, keepFact), ret: res.ret };
   }
 
