@@ -242,12 +242,18 @@ class FactStore {
     }
   }
 
+  /** what get() parsed in this analysis: the nearby-tree check parses a changed file, the run then needs it again */
+  private parsed = new Map<string, ParseOutcome>();
+
   get(rel: string, content: string, f: Buffer | { note: string }): ParseOutcome {
     if (!Buffer.isBuffer(f)) return { ok: false, note: f.note };
-    const hit = this.cached(rel, content);
+    const k = this.key(rel, content);
+    const hit = this.parsed.get(k) ?? this.cached(rel, content);
     if (hit) return hit;
     // the objects a worker's text or a cached file's give back (parse-file.ts), whichever way they come
-    return this.keep(rel, content, parseBuffer(f, rel, this.normalize, this.limits), false);
+    const r = this.keep(rel, content, parseBuffer(f, rel, this.normalize, this.limits), false);
+    this.parsed.set(k, r);
+    return r;
   }
 
   /** Every file's outcome in the order of files; misses in worker threads when there are enough of them. */
@@ -266,7 +272,7 @@ class FactStore {
     const misses: number[] = [];
     for (const [i, [rel, key]] of files.entries()) {
       const f = src.files.get(rel)!;
-      const hit = Buffer.isBuffer(f) ? this.cached(rel, key) : { ok: false as const, note: f.note };
+      const hit = Buffer.isBuffer(f) ? this.parsed.get(this.key(rel, key)) ?? this.cached(rel, key) : { ok: false as const, note: f.note };
       if (hit) put(i, hit);
       else misses.push(i);
     }
