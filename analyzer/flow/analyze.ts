@@ -227,12 +227,17 @@ class FactStore {
     return factKey(this.base, rel, content);
   }
 
+  /** what get() parsed in this analysis: the nearby-tree check parses a changed file, the run then needs it again */
+  private parsed = new Map<string, ParseOutcome>();
+
   /**
    * A facts entry is the text form of the facts (facts-text.ts), which the
    * parse workers write too; a file that gave no facts is stored as the
    * one-line JSON of its outcome, which no text form starts with.
    */
   cached(rel: string, content: string): ParseOutcome | undefined {
+    const parsed = this.parsed.get(this.key(rel, content));
+    if (parsed) return parsed;
     const text = this.cache?.store('facts').read(this.key(rel, content));
     if (text == null) return undefined;
     try {
@@ -242,17 +247,13 @@ class FactStore {
     }
   }
 
-  /** what get() parsed in this analysis: the nearby-tree check parses a changed file, the run then needs it again */
-  private parsed = new Map<string, ParseOutcome>();
-
   get(rel: string, content: string, f: Buffer | { note: string }): ParseOutcome {
     if (!Buffer.isBuffer(f)) return { ok: false, note: f.note };
-    const k = this.key(rel, content);
-    const hit = this.parsed.get(k) ?? this.cached(rel, content);
+    const hit = this.cached(rel, content);
     if (hit) return hit;
     // the objects a worker's text or a cached file's give back (parse-file.ts), whichever way they come
     const r = this.keep(rel, content, parseBuffer(f, rel, this.normalize, this.limits), false);
-    this.parsed.set(k, r);
+    this.parsed.set(this.key(rel, content), r);
     return r;
   }
 
@@ -272,7 +273,7 @@ class FactStore {
     const misses: number[] = [];
     for (const [i, [rel, key]] of files.entries()) {
       const f = src.files.get(rel)!;
-      const hit = Buffer.isBuffer(f) ? this.parsed.get(this.key(rel, key)) ?? this.cached(rel, key) : { ok: false as const, note: f.note };
+      const hit = Buffer.isBuffer(f) ? this.cached(rel, key) : { ok: false as const, note: f.note };
       if (hit) put(i, hit);
       else misses.push(i);
     }
