@@ -156,3 +156,31 @@ export function fieldOf(s: StructFact, name: string): FieldFact | null {
   for (const f of s.fields) if (f.name === name) return f;
   return null;
 }
+
+/**
+ * The program as the engine walks it: only functions defined in files
+ * `inScope` accepts are entered; a call to any other is a leaf, as it is when
+ * its file is not analysed at all. A pack's rules are about its own files
+ * (KVM's fields are touched in KVM's code), so over a whole kernel this keeps
+ * the runs from interpreting mm/ and kernel/ for nothing, and a check of the
+ * whole tree finds what a check of the pack's files finds. Types, macros and
+ * tables stay whole-tree: they only sharpen resolution. A tree that has none
+ * of those files (a rule's example cases, a file checked on its own) is
+ * walked whole: there is nothing else to be about.
+ */
+export function confinedTo(p: Program, inScope: (file: string) => boolean): Program {
+  let outside = false;
+  const functions = new Map<string, FunctionFact[]>();
+  for (const [name, defs] of p.functions) {
+    const kept = defs.filter((d) => inScope(d.file));
+    if (kept.length !== defs.length) outside = true;
+    if (kept.length) functions.set(name, kept);
+  }
+  if (!outside || !functions.size) return p;
+  const hookImpls = new Map<string, { table: TableFact; fn: string }[]>();
+  for (const [hook, impls] of p.hookImpls) {
+    const kept = impls.filter((i) => functions.has(i.fn));
+    if (kept.length) hookImpls.set(hook, kept);
+  }
+  return { ...p, files: p.files.filter((f) => inScope(f.file)), functions, hookImpls };
+}
