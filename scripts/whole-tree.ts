@@ -129,10 +129,34 @@ async function runAll(root: string, files: Set<string>, only: string | undefined
       kinds.set(k, [...(kinds.get(k) ?? []), n]);
     }
     console.log(`  ${read} files read, ${skipped.size} skipped with a note${j.findings ? `, ${j.findings.length} findings` : ''}; notes:`);
+    if (cmd === 'check') await samePackFindings(root, j.findings ?? [], extra, fail);
     for (const [k, ns] of [...kinds].sort((a, b) => b[1].length - a[1].length).slice(0, 12)) {
       console.log(ns.length === 1 ? `    1 x ${ns[0].slice(0, 400)}` : `    ${ns.length} x ${k}`);
     }
   }
+}
+
+/**
+ * The pack's rules are about the pack's files, and the engine walks only
+ * those (program.ts confinedTo), so the whole tree must find exactly what a
+ * check of the pack's own files finds: the same findings with the same traces.
+ */
+async function samePackFindings(root: string, whole: unknown[], extra: string[], fail: (why: string) => void): Promise<void> {
+  const r = await runCli(['check', root, '--format', 'json', ...extra]);
+  let own: unknown[] = [];
+  try {
+    own = (JSON.parse(r.stdout) as { findings: unknown[] }).findings;
+  } catch {
+    fail(`the check of the pack's files alone gave no JSON (exit ${r.code ?? r.signal})`);
+    return;
+  }
+  const a = new Set(whole.map((f) => JSON.stringify(f)));
+  const b = new Set(own.map((f) => JSON.stringify(f)));
+  const onlyWhole = [...a].filter((f) => !b.has(f));
+  const onlyOwn = [...b].filter((f) => !a.has(f));
+  console.log(`  the pack's files alone: ${own.length} findings; ${onlyWhole.length} only in the whole tree, ${onlyOwn.length} only in the pack's files`);
+  for (const f of onlyWhole) fail(`found over the whole tree, not in the pack's files: ${f.slice(0, 400)}`);
+  for (const f of onlyOwn) fail(`found in the pack's files, not over the whole tree: ${f.slice(0, 400)}`);
 }
 
 main(process.argv.slice(2)).then((c) => process.exit(c), (e: unknown) => {
