@@ -8,6 +8,7 @@
 
 import * as fs from 'node:fs';
 import type { FunctionFact, Stmt } from '../parse/ir';
+import { InputError } from './load-tree';
 
 export interface BodyRef {
   file: string;
@@ -60,15 +61,28 @@ export class BodyStore {
       this.kept.set(fn, k);
       return k.body;
     }
+    // the entries are the cache's: another run, or `cache clear`, may remove or
+    // rewrite one under this run, which is no internal error but bad input
+    const gone = (why: string) => new InputError(`${ref.file}: cache entry ${why} during the run (was the cache cleared?); run again`);
     const buf = Buffer.allocUnsafe(ref.length);
-    const fd = this.fd(ref.file);
+    let fd: number;
+    try {
+      fd = this.fd(ref.file);
+    } catch {
+      throw gone('removed');
+    }
     let got = 0;
     while (got < ref.length) {
       const n = fs.readSync(fd, buf, got, ref.length - got, ref.at + got);
-      if (n <= 0) throw new Error(`${ref.file}: facts entry shorter than when it was read (changed during the run?)`);
+      if (n <= 0) throw gone('shortened');
       got += n;
     }
-    const body = JSON.parse(buf.toString('utf8')) as Stmt;
+    let body: Stmt;
+    try {
+      body = JSON.parse(buf.toString('utf8')) as Stmt;
+    } catch {
+      throw gone('rewritten');
+    }
     this.kept.set(fn, { body, length: ref.length });
     this.keptBytes += ref.length;
     for (const [old, v] of this.kept) {
