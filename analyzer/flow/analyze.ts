@@ -7,8 +7,9 @@
 
 import type { Pack } from '../pack/load';
 import type { FileFacts } from '../parse/ir';
-import { parseBuffer, DEFAULT_LIMITS, type ParseLimits, type ParseOutcome } from '../parse/parse-file';
+import { parseBuffer, sourceOf, DEFAULT_LIMITS, type ParseLimits, type ParseOutcome } from '../parse/parse-file';
 import { makeNormalizer } from '../source/normalize';
+import { reparseEdit } from '../parse/reparse';
 import type { SourceTree } from '../source/snapshot';
 import { makeProgram } from '../program/callgraph';
 import { runRules, type UnitResult } from './run';
@@ -40,6 +41,8 @@ export interface Analysis {
   how?: 'run' | 'cache' | 'near';
   /** entry functions whose findings came from the nearby tree, moved to the new lines */
   reused?: string[];
+  /** the tree analysed: an analysis of a nearby tree re-reads only the edited function of a changed file */
+  tree?: SourceTree;
 }
 
 export interface AnalyzeOptions {
@@ -111,11 +114,11 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
       if (how !== 'cache') cache.put('results', resultKey, r);
       if (lastKey) cache.put('last', lastKey, { key: resultKey });
     }
-    return { ...withDiscoveryNotes(r, src, resultKey, how), ...(reused ? { reused } : {}) };
+    return { ...withDiscoveryNotes(r, src, resultKey, how), ...(reused ? { reused } : {}), tree: src };
   };
   const hit = cache?.get<CachedResult>('results', resultKey);
   if (hit) return remember(hit, 'cache');
-  const facts = new FactStore(pack, limits, cache);
+  const facts = new FactStore(pack, limits, cache, opts.near?.tree);
   const files = paths.map((p, i): [string, string] => [p, keys[i]]);
 
   const nearKey = opts.near?.key ?? (lastKey ? cache?.get<{ key: string }>('last', lastKey)?.key : undefined);
@@ -218,7 +221,7 @@ class FactStore {
   private normalize;
   private base: string;
 
-  constructor(private pack: Pack, private limits: ParseLimits, private cache: Cache | null) {
+  constructor(private pack: Pack, private limits: ParseLimits, private cache: Cache | null, private nearTree?: SourceTree) {
     this.normalize = makeNormalizer(pack.frontend);
     this.base = factSettingsId(pack.frontend, limits);
   }
@@ -252,9 +255,22 @@ class FactStore {
     const hit = this.cached(rel, content);
     if (hit) return hit;
     // the objects a worker's text or a cached file's give back (parse-file.ts), whichever way they come
-    const r = this.keep(rel, content, parseBuffer(f, rel, this.normalize, this.limits), false);
+    const r = this.keep(rel, content, this.edited(rel, f) ?? parseBuffer(f, rel, this.normalize, this.limits), false);
     this.parsed.set(this.key(rel, content), r);
     return r;
+  }
+
+  /** The facts of `f` from the nearby tree's version of the file, when the edit lies inside one function (reparse.ts). */
+  private edited(rel: string, f: Buffer): ParseOutcome | null {
+    const old = this.nearTree?.files.get(rel);
+    if (!Buffer.isBuffer(old)) return null;
+    const before = this.cached(rel, contentKey(old));
+    if (!before?.ok) return null;
+    const a = sourceOf(old, rel, this.limits);
+    const b = sourceOf(f, rel, this.limits);
+    if ('note' in a || 'note' in b || a.notes.length || b.notes.length) return null;
+    const facts = reparseEdit({ before: a.text, facts: before.facts, after: b.text }, rel, this.normalize, this.limits);
+    return facts && { ok: true, facts };
   }
 
   /** Every file's outcome in the order of files; misses in worker threads when there are enough of them. */

@@ -1,0 +1,65 @@
+// The edited function re-read alone (reparse.ts) against a full parse, on
+// every .c and .h file of the pack in Debian's 6.12 tree: in each file, four
+// functions spread over it, three edits each (a statement added after the
+// opening brace, an if block added there, the last statement removed). Every
+// edit that takes the shortcut must give exactly the facts a full parse of the
+// edited file gives; nearly all of them must take it (a decline costs a full
+// parse, never a wrong fact, but a shortcut that is seldom taken is no
+// shortcut).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fetchKernel } from '../source/fetch-kernel';
+import { discoverFiles } from '../source/discover';
+import { makeNormalizer } from '../source/normalize';
+import { loadPack, defaultPackPath } from '../pack/load';
+import { parseText, DEFAULT_LIMITS } from './parse-file';
+import { reparseEdit } from './reparse';
+import { factsToText } from './facts-text';
+
+const MIN_SHORTCUT = 0.9;
+
+test('reparse on 6.12: every shortcut taken gives the full parse\'s facts, and nine edits in ten take it', () => {
+  const root = fetchKernel('6.12');
+  const pack = loadPack(defaultPackPath());
+  const normalize = makeNormalizer(pack.frontend);
+  let quick = 0;
+  let declined = 0;
+  const wrong: string[] = [];
+  for (const rel of discoverFiles(root, pack.include, pack.exclude).files) {
+    const before = fs.readFileSync(path.join(root, rel), 'latin1');
+    const r = parseText(before, rel, normalize, DEFAULT_LIMITS);
+    if (!r.ok) continue;
+    const fns = r.facts.functions.filter((f) => f.endLine - f.line >= 3);
+    const step = Math.max(1, Math.floor(fns.length / 4));
+    const lines = before.split('\n');
+    for (const f of fns.filter((_, i) => i % step === 0).slice(0, 4)) {
+      let brace = f.line - 1;
+      while (brace < f.endLine - 1 && !lines[brace].includes('{')) brace++;
+      const at = brace + 1;
+      const last = f.endLine - 2;
+      const edits: [string, string[] | null][] = [
+        ['statement added', [...lines.slice(0, at), '\t(void)0;', ...lines.slice(at)]],
+        ['block added', [...lines.slice(0, at), '\tif (a) {', '\t\tb();', '\t}', ...lines.slice(at)]],
+        ['last statement removed', /;\s*$/.test(lines[last]) ? [...lines.slice(0, last), ...lines.slice(last + 1)] : null],
+      ];
+      for (const [kind, edited] of edits) {
+        if (!edited) continue;
+        const after = edited.join('\n');
+        const got = reparseEdit({ before, facts: r.facts, after }, rel, normalize, DEFAULT_LIMITS);
+        if (!got) {
+          declined++;
+          continue;
+        }
+        quick++;
+        const full = parseText(after, rel, normalize, DEFAULT_LIMITS);
+        if (!full.ok || factsToText(got) !== factsToText(full.facts)) wrong.push(`${rel} ${f.name}(): ${kind}`);
+      }
+    }
+  }
+  assert.deepEqual(wrong, [], 'shortcuts that differ from a full parse');
+  assert.ok(quick > 600, `${quick} edits took the shortcut`);
+  assert.ok(quick / (quick + declined) >= MIN_SHORTCUT, `${quick} of ${quick + declined} took the shortcut`);
+});
