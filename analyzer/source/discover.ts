@@ -17,18 +17,25 @@ export function analysedMatcher(include: string[], exclude: string[]): (rel: str
   return (rel) => inc(rel) && !exc(rel);
 }
 
-export function discoverFiles(root: string, include: string[], exclude: string[]): Discovery {
-  const analysed = analysedMatcher(include, exclude);
-  const files: string[] = [];
-  const notes: string[] = [];
-  // the fixed prefixes of the globs tell which directories can hold matches,
-  // so a whole kernel tree is not walked to find arch/x86/kvm
+/**
+ * The directories that can hold a match, none under another ('' or '.' for
+ * the whole tree): the fixed prefixes of the globs, so that a whole kernel is
+ * not walked, nor listed by git, to find arch/x86/kvm.
+ */
+export function globRoots(include: string[]): string[] {
   const starts = new Set<string>();
   for (const g of include) {
     const scan = picomatch.scan(g);
     starts.add(scan.isGlob ? scan.base : path.posix.dirname(g));
   }
-  const roots = [...starts].filter((s) => ![...starts].some((o) => o !== s && isUnder(s, o)));
+  return [...starts].filter((s) => ![...starts].some((o) => o !== s && isUnder(s, o)));
+}
+
+export function discoverFiles(root: string, include: string[], exclude: string[]): Discovery {
+  const analysed = analysedMatcher(include, exclude);
+  const files: string[] = [];
+  const notes: string[] = [];
+  const roots = globRoots(include);
   const seen = new Set<string>();
   const stack: string[] = roots.sort().reverse();
   while (stack.length) {

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Pack } from '../pack/load';
-import { analysedMatcher, discoverFiles } from './discover';
+import { analysedMatcher, discoverFiles, globRoots } from './discover';
 import { checkTreeRoot } from './load-tree';
 import { DEFAULT_LIMITS, errMsg, type ParseLimits } from '../parse/parse-file';
 
@@ -28,9 +28,17 @@ export interface SelectOptions {
   limits?: ParseLimits;
 }
 
-export function selector(pack: Pack, opts: SelectOptions = {}): (rel: string) => boolean {
+/** Which paths are analysed, and the directories that can hold them (globRoots). */
+export interface Selector {
+  (rel: string): boolean;
+  roots?: string[];
+}
+
+export function selector(pack: Pack, opts: SelectOptions = {}): Selector {
   const include = opts.include?.length ? opts.include : pack.include;
-  return analysedMatcher(include, [...pack.exclude, ...(opts.exclude ?? [])]);
+  const select: Selector = analysedMatcher(include, [...pack.exclude, ...(opts.exclude ?? [])]);
+  select.roots = globRoots(include);
+  return select;
 }
 
 export function snapshotDir(root: string, pack: Pack, opts: SelectOptions = {}, label = path.basename(root)): SourceTree {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../source/load-tree';
-import type { SourceFile, SourceTree } from '../source/snapshot';
+import type { Selector, SourceFile, SourceTree } from '../source/snapshot';
 import type { ParseLimits } from '../parse/parse-file';
 
 const MAX_OUTPUT = 1 << 30;
@@ -51,24 +51,36 @@ interface Entry {
   rel: string;
 }
 
+/**
+ * What git need list: the selector's directories under the tree's prefix, so
+ * that a kernel checkout's 80,000 paths are not listed to find arch/x86/kvm.
+ */
+function pathspecs(prefix: string, select: Selector): string[] {
+  const roots = select.roots?.filter((r) => r !== '' && r !== '.');
+  const join = (r: string) => (prefix ? `${prefix}/${r}` : r);
+  if (!roots?.length || roots.length !== select.roots?.length) return [prefix || '.'];
+  return roots.map(join);
+}
+
 /** The analysed files of `rev` under `prefix` (the tree's place in the repository). */
-export function revisionTree(top: string, rev: string, prefix: string, select: (rel: string) => boolean,
+export function revisionTree(top: string, rev: string, prefix: string, select: Selector,
   limits: ParseLimits, label: string): SourceTree {
-  const out = git(top, ['ls-tree', '-r', '-l', '-z', '--full-tree', rev, '--', prefix || '.']).toString('latin1');
+  // no -l: the sizes it lists cost a read of every blob's header, the largest part of the hook's time
+  const out = git(top, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', ...pathspecs(prefix, select)]).toString('latin1');
   const entries: Entry[] = [];
   for (const rec of out.split('\0')) {
-    const m = /^(\d+) (\w+) ([0-9a-f]+) +(-|\d+)\t(.*)$/s.exec(rec);
+    const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(rec);
     if (!m) continue;
-    const rel = relTo(prefix, m[5]);
+    const rel = relTo(prefix, m[4]);
     if (rel === null || !select(rel)) continue;
-    entries.push({ mode: m[1], id: m[3], size: m[4] === '-' ? 0 : Number(m[4]), rel });
+    entries.push({ mode: m[1], id: m[3], size: -1, rel });
   }
   return fromEntries(top, entries, limits, label);
 }
 
 /** The analysed files as staged: the content a commit made now would have. */
-export function indexTree(top: string, prefix: string, select: (rel: string) => boolean, limits: ParseLimits, label: string): SourceTree {
-  const out = git(top, ['ls-files', '-s', '-z', '--', ...(prefix ? [prefix] : [])]).toString('latin1');
+export function indexTree(top: string, prefix: string, select: Selector, limits: ParseLimits, label: string): SourceTree {
+  const out = git(top, ['ls-files', '-s', '-z', '--', ...pathspecs(prefix, select)]).toString('latin1');
   const entries: Entry[] = [];
   for (const rec of out.split('\0')) {
     const m = /^(\d+) ([0-9a-f]+) (\d)\t(.*)$/s.exec(rec);
@@ -78,8 +90,6 @@ export function indexTree(top: string, prefix: string, select: (rel: string) => 
     if (m[3] !== '0') throw new InputError(`${m[4]}: unmerged in the index; resolve the conflict first`);
     entries.push({ mode: m[1], id: m[2], size: -1, rel });
   }
-  const sizes = batchCheck(top, entries.filter((e) => e.mode !== '160000').map((e) => e.id));
-  for (const e of entries) e.size = sizes.get(e.id) ?? 0;
   return fromEntries(top, entries, limits, label);
 }
 
@@ -93,10 +103,12 @@ function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: 
   const files = new Map<string, SourceFile>();
   const notes: string[] = [];
   const wanted: Entry[] = [];
+  const sizes = blobSizes(top, entries.filter((e) => e.mode !== '120000' && e.mode !== '160000').map((e) => e.id));
   for (const e of entries.sort((a, b) => (a.rel < b.rel ? -1 : 1))) {
+    const size = sizes.get(e.id) ?? 0;
     if (e.mode === '120000') notes.push(`${e.rel}: symbolic link, not followed`);
     else if (e.mode === '160000') continue;
-    else if (e.size > limits.maxFileSize) files.set(e.rel, { note: `${e.rel}: ${e.size} bytes is over --max-file-size ${limits.maxFileSize}, skipped` });
+    else if (size > limits.maxFileSize) files.set(e.rel, { note: `${e.rel}: ${size} bytes is over --max-file-size ${limits.maxFileSize}, skipped` });
     else wanted.push(e);
   }
   const blobs = readBlobs(top, wanted.map((e) => e.id));
@@ -104,21 +116,37 @@ function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: 
   return { label, files, notes };
 }
 
-function batchCheck(top: string, ids: string[]): Map<string, number> {
+// A blob never changes under its id: the hook reads the index and HEAD, which
+// share nearly every blob, and asks git for each only once.
+const sizeMemo = new Map<string, number>();
+const blobMemo = new Map<string, Buffer>();
+
+function blobSizes(top: string, ids: string[]): Map<string, number> {
   const out = new Map<string, number>();
-  if (!ids.length) return out;
-  for (const line of git(top, ['cat-file', '--batch-check'], `${ids.join('\n')}\n`).toString('latin1').split('\n')) {
+  const ask = [...new Set(ids)].filter((id) => {
+    const n = sizeMemo.get(`${top}\0${id}`);
+    if (n !== undefined) out.set(id, n);
+    return n === undefined;
+  });
+  if (!ask.length) return out;
+  for (const line of git(top, ['cat-file', '--batch-check'], `${ask.join('\n')}\n`).toString('latin1').split('\n')) {
     const m = /^([0-9a-f]+) \w+ (\d+)$/.exec(line);
-    if (m) out.set(m[1], Number(m[2]));
+    if (!m) continue;
+    out.set(m[1], Number(m[2]));
+    sizeMemo.set(`${top}\0${m[1]}`, Number(m[2]));
   }
   return out;
 }
 
 function readBlobs(top: string, ids: string[]): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
-  const uniq = [...new Set(ids)];
-  if (!uniq.length) return out;
-  const buf = git(top, ['cat-file', '--batch'], `${uniq.join('\n')}\n`);
+  const ask = [...new Set(ids)].filter((id) => {
+    const b = blobMemo.get(`${top}\0${id}`);
+    if (b) out.set(id, b);
+    return !b;
+  });
+  if (!ask.length) return out;
+  const buf = git(top, ['cat-file', '--batch'], `${ask.join('\n')}\n`);
   let pos = 0;
   while (pos < buf.length) {
     const nl = buf.indexOf(10, pos);
@@ -127,7 +155,9 @@ function readBlobs(top: string, ids: string[]): Map<string, Buffer> {
     const m = /^([0-9a-f]+) blob (\d+)$/.exec(head);
     if (!m) throw new InputError(`git cat-file: unexpected answer: ${head.slice(0, 80)}`);
     const size = Number(m[2]);
-    out.set(m[1], buf.subarray(nl + 1, nl + 1 + size));
+    const blob = buf.subarray(nl + 1, nl + 1 + size);
+    out.set(m[1], blob);
+    blobMemo.set(`${top}\0${m[1]}`, blob);
     pos = nl + 1 + size + 1;
   }
   return out;
