@@ -46,7 +46,6 @@ export function hasCommit(top: string): boolean {
 interface Entry {
   mode: string;
   id: string;
-  size: number;
   /** tree-relative */
   rel: string;
 }
@@ -65,7 +64,7 @@ function pathspecs(prefix: string, select: Selector): string[] {
 /** The analysed files of `rev` under `prefix` (the tree's place in the repository). */
 export function revisionTree(top: string, rev: string, prefix: string, select: Selector,
   limits: ParseLimits, label: string): SourceTree {
-  // no -l: the sizes it lists cost a read of every blob's header, the largest part of the hook's time
+  // no -l: the sizes it lists cost a read of every blob's header, once the largest part of the hook's time
   const out = git(top, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', ...pathspecs(prefix, select)]).toString('latin1');
   const entries: Entry[] = [];
   for (const rec of out.split('\0')) {
@@ -73,7 +72,7 @@ export function revisionTree(top: string, rev: string, prefix: string, select: S
     if (!m) continue;
     const rel = relTo(prefix, m[4]);
     if (rel === null || !select(rel)) continue;
-    entries.push({ mode: m[1], id: m[3], size: -1, rel });
+    entries.push({ mode: m[1], id: m[3], rel });
   }
   return fromEntries(top, entries, limits, label);
 }
@@ -88,7 +87,7 @@ export function indexTree(top: string, prefix: string, select: Selector, limits:
     const rel = relTo(prefix, m[4]);
     if (rel === null || !select(rel)) continue;
     if (m[3] !== '0') throw new InputError(`${m[4]}: unmerged in the index; resolve the conflict first`);
-    entries.push({ mode: m[1], id: m[2], size: -1, rel });
+    entries.push({ mode: m[1], id: m[2], rel });
   }
   return fromEntries(top, entries, limits, label);
 }
@@ -103,40 +102,24 @@ function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: 
   const files = new Map<string, SourceFile>();
   const notes: string[] = [];
   const wanted: Entry[] = [];
-  const sizes = blobSizes(top, entries.filter((e) => e.mode !== '120000' && e.mode !== '160000').map((e) => e.id));
   for (const e of entries.sort((a, b) => (a.rel < b.rel ? -1 : 1))) {
-    const size = sizes.get(e.id) ?? 0;
     if (e.mode === '120000') notes.push(`${e.rel}: symbolic link, not followed`);
-    else if (e.mode === '160000') continue;
-    else if (size > limits.maxFileSize) files.set(e.rel, { note: `${e.rel}: ${size} bytes is over --max-file-size ${limits.maxFileSize}, skipped` });
-    else wanted.push(e);
+    else if (e.mode !== '160000') wanted.push(e);
   }
+  // sizes come with the content: asking for them first is one more git process, and the
+  // hook's trees are a developer's own repository, where a blob too large to read is no attack
   const blobs = readBlobs(top, wanted.map((e) => e.id));
-  for (const e of wanted) files.set(e.rel, blobs.get(e.id)!);
+  for (const e of wanted) {
+    const b = blobs.get(e.id)!;
+    if (b.length > limits.maxFileSize) files.set(e.rel, { note: `${e.rel}: ${b.length} bytes is over --max-file-size ${limits.maxFileSize}, skipped` });
+    else files.set(e.rel, b);
+  }
   return { label, files, notes };
 }
 
 // A blob never changes under its id: the hook reads the index and HEAD, which
 // share nearly every blob, and asks git for each only once.
-const sizeMemo = new Map<string, number>();
 const blobMemo = new Map<string, Buffer>();
-
-function blobSizes(top: string, ids: string[]): Map<string, number> {
-  const out = new Map<string, number>();
-  const ask = [...new Set(ids)].filter((id) => {
-    const n = sizeMemo.get(`${top}\0${id}`);
-    if (n !== undefined) out.set(id, n);
-    return n === undefined;
-  });
-  if (!ask.length) return out;
-  for (const line of git(top, ['cat-file', '--batch-check'], `${ask.join('\n')}\n`).toString('latin1').split('\n')) {
-    const m = /^([0-9a-f]+) \w+ (\d+)$/.exec(line);
-    if (!m) continue;
-    out.set(m[1], Number(m[2]));
-    sizeMemo.set(`${top}\0${m[1]}`, Number(m[2]));
-  }
-  return out;
-}
 
 function readBlobs(top: string, ids: string[]): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
