@@ -6,11 +6,12 @@
 //   - give valid JSON, and
 //   - account for every file: the files it read plus the files it names in a
 //     "skipped" note are exactly the .c and .h files of the tree (regular
-//     files; symbolic links are not followed, and get their own note).
+//     files; symbolic links are not followed, and get their own note);
+//   - for check: find exactly what a check of the pack's files alone finds.
 // It prints the wall time and peak RSS of each run. check runs first, on an
 // empty cache of its own (a throw-away directory unless
 // CALLORDER_ANALYSIS_CACHE names one), so its time is a cold run's; stats
-// then reads the facts check left. Not part of `npm test`.
+// then reads the facts check left. Not part of `npm test`; .ci/run runs it.
 //
 //   node dist/scripts/whole-tree.js [TREE] [--only stats|check] [-- extra callorder args]
 
