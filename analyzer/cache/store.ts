@@ -23,9 +23,12 @@ import { kernelCacheRoot } from '../source/fetch-kernel';
 import { VERSION } from '../version';
 import { analyzerId } from './code-id';
 
-/** `last`: which result a directory's last check left, so the next check of it starts from there */
-export type EntryKind = 'facts' | 'skeleton' | 'results' | 'last';
-export const ENTRY_KINDS: readonly EntryKind[] = ['facts', 'skeleton', 'results', 'last'];
+/**
+ * `last`: which result a directory's last check left, so the next check of it starts from there;
+ * `source`: a parsed file's text by content, so the next check re-reads only the function an edit is in
+ */
+export type EntryKind = 'facts' | 'skeleton' | 'results' | 'last' | 'source';
+export const ENTRY_KINDS: readonly EntryKind[] = ['facts', 'skeleton', 'results', 'last', 'source'];
 
 /** What an entry must have been written by: this release and this build of the analyzer. */
 let entryVersion: string | null = null;

@@ -118,11 +118,18 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
   };
   const hit = cache?.get<CachedResult>('results', resultKey);
   if (hit) return remember(hit, 'cache');
-  const facts = new FactStore(pack, limits, cache, opts.near?.tree);
   const files = paths.map((p, i): [string, string] => [p, keys[i]]);
 
   const nearKey = opts.near?.key ?? (lastKey ? cache?.get<{ key: string }>('last', lastKey)?.key : undefined);
   const near = cache && nearKey ? cache.get<CachedResult>('results', nearKey) : undefined;
+  // the nearby tree's version of a file: in memory when that tree was analysed in this process, else as cached
+  const nearKeys = new Map(near?.files ?? []);
+  const facts: FactStore = new FactStore(pack, limits, cache, (rel): Buffer | undefined => {
+    const f = opts.near?.tree?.files.get(rel);
+    if (f) return Buffer.isBuffer(f) ? f : undefined;
+    const key = nearKeys.get(rel);
+    return key ? facts.source(key) : undefined;
+  });
   const plan = near?.units ? reusePlan(near, src, files, facts, pack) : null;
   if (plan && plan.all) return remember(plan.all, 'near', plan.all.units.map((u) => u.entry));
 
@@ -221,7 +228,8 @@ class FactStore {
   private normalize;
   private base: string;
 
-  constructor(private pack: Pack, private limits: ParseLimits, private cache: Cache | null, private nearTree?: SourceTree) {
+  constructor(private pack: Pack, private limits: ParseLimits, private cache: Cache | null,
+    private nearFile?: (rel: string) => Buffer | undefined) {
     this.normalize = makeNormalizer(pack.frontend);
     this.base = factSettingsId(pack.frontend, limits);
   }
@@ -255,15 +263,15 @@ class FactStore {
     const hit = this.cached(rel, content);
     if (hit) return hit;
     // the objects a worker's text or a cached file's give back (parse-file.ts), whichever way they come
-    const r = this.keep(rel, content, this.edited(rel, f) ?? parseBuffer(f, rel, this.normalize, this.limits), false);
+    const r = this.keep(rel, content, this.edited(rel, f) ?? parseBuffer(f, rel, this.normalize, this.limits), false, undefined, f);
     this.parsed.set(this.key(rel, content), r);
     return r;
   }
 
   /** The facts of `f` from the nearby tree's version of the file, when the edit lies inside one function (reparse.ts). */
   private edited(rel: string, f: Buffer): ParseOutcome | null {
-    const old = this.nearTree?.files.get(rel);
-    if (!Buffer.isBuffer(old)) return null;
+    const old = this.nearFile?.(rel);
+    if (!old) return null;
     const before = this.cached(rel, contentKey(old));
     if (!before?.ok) return null;
     const a = sourceOf(old, rel, this.limits);
@@ -306,7 +314,7 @@ class FactStore {
       pool = runPool(Math.min(jobs, misses.length) - 1, init, feed, (r) => {
         const [rel, key] = files[r.index];
         if (!r.ok) put(r.index, this.keep(rel, key, r, !!r.transient));
-        else if ('text' in r) put(r.index, this.keep(rel, key, { ok: true, facts: factsFromText(r.text) }, false, r.text));
+        else if ('text' in r) put(r.index, this.keep(rel, key, { ok: true, facts: factsFromText(r.text) }, false, r.text, src.files.get(rel) as Buffer));
       });
     }
     const here = (i: number) => put(i, this.get(files[i][0], files[i][1], src.files.get(files[i][0])!));
@@ -318,14 +326,21 @@ class FactStore {
   }
 
   /** Stores an outcome worth keeping (not one of the moment: a timeout, a dead worker) and returns it. */
-  private keep(rel: string, content: string, r: ParseOutcome, transient: boolean, text?: string): ParseOutcome {
+  private keep(rel: string, content: string, r: ParseOutcome, transient: boolean, text?: string, bytes?: Buffer): ParseOutcome {
     if (!this.cache || transient || (!r.ok && (r.transient || /--timeout/.test(r.note)))) return r;
     const k = this.key(rel, content);
     if (r.ok) {
       this.cache.store('facts').write(k, text ?? factsToText(r.facts));
       this.cache.put('skeleton', k, skeleton(r.facts));
+      if (bytes) this.cache.store('source').write(content, bytes.toString('latin1'));
     } else this.cache.store('facts').write(k, JSON.stringify({ ok: false, note: r.note }));
     return r;
+  }
+
+  /** A file's bytes by content key, as keep() left them. */
+  source(content: string): Buffer | undefined {
+    const text = this.cache?.store('source').read(content);
+    return text == null ? undefined : Buffer.from(text, 'latin1');
   }
 
   /** null: the file has no facts (skipped); undefined: not in the cache. */
