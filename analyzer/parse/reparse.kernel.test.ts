@@ -1,7 +1,8 @@
 // The edited function re-read alone (reparse.ts) against a full parse, on
 // every .c and .h file of the pack in Debian's 6.12 tree: in each file, four
-// functions spread over it, three edits each (a statement added after the
-// opening brace, an if block added there, the last statement removed). Every
+// functions spread over it, four edits each (a statement added after the
+// opening brace, an if block added there, the last statement removed, a
+// function added after it). Every
 // edit that takes the shortcut must give exactly the facts a full parse of the
 // edited file gives; nearly all of them must take it (a decline costs a full
 // parse, never a wrong fact, but a shortcut that is seldom taken is no
@@ -44,6 +45,7 @@ test('reparse on 6.12: every shortcut taken gives the full parse\'s facts, and n
         ['statement added', [...lines.slice(0, at), '\t(void)0;', ...lines.slice(at)]],
         ['block added', [...lines.slice(0, at), '\tif (a) {', '\t\tb();', '\t}', ...lines.slice(at)]],
         ['last statement removed', /;\s*$/.test(lines[last]) ? [...lines.slice(0, last), ...lines.slice(last + 1)] : null],
+        ['function added after it', [...lines.slice(0, f.endLine), '', 'static void co_added(void)', '{', '\tco_call();', '}', ...lines.slice(f.endLine)]],
       ];
       for (const [kind, edited] of edits) {
         if (!edited) continue;

@@ -2,8 +2,10 @@
 // full parse of the edited file gives, or decline. Each case is an edit of
 // fixtures/reparse/base.c; `quick` cases must take the shortcut and match a
 // full parse byte for byte in the facts' text form (line numbers after the
-// edit moved, anonymous structs renamed, table member lines moved); `whole`
-// cases must decline, because the edit can reach past its function.
+// edit moved, anonymous structs renamed, table member lines moved, items
+// under an #ifdef kept where a full parse lists them); `whole` cases must
+// decline, because the edit can reach past what is re-read or there is no
+// telling where its facts go.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,7 +46,38 @@ const cases: { name: string; from: string; to: string; expect: 'quick' | 'whole'
     to: 'widget = 2;\n\treturn 0;\n}\n\n#ifdef CONFIG_WIDGET_STOP\nstatic void widget_stop(struct kvm_vcpu *vcpu)\n{\n\tvcpu->arch.widget = 3;',
     expect: 'whole',
   },
-  { name: 'a function with a struct of its own', from: '+ local.a;', to: '+ local.a + 1;', expect: 'whole' },
+  { name: 'a function with a struct of its own', from: '+ local.a;', to: '+ local.a + 1;', expect: 'quick' },
+  {
+    name: 'a function added between two',
+    from: '\treturn 0;\n}\n\n#ifdef CONFIG_WIDGET_STOP\n',
+    to: '\treturn 0;\n}\n\nstatic void widget_pause(struct kvm_vcpu *vcpu)\n{\n\twidget_stop(vcpu);\n}\n\n#ifdef CONFIG_WIDGET_STOP\n',
+    expect: 'quick',
+  },
+  {
+    name: 'a function appended',
+    from: '\treturn widget_ops.start(vcpu) + local.a;\n}\n',
+    to: '\treturn widget_ops.start(vcpu) + local.a;\n}\n\nvoid widget_last_fn(void)\n{\n\twidget_last.gla = 0;\n}\n',
+    expect: 'quick',
+  },
+  {
+    name: 'a global added after the last function',
+    from: '\treturn widget_ops.start(vcpu) + local.a;\n}\n',
+    to: '\treturn widget_ops.start(vcpu) + local.a;\n}\n\nstatic int widget_level;\n',
+    expect: 'quick',
+  },
+  {
+    name: 'a typedef added (no line to place it by)',
+    from: '\treturn widget_ops.start(vcpu) + local.a;\n}\n',
+    to: '\treturn widget_ops.start(vcpu) + local.a;\n}\n\ntypedef int widget_id_t;\n',
+    expect: 'whole',
+  },
+  {
+    name: 'a function added next to a directive',
+    from: '#endif\n\nstatic struct {',
+    to: '#endif\n\nstatic void widget_nop(void)\n{\n}\n\nstatic struct {',
+    expect: 'whole',
+  },
+  { name: 'a function added before every function', from: '#include <linux/kvm_host.h>\n', to: '#include <linux/kvm_host.h>\n\nstatic void widget_first(void)\n{\n}\n', expect: 'whole' },
 ];
 
 for (const c of cases) {

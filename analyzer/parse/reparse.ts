@@ -1,22 +1,28 @@
-// An edit inside one function body, re-read without re-reading the file. The
-// hook and review see a file a few lines away from a version whose facts are
-// cached; parsing all of x86.c again (365 KB) costs about half a second in a
-// fresh process, most of it the front end warming up. Here only the edited
-// function is parsed, after as many empty lines as come before it (so its
-// lines and columns are the file's), and the facts after it move by the lines
-// the edit added.
+// An edit inside one function body, or between two functions, re-read
+// without re-reading the file. The hook, review and a check after an edit see
+// a file a few lines away from a version whose facts are cached; parsing all
+// of x86.c again (365 KB) costs about half a second in a fresh process, most
+// of it the front end warming up. Here only a window of lines is parsed: the
+// function the change is in, or, for a change between functions, from the
+// function before it to the one after it (or to the next directive, or the end
+// of the file). The window is parsed after as many empty lines as come before
+// it, so its lines and columns are the file's, and the facts after it move by
+// the lines the edit added.
 //
 // The shortcut is taken only when it must give what a full parse gives:
-//   - the changed lines lie strictly inside one function that parsed without
-//     errors, and hold no directive, no comment opener or closer, no line
-//     continuation, and balanced brackets: nothing in them can reach past the
-//     function, in the preprocessor, the lexer or the parser;
-//   - the old function, parsed alone the same way, gives exactly the facts the
-//     full parse gave it, and nothing else: so the function's meaning does not
-//     depend on what is around it (its file-level `#if` condition is the one
-//     thing carried over);
-//   - the new function, parsed alone, gives one error-free function of the
-//     same name, and nothing else.
+//   - the changed lines hold no directive, no comment opener or closer, no
+//     line continuation, and balanced brackets, and touch no function's first
+//     or last line: nothing in them can reach past the window, in the
+//     preprocessor, the lexer or the parser;
+//   - outside function bodies the window holds no directive, so everything in
+//     it sits under one file-level condition (the one thing a window parsed
+//     alone cannot see; it is carried over);
+//   - the old window, parsed alone, gives exactly the facts the full parse gave
+//     for its lines, and nothing else: so what it means does not depend on what
+//     is around it;
+//   - the new window, parsed alone, is clean (no error, no note, no typedef,
+//     which has no line to place it by), and its facts can be put where a full
+//     parse lists them.
 // Otherwise the answer is null and the file is parsed whole. reparse.test.ts and
 // reparse.kernel.test.ts compare the result with a full parse, edit by edit.
 
@@ -32,48 +38,112 @@ export interface Edited {
   after: string;
 }
 
+type Located = { line: number };
+const KINDS = ['functions', 'structs', 'tables', 'globals', 'macros'] as const;
+
 export function reparseEdit(e: Edited, rel: string, normalize: Normalizer, limits: ParseLimits): FileFacts | null {
   const { before, after, facts } = e;
   if (before === after || facts.notes.length) return null;
   const span = changedLines(before, after);
   if (!span) return null;
   const { first, lastOld, lastNew, oldStarts, newStarts } = span;
-  // the function around the change: its first and last lines are not changed
-  let at = -1;
-  for (let i = 0; i < facts.functions.length; i++) {
-    const f = facts.functions[i];
-    if (f.line < first && f.endLine > lastOld) {
-      if (at >= 0) return null; // two definitions on the same lines: not worth sorting out
-      at = i;
-    }
-  }
-  if (at < 0) return null;
-  const old = facts.functions[at];
-  if (old.hasError) return null;
   if (!lexicallyLocal(before, oldStarts, first, lastOld) || !lexicallyLocal(after, newStarts, first, lastNew)) return null;
-  const delta = (newStarts.length - oldStarts.length);
-  const oldAlone = alone(before, oldStarts, old.line, old.endLine, rel, normalize, limits);
-  if (!oldAlone || !isDeepStrictEqual({ ...oldAlone, cond: old.cond }, old)) return null;
-  const fresh = alone(after, newStarts, old.line, old.endLine + delta, rel, normalize, limits);
-  if (!fresh || fresh.name !== old.name || fresh.hasError) return null;
-  fresh.cond = old.cond;
+  const win = windowOf(facts.functions, first, lastOld, oldStarts.length);
+  if (!win) return null;
+  const { from } = win;
+  let to = win.to;
+  const directive = (n: number) => /^\s*#/.test(lineAt(before, oldStarts, n)) && !facts.functions.some((f) => f.line <= n && n <= f.endLine);
+  // a change between functions is re-read up to the next directive outside a body (the next function is often under one)
+  if (win.between) for (let n = lastOld + 1; n <= to; n++) if (directive(n)) to = n - 1;
+  // and outside the bodies in the window there is none: every item in it sits under one file-level condition
+  for (let n = from; n <= to; n++) if (directive(n)) return null;
+  const inWin = (x: Located) => x.line >= from && x.line <= to;
+  const conds = new Set([...facts.functions.filter(inWin), ...facts.tables.filter(inWin)].map((x) => x.cond));
+  if (conds.size > 1) return null;
+  const cond = [...conds][0] ?? '';
 
-  const later = (x: { line: number }) => x.line > old.endLine;
-  const move = <T extends { line: number }>(xs: T[]): T[] => xs.map((x) => (later(x) ? shifted(x, delta, old.endLine) : x));
-  const functions = facts.functions.map((f, i) => (i === at ? fresh : later(f) ? shifted(f, delta, old.endLine) : f));
+  const delta = newStarts.length - oldStarts.length;
+  const oldAlone = alone(before, oldStarts, from, to, rel, normalize, limits);
+  if (!oldAlone) return null;
+  for (const k of KINDS) {
+    if (!isDeepStrictEqual(withCond<Located>(oldAlone[k], cond), (facts[k] as Located[]).filter(inWin))) return null;
+  }
+  const fresh = alone(after, newStarts, from, to + delta, rel, normalize, limits);
+  if (!fresh || fresh.functions.some((f) => f.hasError)) return null;
+
+  // the window's items take the place of the old ones, which are next to each other in their list: items under
+  // an #ifdef come after the file's others, so a list is in line order only within one condition
+  let placed = true;
+  const put = <T extends Located>(old: T[], mid: T[]): T[] => {
+    const out: T[] = [];
+    let at = -1;
+    for (let i = 0; i < old.length; i++) {
+      const x = old[i];
+      if (!inWin(x)) out.push(x.line > to ? shifted(x, delta, to) : x);
+      else if (at < 0) at = out.length;
+      else if (!inWin(old[i - 1])) placed = false;
+    }
+    if (at < 0 && mid.length) {
+      if (!sorted(old)) placed = false;
+      at = old.filter((x) => x.line < from).length;
+    }
+    if (at >= 0) out.splice(at, 0, ...withCond(mid, cond));
+    return out;
+  };
+  const functions = put(facts.functions, fresh.functions);
+  const structs = put(facts.structs, fresh.structs);
+  const tables = put(facts.tables, fresh.tables);
+  const globals = put(facts.globals, fresh.globals);
+  const macros = put(facts.macros, fresh.macros);
+  if (!placed) return null;
   return {
     file: facts.file,
     bytes: after.length,
     functions,
-    structs: move(facts.structs),
-    tables: move(facts.tables),
-    globals: move(facts.globals),
-    macros: move(facts.macros),
+    structs,
+    tables,
+    globals,
+    macros,
     // a typedef has no line, but the anonymous struct it names has
-    typedefs: facts.typedefs.map((t) => shifted(t, delta, old.endLine)),
+    typedefs: facts.typedefs.map((t) => shifted(t, delta, to)),
     notes: [],
     topLevelErrors: facts.topLevelErrors,
   };
+}
+
+/**
+ * The lines re-read for a change of old lines [first, last]: the function it
+ * lies strictly inside (its first and last lines unchanged), or, for a change
+ * between functions, from the start of the function before it to the end of
+ * the one after it (or of the file). null when the change touches a
+ * function's first or last line, or comes before every function.
+ */
+function windowOf(fns: FunctionFact[], first: number, last: number, lines: number): { from: number; to: number; between: boolean } | null {
+  let inside: FunctionFact | null = null;
+  let prev: FunctionFact | null = null;
+  let next: FunctionFact | null = null;
+  for (const f of fns) {
+    if (f.line < first && f.endLine > last) {
+      if (inside) return null; // two definitions on the same lines: not worth sorting out
+      inside = f;
+    } else if (f.line <= last && f.endLine >= first) return null;
+    else if (f.endLine < first) {
+      if (!prev || f.endLine > prev.endLine) prev = f;
+    } else if (!next || f.line < next.line) next = f;
+  }
+  if (inside) return inside.hasError ? null : { from: inside.line, to: inside.endLine, between: false };
+  if (!prev || prev.hasError || next?.hasError) return null;
+  return { from: prev.line, to: next ? next.endLine : lines, between: true };
+}
+
+function sorted(xs: Located[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (xs[i].line < xs[i - 1].line) return false;
+  return true;
+}
+
+/** The items with the window's file-level condition, which a parse of the window alone cannot see. */
+function withCond<T>(xs: T[], cond: string): T[] {
+  return xs.map((x) => ((x as object) && 'cond' in (x as object) ? { ...x, cond } : x));
 }
 
 /** Offsets where each line starts. */
@@ -138,19 +208,19 @@ function lexicallyLocal(s: string, starts: number[], from: number, to: number): 
 }
 
 /**
- * The function on lines [from, to] of s, parsed after from - 1 empty lines:
- * its lines and columns are those of the file (facts hold no byte offsets).
- * null unless that is all it gives.
+ * Lines [from, to] of s, parsed after from - 1 empty lines: their lines and
+ * columns are those of the file (facts hold no byte offsets). null unless the
+ * parse is clean: no note, no error outside a function, no typedef (which
+ * has no line to place it by).
  */
-function alone(s: string, starts: number[], from: number, to: number, rel: string, normalize: Normalizer, limits: ParseLimits): FunctionFact | null {
+function alone(s: string, starts: number[], from: number, to: number, rel: string, normalize: Normalizer, limits: ParseLimits): FileFacts | null {
   const a = starts[from - 1];
   const b = to < starts.length ? starts[to] : s.length;
   const r = parseText('\n'.repeat(from - 1) + s.slice(a, b), rel, normalize, limits);
   if (!r.ok) return null;
   const f = r.facts;
-  if (f.functions.length !== 1 || f.structs.length || f.tables.length || f.globals.length || f.macros.length ||
-    f.typedefs.length || f.notes.length || f.topLevelErrors) return null;
-  return f.functions[0];
+  if (f.typedefs.length || f.notes.length || f.topLevelErrors) return null;
+  return f;
 }
 
 /**
