@@ -238,7 +238,7 @@ class FactStore {
     return factKey(this.base, rel, content);
   }
 
-  /** what get() parsed in this analysis: the nearby-tree check parses a changed file, the run then needs it again */
+  /** what this analysis parsed or read: the nearby-tree check reads a changed file's two versions, the run then needs them again */
   private parsed = new Map<string, ParseOutcome>();
 
   /**
@@ -251,11 +251,16 @@ class FactStore {
     if (parsed) return parsed;
     const text = this.cache?.store('facts').read(this.key(rel, content));
     if (text == null) return undefined;
+    let r: ParseOutcome;
     try {
-      return text.startsWith(FAILED) ? (JSON.parse(text) as ParseOutcome) : { ok: true, facts: factsFromText(text) };
+      r = text.startsWith(FAILED) ? (JSON.parse(text) as ParseOutcome) : { ok: true, facts: factsFromText(text) };
     } catch {
       return undefined;
     }
+    // the nearby-tree check and the re-read of an edit ask for the same old facts: one copy, whose
+    // functions the edit's facts share up to the edit, which the comparison of bodies then sees at once
+    this.parsed.set(this.key(rel, content), r);
+    return r;
   }
 
   get(rel: string, content: string, f: Buffer | { note: string }): ParseOutcome {
