@@ -70,6 +70,8 @@ export interface FlatTree {
   firstChild: Int32Array;
   nextSibling: Int32Array;
   lineStarts: Int32Array;
+  /** tree-sitter's own answer for the whole tree, MISSING tokens the cursor does not show included */
+  hasError: boolean;
 }
 
 // The arrays are reused from file to file: a FlatTree is valid until the next flatten().
@@ -167,7 +169,7 @@ export function flatten(tree: Parser.Tree, text: string): FlatTree {
     if (!more) break;
   }
   return {
-    text, n, typeId, fieldId, flags, start, end, parent, firstChild, nextSibling, lineStarts: lineStartsOf(text),
+    text, n, typeId, fieldId, flags, start, end, parent, firstChild, nextSibling, lineStarts: lineStartsOf(text), hasError: full,
   };
 }
 

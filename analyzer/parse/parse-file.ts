@@ -131,10 +131,25 @@ export function abandonParsesWhen(f: () => boolean): void {
  * strings shared (compact.ts).
  */
 export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits, raw = false): ParseOutcome {
+  return parseChecked(text, rel, normalize, limits, raw, false);
+}
+
+/**
+ * The facts of a text that parses without any error, MISSING tokens
+ * included; null otherwise. The facts alone cannot tell: a MISSING `)` can be
+ * hidden from the cursor the facts are read with (flat-tree.ts).
+ */
+export function parseClean(text: string, rel: string, normalize: Normalizer, limits: ParseLimits): FileFacts | null {
+  const r = parseChecked(text, rel, normalize, limits, false, true);
+  return r.ok ? r.facts : null;
+}
+
+function parseChecked(text: string, rel: string, normalize: Normalizer, limits: ParseLimits, raw: boolean, clean: boolean): ParseOutcome {
   // the budget covers normalization too: a file can make any stage slow
   const started = Date.now();
   const norm = normalize(text);
   const flat = flatParse(norm, limits, started);
+  if (clean && typeof flat === 'object' && !(flat instanceof Error) && flat.hasError) return { ok: false, note: `${rel}: not clean` };
   // the tree-sitter tree is garbage now, and still young: collect it before extraction ages it
   collectDeadTrees(text.length);
   if (flat === 'timeout') return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped`, transient: true };

@@ -66,3 +66,48 @@ test('reparse on 6.12: every shortcut taken gives the full parse\'s facts, and m
   assert.ok(quick > 600, `${quick} edits took the shortcut`);
   assert.ok(quick / (quick + declined) >= MIN_SHORTCUT, `${quick} of ${quick + declined} took the shortcut`);
 });
+
+test('reparse on 6.12: seeded random line edits (delete, double, swap, copy from elsewhere, a word replaced) never give a shortcut unlike the full parse', () => {
+  const seed = Number(process.env.CALLORDER_REPARSE_SEED ?? 20261201);
+  console.log(`reparse random edits: seed ${seed} (CALLORDER_REPARSE_SEED to replay)`);
+  const rand = prng(seed);
+  const root = fetchKernel('6.12');
+  const pack = loadPack(defaultPackPath());
+  const normalize = makeNormalizer(pack.frontend);
+  let quick = 0;
+  const wrong: string[] = [];
+  for (const rel of discoverFiles(root, pack.include, pack.exclude).files) {
+    const before = fs.readFileSync(path.join(root, rel), 'latin1');
+    const r = parseText(before, rel, normalize, DEFAULT_LIMITS);
+    if (!r.ok) continue;
+    const lines = before.split('\n');
+    for (let t = 0; t < 10; t++) {
+      const i = rand(lines.length);
+      const j = rand(lines.length);
+      const kind = rand(5);
+      const ls = lines.slice();
+      if (kind === 0) ls.splice(i, 1);
+      else if (kind === 1) ls.splice(i, 0, lines[i]);
+      else if (kind === 2 && i + 1 < ls.length) [ls[i], ls[i + 1]] = [ls[i + 1], ls[i]];
+      else if (kind === 3) ls.splice(i, 0, lines[j]);
+      else ls[i] = ls[i].replace(/[a-z_]+/, 'zz');
+      const after = ls.join('\n');
+      const got = reparseEdit({ before, facts: r.facts, after }, rel, normalize, DEFAULT_LIMITS);
+      if (!got) continue;
+      quick++;
+      const full = parseText(after, rel, normalize, DEFAULT_LIMITS);
+      if (!full.ok || factsToText(got) !== factsToText(full.facts)) wrong.push(`${rel}:${i + 1}: edit ${kind} (line ${j + 1})`);
+    }
+  }
+  assert.deepEqual(wrong, [], `seed ${seed}: shortcuts that differ from a full parse`);
+  assert.ok(quick > 200, `${quick} random edits took the shortcut`);
+});
+
+/** A small seeded generator (a linear congruential one): the same seed, the same edits. */
+function prng(seed: number): (n: number) => number {
+  let s = seed >>> 0;
+  return (n) => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s >>> 8) % n;
+  };
+}

@@ -28,7 +28,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { FileFacts, FunctionFact } from './ir';
 import type { Normalizer } from '../source/normalize';
-import { parseText, type ParseLimits } from './parse-file';
+import { parseClean, type ParseLimits } from './parse-file';
 
 export interface Edited {
   /** the text the cached facts were read from */
@@ -70,8 +70,9 @@ export function reparseEdit(e: Edited, rel: string, normalize: Normalizer, limit
   const fresh = alone(after, newStarts, from, to + delta, rel, normalize, limits);
   if (!fresh || fresh.functions.some((f) => f.hasError)) return null;
 
-  // the window's items take the place of the old ones, which are next to each other in their list: items under
-  // an #ifdef come after the file's others, so a list is in line order only within one condition
+  // the window's items take the place of the old ones, which are next to each other in their list: a list holds
+  // the items of one level of #if nesting in line order, then those of each group in it (extract.ts topLevel),
+  // and everything in the window is on one level
   let placed = true;
   const put = <T extends Located>(old: T[], mid: T[]): T[] => {
     const out: T[] = [];
@@ -82,9 +83,10 @@ export function reparseEdit(e: Edited, rel: string, normalize: Normalizer, limit
       else if (at < 0) at = out.length;
       else if (!inWin(old[i - 1])) placed = false;
     }
+    // where items go that the window had none of is known only in a file without them
     if (at < 0 && mid.length) {
-      if (!sorted(old)) placed = false;
-      at = old.filter((x) => x.line < from).length;
+      if (old.length) placed = false;
+      at = 0;
     }
     if (at >= 0) out.splice(at, 0, ...withCond(mid, cond));
     return out;
@@ -134,11 +136,6 @@ function windowOf(fns: FunctionFact[], first: number, last: number, lines: numbe
   if (inside && !touched) return inside.hasError ? null : { from: inside.line, to: inside.endLine, between: false };
   if (inside || !prev || prev.hasError || next?.hasError) return null;
   return { from: prev.line, to: next ? next.endLine : lines, between: true };
-}
-
-function sorted(xs: Located[]): boolean {
-  for (let i = 1; i < xs.length; i++) if (xs[i].line < xs[i - 1].line) return false;
-  return true;
 }
 
 /** The items with the window's file-level condition, which a parse of the window alone cannot see. */
@@ -208,15 +205,14 @@ function lexicallyLocal(s: string, starts: number[], from: number, to: number): 
 /**
  * Lines [from, to] of s, parsed after from - 1 empty lines: their lines and
  * columns are those of the file (facts hold no byte offsets). null unless the
- * parse is clean: no note, no error outside a function, no typedef (which
- * has no line to place it by).
+ * parse is clean: no error anywhere in the tree (a MISSING `)` included), no
+ * note, no typedef (which has no line to place it by).
  */
 function alone(s: string, starts: number[], from: number, to: number, rel: string, normalize: Normalizer, limits: ParseLimits): FileFacts | null {
   const a = starts[from - 1];
   const b = to < starts.length ? starts[to] : s.length;
-  const r = parseText('\n'.repeat(from - 1) + s.slice(a, b), rel, normalize, limits);
-  if (!r.ok) return null;
-  const f = r.facts;
+  const f = parseClean('\n'.repeat(from - 1) + s.slice(a, b), rel, normalize, limits);
+  if (!f) return null;
   if (f.typedefs.length || f.notes.length || f.topLevelErrors) return null;
   return f;
 }
