@@ -51,7 +51,10 @@ export function reparseEdit(e: Edited, rel: string, normalize: Normalizer, limit
   if (!win) return null;
   const { from } = win;
   let to = win.to;
-  const directive = (n: number) => /^\s*#/.test(lineAt(before, oldStarts, n)) && !facts.functions.some((f) => f.line <= n && n <= f.endLine);
+  // which lines are in a function: a window can run to the end of a long file, so no search per line
+  const inFunction = new Uint8Array(oldStarts.length + 2);
+  for (const f of facts.functions) inFunction.fill(1, Math.max(0, f.line), Math.min(inFunction.length, f.endLine + 1));
+  const directive = (n: number) => !inFunction[n] && /^\s*#/.test(lineAt(before, oldStarts, n));
   // a change between functions is re-read up to the next directive outside a body (the next function is often under one)
   if (win.between) for (let n = lastOld + 1; n <= to; n++) if (directive(n)) to = n - 1;
   // and outside the bodies in the window there is none: every item in it sits under one file-level condition
