@@ -19,23 +19,48 @@ import { loadPack, defaultPackPath } from '../pack/load';
 import { parseText, DEFAULT_LIMITS } from './parse-file';
 import { reparseEdit } from './reparse';
 import { factsToText } from './facts-text';
+import type { FileFacts } from './ir';
+import type { Normalizer } from '../source/normalize';
 
 const MIN_SHORTCUT = 0.85;
 
+interface Original { rel: string; before: string; facts: FileFacts; lines: string[] }
+
+/** Every pack file of 6.12 as parsed whole, read once for both tests. */
+const originals = (() => {
+  let memo: { normalize: Normalizer; files: Original[] } | null = null;
+  return () => {
+    if (memo) return memo;
+    const root = fetchKernel('6.12');
+    const pack = loadPack(defaultPackPath());
+    const normalize = makeNormalizer(pack.frontend);
+    const files: Original[] = [];
+    for (const rel of discoverFiles(root, pack.include, pack.exclude).files) {
+      const before = fs.readFileSync(path.join(root, rel), 'latin1');
+      const r = parseText(before, rel, normalize, DEFAULT_LIMITS);
+      if (r.ok) files.push({ rel, before, facts: r.facts, lines: before.split('\n') });
+    }
+    return (memo = { normalize, files });
+  };
+})();
+
+/** What the shortcut makes of an edit: declined, or facts the same as a full parse's or not. */
+function tryEdit(o: Original, after: string, normalize: Normalizer): 'declined' | 'same' | 'different' {
+  const got = reparseEdit({ before: o.before, facts: o.facts, after }, o.rel, normalize, DEFAULT_LIMITS);
+  if (!got) return 'declined';
+  const full = parseText(after, o.rel, normalize, DEFAULT_LIMITS);
+  return full.ok && factsToText(got) === factsToText(full.facts) ? 'same' : 'different';
+}
+
 test('reparse on 6.12: every shortcut taken gives the full parse\'s facts, and most edits take it', () => {
-  const root = fetchKernel('6.12');
-  const pack = loadPack(defaultPackPath());
-  const normalize = makeNormalizer(pack.frontend);
+  const { normalize, files } = originals();
   let quick = 0;
   let declined = 0;
   const wrong: string[] = [];
-  for (const rel of discoverFiles(root, pack.include, pack.exclude).files) {
-    const before = fs.readFileSync(path.join(root, rel), 'latin1');
-    const r = parseText(before, rel, normalize, DEFAULT_LIMITS);
-    if (!r.ok) continue;
-    const fns = r.facts.functions.filter((f) => f.endLine - f.line >= 3);
+  for (const o of files) {
+    const { rel, lines } = o;
+    const fns = o.facts.functions.filter((f) => f.endLine - f.line >= 3);
     const step = Math.max(1, Math.floor(fns.length / 4));
-    const lines = before.split('\n');
     for (const f of fns.filter((_, i) => i % step === 0).slice(0, 4)) {
       let brace = f.line - 1;
       while (brace < f.endLine - 1 && !lines[brace].includes('{')) brace++;
@@ -50,15 +75,10 @@ test('reparse on 6.12: every shortcut taken gives the full parse\'s facts, and m
       ];
       for (const [kind, edited] of edits) {
         if (!edited) continue;
-        const after = edited.join('\n');
-        const got = reparseEdit({ before, facts: r.facts, after }, rel, normalize, DEFAULT_LIMITS);
-        if (!got) {
-          declined++;
-          continue;
-        }
-        quick++;
-        const full = parseText(after, rel, normalize, DEFAULT_LIMITS);
-        if (!full.ok || factsToText(got) !== factsToText(full.facts)) wrong.push(`${rel} ${f.name}(): ${kind}`);
+        const verdict = tryEdit(o, edited.join('\n'), normalize);
+        if (verdict === 'declined') declined++;
+        else quick++;
+        if (verdict === 'different') wrong.push(`${rel} ${f.name}(): ${kind}`);
       }
     }
   }
@@ -71,16 +91,11 @@ test('reparse on 6.12: seeded random line edits (delete, double, swap, copy from
   const seed = Number(process.env.CALLORDER_REPARSE_SEED ?? 20261201);
   console.log(`reparse random edits: seed ${seed} (CALLORDER_REPARSE_SEED to replay)`);
   const rand = prng(seed);
-  const root = fetchKernel('6.12');
-  const pack = loadPack(defaultPackPath());
-  const normalize = makeNormalizer(pack.frontend);
+  const { normalize, files } = originals();
   let quick = 0;
   const wrong: string[] = [];
-  for (const rel of discoverFiles(root, pack.include, pack.exclude).files) {
-    const before = fs.readFileSync(path.join(root, rel), 'latin1');
-    const r = parseText(before, rel, normalize, DEFAULT_LIMITS);
-    if (!r.ok) continue;
-    const lines = before.split('\n');
+  for (const o of files) {
+    const { rel, lines } = o;
     for (let t = 0; t < 10; t++) {
       const i = rand(lines.length);
       const j = rand(lines.length);
@@ -91,12 +106,9 @@ test('reparse on 6.12: seeded random line edits (delete, double, swap, copy from
       else if (kind === 2 && i + 1 < ls.length) [ls[i], ls[i + 1]] = [ls[i + 1], ls[i]];
       else if (kind === 3) ls.splice(i, 0, lines[j]);
       else ls[i] = ls[i].replace(/[a-z_]+/, 'zz');
-      const after = ls.join('\n');
-      const got = reparseEdit({ before, facts: r.facts, after }, rel, normalize, DEFAULT_LIMITS);
-      if (!got) continue;
-      quick++;
-      const full = parseText(after, rel, normalize, DEFAULT_LIMITS);
-      if (!full.ok || factsToText(got) !== factsToText(full.facts)) wrong.push(`${rel}:${i + 1}: edit ${kind} (line ${j + 1})`);
+      const verdict = tryEdit(o, ls.join('\n'), normalize);
+      if (verdict !== 'declined') quick++;
+      if (verdict === 'different') wrong.push(`${rel}:${i + 1}: edit ${kind} (line ${j + 1})`);
     }
   }
   assert.deepEqual(wrong, [], `seed ${seed}: shortcuts that differ from a full parse`);
