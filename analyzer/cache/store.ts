@@ -25,7 +25,7 @@ import { analyzerId } from './code-id';
 
 /**
  * `last`: which result a directory's last check left, so the next check of it starts from there;
- * `source`: a parsed file's text by content, so the next check re-reads only the function an edit is in
+ * `source`: a parsed file's text by content, so the next check re-reads only the lines around an edit
  */
 export type EntryKind = 'facts' | 'skeleton' | 'results' | 'last' | 'source';
 export const ENTRY_KINDS: readonly EntryKind[] = ['facts', 'skeleton', 'results', 'last', 'source'];

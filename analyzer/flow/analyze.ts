@@ -41,7 +41,7 @@ export interface Analysis {
   how?: 'run' | 'cache' | 'near';
   /** entry functions whose findings came from the nearby tree, moved to the new lines */
   reused?: string[];
-  /** the tree analysed: an analysis of a nearby tree re-reads only the edited function of a changed file */
+  /** the tree analysed: an analysis of a nearby tree re-reads only the lines around an edit of a changed file */
   tree?: SourceTree;
 }
 
@@ -273,7 +273,7 @@ class FactStore {
     return r;
   }
 
-  /** The facts of `f` from the nearby tree's version of the file, when the edit lies inside one function (reparse.ts). */
+  /** The facts of `f` from the nearby tree's version of the file, when only the lines around the edit need reading (reparse.ts). */
   private edited(rel: string, f: Buffer): ParseOutcome | null {
     const old = this.nearFile?.(rel);
     if (!old) return null;

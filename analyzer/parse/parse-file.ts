@@ -149,11 +149,11 @@ function parseChecked(text: string, rel: string, normalize: Normalizer, limits: 
   const started = Date.now();
   const norm = normalize(text);
   const flat = flatParse(norm, limits, started);
-  if (clean && typeof flat === 'object' && !(flat instanceof Error) && flat.hasError) return { ok: false, note: `${rel}: not clean` };
   // the tree-sitter tree is garbage now, and still young: collect it before extraction ages it
   collectDeadTrees(text.length);
   if (flat === 'timeout') return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped`, transient: true };
   if (flat instanceof Error) return { ok: false, note: `${rel}: parser failed: ${errMsg(flat)}, skipped` };
+  if (clean && flat.hasError) return { ok: false, note: `${rel}: the tree has an error` };
   let facts: FileFacts;
   try {
     facts = extractFacts(flat, rel, norm);

@@ -71,7 +71,7 @@ export function reparseEdit(e: Edited, rel: string, normalize: Normalizer, limit
     if (!isDeepStrictEqual(withCond<Located>(oldAlone[k], cond), (facts[k] as Located[]).filter(inWin))) return null;
   }
   const fresh = alone(after, newStarts, from, to + delta, rel, normalize, limits);
-  if (!fresh || fresh.functions.some((f) => f.hasError)) return null;
+  if (!fresh) return null;
 
   // the window's items take the place of the old ones, which are next to each other in their list: a list holds
   // the items of one level of #if nesting in line order, then those of each group in it (extract.ts topLevel),
@@ -143,7 +143,7 @@ function windowOf(fns: FunctionFact[], first: number, last: number, lines: numbe
 
 /** The items with the window's file-level condition, which a parse of the window alone cannot see. */
 function withCond<T>(xs: T[], cond: string): T[] {
-  return xs.map((x) => ((x as object) && 'cond' in (x as object) ? { ...x, cond } : x));
+  return xs.map((x) => ('cond' in (x as object) ? { ...x, cond } : x));
 }
 
 /** Offsets where each line starts. */
