@@ -2,6 +2,8 @@
 // function in commands/ that returns an exit code; expected failures are
 // UsageError/InputError/PackError/FetchError and print as one line.
 
+// first: it tunes V8 for the code loaded after it
+import './util/tiering';
 import yargs, { type Argv } from 'yargs';
 import { FORMATS, type Format } from './report/render';
 import { PackError } from './pack/load';

@@ -17,10 +17,12 @@ import { loadPack, defaultPackPath } from '../pack/load';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'bin', 'callorder');
-// 180 KB: an unclosed call with a format string (from i8254.c) and 30,000
-// unclosed `#if`s, which tree-sitter takes minutes to recover from; the binding
-// asks for input only every 32K characters, which it takes over a second to reach
-const DEEP_IF = `int before(void) { return 0; }\n\tpr_info_ratelimited(\n\t    "requested %lld ns "\n\t    "timer period limited to %lld ns\\n",\n${'#if X\n'.repeat(30000)}`;
+// 72 KB: an unclosed call with a format string (from i8254.c) and 12,000
+// unclosed `#if`s, which tree-sitter takes about 2 s to recover from here
+// (30,000 take minutes). The file had 30,000 until their normalization, about
+// 230 ms of CPU that no budget cuts short, left the bound below no margin on a
+// loaded machine; 12,000 take about 110 ms.
+const DEEP_IF = `int before(void) { return 0; }\n\tpr_info_ratelimited(\n\t    "requested %lld ns "\n\t    "timer period limited to %lld ns\\n",\n${'#if X\n'.repeat(12000)}`;
 const GOOD = 'static int good(int a)\n{\n\treturn a + 1;\n}\n';
 
 test('--timeout stops a quadratic parse on time, and the next parse starts afresh', () => {
@@ -37,9 +39,9 @@ test('--timeout stops a quadratic parse on time, and the next parse starts afres
   const ms = (used.user + used.system) / 1000;
   assert.ok(!r.ok, 'the deep #if file was parsed within 50 ms: the test input is too small to prove anything');
   assert.equal(r.note, 'deep-if.c: parse took over 50 ms (--timeout), skipped');
-  // the normalization is in the budget too; the binding's first request for more
-  // input comes after some 450 ms of CPU here, which is when a clock checked
-  // only there (the old way) stopped the parse
+  // the normalization is in the budget too; the binding first asks for more
+  // input (at 32K characters) after some 480 ms here, which is when a clock
+  // checked only there (the old way) stopped the parse
   assert.ok(ms < 50 + 250, `the parse used ${ms.toFixed(0)} ms of CPU on a budget of 50 ms`);
   const next = parseText(GOOD, 'good.c', normalize, limits);
   assert.ok(next.ok);
