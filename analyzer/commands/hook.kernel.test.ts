@@ -2,7 +2,8 @@
 // analysed files of Debian's 6.12 tree (arch/x86/kvm, virt/kvm, the KVM
 // headers). An existing hook is kept and chained; a commit that drops the
 // "vCPU has run" check of kvm_set_cpuid() is refused with the way to bypass
-// it; a commit that only moves an old finding down a line passes; --since
+// it; what is staged is checked, not the work tree; a commit that only moves
+// an old finding down a line passes; --since
 // reports what a commit added and leaves the index and work tree alone;
 // uninstall puts the old hook back.
 
@@ -77,6 +78,29 @@ describe('pre-commit hook and --since in a kernel checkout', () => {
     assert.equal(git('rev-parse', 'HEAD').stdout, head);
     assert.match(fs.readFileSync(path.join(repo, '.git/old-hook.log'), 'utf8'), /ran/);
     git('checkout', 'HEAD', '--', 'arch/x86/kvm/cpuid.c');
+  });
+
+  it('checks what is staged, not the work tree (git.ts reads a blob from a file only when the file hashes to it)', () => {
+    const bug = ['\tif (kvm_vcpu_has_run(vcpu)) {\n\t\tr = kvm_cpuid_check_equal', '\tif (0) {\n\t\tr = kvm_cpuid_check_equal'] as const;
+    const cpuid = path.join(repo, 'arch/x86/kvm/cpuid.c');
+    const clean = fs.readFileSync(cpuid);
+    // the bug staged, then undone in the work tree only: the commit would still hold it
+    edit('arch/x86/kvm/cpuid.c', ...bug);
+    git('add', 'arch/x86/kvm/cpuid.c');
+    fs.writeFileSync(cpuid, clean);
+    const head = git('rev-parse', 'HEAD').stdout;
+    const staged = git('commit', '-qm', 'the bug is staged');
+    assert.notEqual(staged.code, 0);
+    assert.match(staged.stderr, /kvm_set_cpuid\(\): warning: .*\[set-cpuid-after-run\]/);
+    assert.equal(git('rev-parse', 'HEAD').stdout, head);
+    git('reset', '-q', '--', 'arch/x86/kvm/cpuid.c');
+    // the bug in the work tree only, another file staged: the commit holds no bug
+    edit('arch/x86/kvm/cpuid.c', ...bug);
+    fs.appendFileSync(path.join(repo, 'arch/x86/kvm/i8254.c'), '\n');
+    git('add', 'arch/x86/kvm/i8254.c');
+    const unstaged = git('commit', '-qm', 'a blank line');
+    assert.equal(unstaged.code, 0, unstaged.stderr);
+    fs.writeFileSync(cpuid, clean);
   });
 
   it('passes a commit that only moves an old finding', () => {
