@@ -119,6 +119,8 @@ export function extractFacts(tree: FlatTree, file: string, text: string): FileFa
 
 class Extractor {
   private tooDeep = false;
+  /** names stored in struct members by the body being read (FunctionFact.storedNames) */
+  private stored: Set<string> | null = null;
   private anon = 0;
   constructor(private facts: FileFacts, private text: string) {}
 
@@ -189,6 +191,11 @@ class Extractor {
     this.scanTypes(retType);
     const body = n.childForFieldName('body');
     this.tooDeep = false;
+    // in the order the object literal had them: both may record types and notes
+    const params = this.params(d.params);
+    const stored = (this.stored = new Set<string>());
+    const ir = body ? this.stmt(body, 0) : EMPTY;
+    this.stored = null;
     const f: FunctionFact = {
       name: d.name,
       file: this.facts.file,
@@ -197,10 +204,11 @@ class Extractor {
       isStatic: specs.includes('static'),
       isInline: specs.includes('inline') || /\binline\b/.test(n.children.filter((c) => c.type !== 'compound_statement').map((c) => c.text).join(' ')),
       ret: { name: typeName(retType), ptr: d.ptr },
-      params: this.params(d.params),
+      params,
       hasError: n.hasError,
       cond,
-      body: body ? this.stmt(body, 0) : EMPTY,
+      storedNames: [...stored],
+      body: ir,
     };
     if (this.tooDeep) this.facts.notes.push(`${this.facts.file}:${f.line}: ${f.name}(): nesting deeper than ${MAX_DEPTH} levels, inner part not analysed`);
     this.facts.functions.push(f);
@@ -537,10 +545,12 @@ class Extractor {
         const l = n.childForFieldName('left');
         const r = n.childForFieldName('right');
         const op = n.childForFieldName('operator');
-        return {
+        const e: Expr = {
           k: 'assign', op: op?.type ?? '=', lhs: l ? this.expr(l, d) : seq([]), rhs: r ? this.expr(r, d) : seq([]),
           line: line(n), col: col(n),
         };
+        if (this.stored && e.op === '=' && e.lhs.k === 'field' && e.rhs.k === 'id') this.stored.add(e.rhs.name);
+        return e;
       }
       case 'update_expression': {
         const a = n.childForFieldName('argument');

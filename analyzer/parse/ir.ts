@@ -66,6 +66,13 @@ export interface FunctionFact {
   hasError: boolean;
   /** preprocessor condition at file level (`CONFIG_X`, `!CONFIG_X`), '' when none */
   cond: string;
+  /**
+   * The names the body stores in a struct member (`ops->x = name;`), in
+   * order of first appearance: the scan for tables filled at run time
+   * (callgraph.ts makeProgram) reads a body only when one of them names a
+   * function, so the bodies of a whole kernel, kept on disk, are not all read.
+   */
+  storedNames: string[];
   body: Stmt;
 }
 

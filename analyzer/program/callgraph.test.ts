@@ -402,6 +402,29 @@ test('runtime: `table.member = fn` and `ptr->member = fn` assignments link hooks
   assert.deepEqual(unresolvedOf(p), []);
 });
 
+test('runtime: the scan reads only the bodies that store a function\'s name in a member', () => {
+  const { tree, pack, p } = fixture('runtime');
+  const stored = new Map(tree.files.flatMap((f) => f.functions).map((d) => [d.name, d.storedNames]));
+  // in order of first appearance; a parameter is a name too, which only the program tells from a function
+  assert.deepEqual(stored.get('demo_ctx_init'), ['demo_ctx_hook', 'fallback']);
+  assert.deepEqual(stored.get('demo_init_tdp_mmu'), ['demo_tdp_page_fault']);
+  assert.deepEqual(stored.get('demo_page_fault'), []);
+  // the same facts with every body behind a getter that notes who was read
+  const read = new Set<string>();
+  const files = tree.files.map((f) => ({
+    ...f,
+    functions: f.functions.map((d) => {
+      const o = { ...d };
+      Object.defineProperty(o, 'body', { enumerable: true, get: () => (read.add(d.name), d.body) });
+      return o;
+    }),
+  }));
+  const watched = makeProgram({ ...tree, files }, pack);
+  assert.deepEqual([...read].sort(), ['demo_ctx_init', 'demo_hardware_setup', 'demo_init_shadow_mmu', 'demo_init_tdp_mmu']);
+  const impls = (q: Program) => [...q.hookImpls.entries()].map(([h, l]) => `${h}: ${l.map((i) => `${i.table.name}=${i.fn}`).join(' ')}`).sort();
+  assert.deepEqual(impls(watched), impls(p));
+});
+
 test('resolution belongs to one program: the same facts under another pack resolve afresh', () => {
   const { tree, pack, p } = fixture('ops');
   const f = fn(p, 'demo_vcpu_create');

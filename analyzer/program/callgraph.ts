@@ -408,6 +408,8 @@ export function makeProgram(tree: TreeFacts, pack: Pack): Program {
   const runtime = new Map<string, TableFact>();
   for (const f of p.files) {
     for (const fn of f.functions) {
+      // the body is read only when it stores a function's name: over a whole kernel, bodies are on disk
+      if (!fn.storedNames.some((n) => p.functions.has(n))) continue;
       walkStmt(fn.body, [], (e) => {
         if (e.k !== 'assign' || e.op !== '=' || e.lhs.k !== 'field' || e.rhs.k !== 'id') return;
         const value = e.rhs.name;
