@@ -16,7 +16,7 @@ export function contentHash(bytes: Uint8Array): string {
   return sha256(bytes);
 }
 
-/** The fact key of a file at rel whose bytes hash to content (contentHash). */
-export function factKey(settingsId: string, rel: string, content: string): string {
-  return sha(settingsId, rel, content);
+/** The fact key of a file at rel whose bytes hash to content (contentHash); `bodies` false: of its declarations only. */
+export function factKey(settingsId: string, rel: string, content: string, bodies = true): string {
+  return bodies ? sha(settingsId, rel, content) : sha(settingsId, rel, content, 'declarations only');
 }

@@ -102,6 +102,8 @@ function workTreeHead(root: string): string | undefined {
 async function checkLarge(root: string, pack: Pack, a: CheckArgs, lo: LoadOptions & { progress: { end(): void } | null }):
   Promise<{ findings: Analysis['findings']; stats: AnalysisStats }> {
   const cache = a.cache === false ? null : openCache();
+  // a check enters only the pack's own files (discover.ts walkedMatcher): elsewhere declarations are all it reads
+  lo = { ...lo, walkedBodiesOnly: true };
   const scan = scanTree(root, pack, lo);
   const requireEntries = !a.include?.length;
   const listed = scan.keys ? scan.files.map((f, i): [string, string] => [f, scan.keys![i]]) : [];

@@ -22,6 +22,7 @@ import { chunkFeed, parseHere, runPool, shrinkingFeed } from '../source/parse-po
 import { factsToText, factsFromText } from '../parse/facts-text';
 import type { Progress, TreeFacts } from '../source/load-tree';
 import type { Program } from '../program/program';
+import { walkedMatcher } from '../source/discover';
 
 export interface AnalysisStats {
   files: number;
@@ -124,7 +125,8 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
   const near = cache && nearKey ? cache.get<CachedResult>('results', nearKey) : undefined;
   // the nearby tree's version of a file: in memory when that tree was analysed in this process, else as cached
   const nearKeys = new Map(near?.files ?? []);
-  const facts: FactStore = new FactStore(pack, limits, cache, (rel): Buffer | undefined => {
+  const walked = walkedMatcher(pack.include, pack.exclude, paths);
+  const facts: FactStore = new FactStore(pack, limits, cache, (rel) => !walked || walked(rel), (rel): Buffer | undefined => {
     const f = opts.near?.tree?.files.get(rel);
     if (f) return Buffer.isBuffer(f) ? f : undefined;
     const key = nearKeys.get(rel);
@@ -228,14 +230,15 @@ class FactStore {
   private normalize;
   private base: string;
 
+  /** `bodies`: whether a file's functions are read with their bodies (discover.ts walkedMatcher) */
   constructor(private pack: Pack, private limits: ParseLimits, private cache: Cache | null,
-    private nearFile?: (rel: string) => Buffer | undefined) {
+    private bodies: (rel: string) => boolean, private nearFile?: (rel: string) => Buffer | undefined) {
     this.normalize = makeNormalizer(pack.frontend);
     this.base = factSettingsId(pack.frontend, limits);
   }
 
   private key(rel: string, content: string): string {
-    return factKey(this.base, rel, content);
+    return factKey(this.base, rel, content, this.bodies(rel));
   }
 
   /** what this analysis parsed or read: the nearby-tree check reads a changed file's two versions, the run then needs them again */
@@ -268,14 +271,15 @@ class FactStore {
     const hit = this.cached(rel, content);
     if (hit) return hit;
     // the objects a worker's text or a cached file's give back (parse-file.ts), whichever way they come
-    const r = this.keep(rel, content, this.edited(rel, f) ?? parseBuffer(f, rel, this.normalize, this.limits), false, undefined, f);
+    const r = this.keep(rel, content, this.edited(rel, f) ?? parseBuffer(f, rel, this.normalize, this.limits, this.bodies(rel)), false, undefined, f);
     this.parsed.set(this.key(rel, content), r);
     return r;
   }
 
   /** The facts of `f` from the nearby tree's version of the file, when only the lines around the edit need reading (reparse.ts). */
   private edited(rel: string, f: Buffer): ParseOutcome | null {
-    const old = this.nearFile?.(rel);
+    // the window is read with its bodies, which a file without them has none of to compare
+    const old = this.bodies(rel) ? this.nearFile?.(rel) : undefined;
     if (!old) return null;
     const before = this.cached(rel, contentKey(old));
     if (!before?.ok) return null;
@@ -311,7 +315,7 @@ class FactStore {
     // largest first, so the threads stay busy to the end; this thread is one of the `jobs` and parses from the same feed
     const queue = [...misses].sort((a, b) => sizes[b] - sizes[a] || a - b);
     const feed = shrinkingFeed(chunkFeed(queue, (i) =>
-      ({ index: i, rel: files[i][0], key: null, bytes: src.files.get(files[i][0]) as Buffer })
+      ({ index: i, rel: files[i][0], key: null, bytes: src.files.get(files[i][0]) as Buffer, bodies: this.bodies(files[i][0]) })
     ), missBytes, jobs);
     let pool: Promise<void> = Promise.resolve();
     if (jobs > 1 && misses.length > 1 && missBytes >= (opts.minParallelBytes ?? MIN_PARALLEL_BYTES)) {

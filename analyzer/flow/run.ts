@@ -2,7 +2,7 @@
 // analysed once with the hooks of every rule that names it.
 
 import { confinedTo, type Program } from '../program/program';
-import { analysedMatcher } from '../source/discover';
+import { walkedMatcher } from '../source/discover';
 import type { FunctionFact } from '../parse/ir';
 import type { Pack } from '../pack/load';
 import { PackError } from '../pack/load';
@@ -58,7 +58,8 @@ export function entriesOf(rule: RuleSpec, p: Program): EntrySpec[] {
  */
 export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry: string) => UnitResult | undefined,
   opts?: { sharedSummaries?: number }): RunResult {
-  if (pack.include.length) p = confinedTo(p, analysedMatcher(pack.include, pack.exclude));
+  const walked = walkedMatcher(pack.include, pack.exclude, p.files.map((f) => f.file));
+  if (walked) p = confinedTo(p, walked);
   const rules = pack.rules.filter((r) => !only?.length || only.includes(r.id));
   const groups = new Map<string, { entry: EntrySpec; rules: RuleSpec[] }>();
   for (const r of rules) {

@@ -54,6 +54,7 @@ const typeLeaf: boolean[] = [];
 const typeOpaque: boolean[] = [];
 const typeOpaqueOutside: boolean[] = [];
 const typeFunction: boolean[] = [];
+const typeCompound: boolean[] = [];
 const fieldIds = new Map<string, number>();
 const fieldSeen: boolean[] = [];
 
@@ -99,7 +100,12 @@ function grow(need: number): void {
   cap = c;
 }
 
-export function flatten(tree: Parser.Tree, text: string): FlatTree {
+/**
+ * With `bodies` false, a function definition's body is not walked: the
+ * definition reads as one with an empty body (parse-file.ts, for files whose
+ * functions the engine never enters).
+ */
+export function flatten(tree: Parser.Tree, text: string, bodies = true): FlatTree {
   // a tree with errors gets every position, so that the text of a zero-width
   // token is exact, and hasError
   const full = tree.rootNode.hasError;
@@ -122,6 +128,7 @@ export function flatten(tree: Parser.Tree, text: string): FlatTree {
       typeOpaque[tid] = OPAQUE.has(typeNames[tid]);
       typeOpaqueOutside[tid] = OPAQUE_OUTSIDE_FUNCTIONS.has(typeNames[tid]);
       typeFunction[tid] = typeNames[tid] === 'function_definition';
+      typeCompound[tid] = typeNames[tid] === 'compound_statement';
     }
     const p = stack.length ? stack[stack.length - 1] : -1;
     typeId[i] = tid;
@@ -154,7 +161,9 @@ export function flatten(tree: Parser.Tree, text: string): FlatTree {
       if (c.currentNode.hasError) fl |= HAS_ERROR;
     }
     flags[i] = fl;
-    const walkIn = full ? !typeOpaque[tid] : !typeLeaf[tid] && !typeOpaque[tid];
+    // a definition's only compound statement is its body
+    const walkIn = (full ? !typeOpaque[tid] : !typeLeaf[tid] && !typeOpaque[tid]) &&
+      (bodies || !(typeCompound[tid] && p >= 0 && typeFunction[typeId[p]]));
     if (walkIn && !(typeOpaqueOutside[tid] && inFunction === 0) && c.gotoFirstChild()) {
       stack.push(i);
       if (typeFunction[tid]) inFunction++;

@@ -128,10 +128,12 @@ export function abandonParsesWhen(f: () => boolean): void {
 /**
  * `raw`: the facts as extracted, for a caller that only writes their text
  * form (a worker); otherwise the objects the text form would give back, their
- * strings shared (compact.ts).
+ * strings shared (compact.ts). `bodies` false: every function's body is left
+ * empty (declarations only), for a file whose functions no run enters
+ * (program.ts bodiesNeeded).
  */
-export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits, raw = false): ParseOutcome {
-  return parseChecked(text, rel, normalize, limits, raw, false);
+export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits, raw = false, bodies = true): ParseOutcome {
+  return parseChecked(text, rel, normalize, limits, raw, false, bodies);
 }
 
 /**
@@ -144,11 +146,11 @@ export function parseClean(text: string, rel: string, normalize: Normalizer, lim
   return r.ok ? r.facts : null;
 }
 
-function parseChecked(text: string, rel: string, normalize: Normalizer, limits: ParseLimits, raw: boolean, clean: boolean): ParseOutcome {
+function parseChecked(text: string, rel: string, normalize: Normalizer, limits: ParseLimits, raw: boolean, clean: boolean, bodies = true): ParseOutcome {
   // the budget covers normalization too: a file can make any stage slow
   const started = Date.now();
   const norm = normalize(text);
-  const flat = flatParse(norm, limits, started);
+  const flat = flatParse(norm, limits, started, bodies);
   // the tree-sitter tree is garbage now, and still young: collect it before extraction ages it
   collectDeadTrees(text.length);
   if (flat === 'timeout') return { ok: false, note: `${rel}: parse took over ${limits.timeoutMs} ms (--timeout), skipped`, transient: true };
@@ -168,7 +170,7 @@ function parseChecked(text: string, rel: string, normalize: Normalizer, limits: 
 }
 
 /** Parse and copy out; the tree itself does not outlive this call. */
-function flatParse(norm: string, limits: ParseLimits, started: number): FlatTree | 'timeout' | Error {
+function flatParse(norm: string, limits: ParseLimits, started: number, bodies: boolean): FlatTree | 'timeout' | Error {
   const p = getParser();
   let tree: Parser.Tree | null;
   deadline = limits.timeoutMs > 0 ? started + limits.timeoutMs : 0;
@@ -188,7 +190,7 @@ function flatParse(norm: string, limits: ParseLimits, started: number): FlatTree
     return 'timeout';
   }
   try {
-    return flatten(tree, norm);
+    return flatten(tree, norm, bodies);
   } catch (e) {
     return e instanceof Error ? e : new Error(String(e));
   }
@@ -199,14 +201,15 @@ export function parseFile(abs: string, rel: string, normalize: Normalizer, limit
   return 'note' in src ? { ok: false, note: src.note } : parseSource(src, rel, normalize, limits);
 }
 
-export function parseBuffer(buf: Buffer, rel: string, normalize: Normalizer, limits: ParseLimits = DEFAULT_LIMITS): ParseOutcome {
+export function parseBuffer(buf: Buffer, rel: string, normalize: Normalizer, limits: ParseLimits = DEFAULT_LIMITS, bodies = true): ParseOutcome {
   const src = sourceOf(buf, rel, limits);
-  return 'note' in src ? { ok: false, note: src.note } : parseSource(src, rel, normalize, limits);
+  return 'note' in src ? { ok: false, note: src.note } : parseSource(src, rel, normalize, limits, false, bodies);
 }
 
 /** Decoded text to facts; the decoding notes go first among the file's notes. */
-export function parseSource(src: { text: string; notes: string[] }, rel: string, normalize: Normalizer, limits: ParseLimits, raw = false): ParseOutcome {
-  const r = parseText(src.text, rel, normalize, limits, raw);
+export function parseSource(src: { text: string; notes: string[] }, rel: string, normalize: Normalizer, limits: ParseLimits, raw = false,
+  bodies = true): ParseOutcome {
+  const r = parseText(src.text, rel, normalize, limits, raw, bodies);
   if (r.ok) r.facts.notes.unshift(...src.notes);
   else if (src.notes.length) return { ...r, note: `${src.notes.join('; ')}; ${r.note}` };
   return r;

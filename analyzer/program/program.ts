@@ -164,9 +164,9 @@ export function fieldOf(s: StructFact, name: string): FieldFact | null {
  * (KVM's fields are touched in KVM's code), so over a whole kernel this keeps
  * the runs from interpreting mm/ and kernel/ for nothing, and a check of the
  * whole tree finds what a check of the pack's files finds. Types, macros and
- * tables stay whole-tree: they only sharpen resolution. A tree that has none
- * of those files (a rule's example cases, a file checked on its own) is
- * walked whole: there is nothing else to be about.
+ * tables stay whole-tree: they only sharpen resolution. Which files are in
+ * scope, and whether any is, is walkedMatcher's answer (source/discover.ts),
+ * which the loaders follow too: the other files come without bodies.
  */
 export function confinedTo(p: Program, inScope: (file: string) => boolean): Program {
   let outside = false;
@@ -176,7 +176,7 @@ export function confinedTo(p: Program, inScope: (file: string) => boolean): Prog
     if (kept.length !== defs.length) outside = true;
     if (kept.length) functions.set(name, kept);
   }
-  if (!outside || !functions.size) return p;
+  if (!outside) return p;
   const hookImpls = new Map<string, { table: TableFact; fn: string }[]>();
   for (const [hook, impls] of p.hookImpls) {
     const kept = impls.filter((i) => functions.has(i.fn));

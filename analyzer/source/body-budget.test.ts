@@ -2,9 +2,9 @@
 // keeps its function bodies on disk, in the facts entries (body-store.ts), and
 // reads each back when the engine or the graph asks for it. Memory is bounded
 // without changing what is found: the graph, the stats and check's findings
-// are those of a run with every body in memory. (Before the merge of speed and
-// reliab the option dropped bodies outside the pack's files; one mechanism,
-// bodies on disk, now serves both.)
+// are those of a run with every body in memory. (That check leaves out the
+// bodies of files outside the pack's own is another matter, for speed, not
+// memory: walked-bodies.test.ts.)
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -18,6 +18,20 @@ export function analysedMatcher(include: string[], exclude: string[]): (rel: str
 }
 
 /**
+ * The files whose functions a run of the pack enters (flow/run.ts): those
+ * its own include names, when the tree has any; null when it has none (a
+ * rule's example cases, a file checked on its own), and every file is. The
+ * others need only their declarations (types, macros, tables, signatures),
+ * so the loaders read them without function bodies.
+ */
+export function walkedMatcher(include: string[], exclude: string[], files: Iterable<string>): ((rel: string) => boolean) | null {
+  if (!include.length) return null;
+  const m = analysedMatcher(include, exclude);
+  for (const f of files) if (m(f)) return m;
+  return null;
+}
+
+/**
  * The directories that can hold a match, none under another ('' or '.' for
  * the whole tree): the fixed prefixes of the globs, so that a whole kernel is
  * not walked, nor listed by git, to find arch/x86/kvm.

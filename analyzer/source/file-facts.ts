@@ -32,11 +32,12 @@ export interface FactsContext {
   objects?: boolean;
 }
 
-export function factsOfBytes(bytes: Buffer, rel: string, key: string | null, cx: FactsContext): FileOutcome {
+/** `bodies` false: declarations only (parse-file.ts parseText). */
+export function factsOfBytes(bytes: Buffer, rel: string, key: string | null, cx: FactsContext, bodies = true): FileOutcome {
   const src = sourceOf(bytes, rel, cx.limits);
   if ('note' in src) return { ok: false, note: src.note };
   const objects = !!cx.objects && !(cx.lean && cx.store && key);
-  const r = parseSource(src, rel, cx.normalize, cx.limits, !objects);
+  const r = parseSource(src, rel, cx.normalize, cx.limits, !objects, bodies);
   if (!r.ok) return r;
   if (objects && (!cx.store || !key)) return { ok: true, facts: r.facts };
   const text = factsToText(r.facts);

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { FileFacts } from '../parse/ir';
 import { readBytes, DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
 import { makeNormalizer } from './normalize';
-import { discoverFiles } from './discover';
+import { discoverFiles, walkedMatcher } from './discover';
 import { factsOfBytes, leanOf, type FactsContext, type FileOutcome } from './file-facts';
 import { BodyStore, type BodyRef } from './body-store';
 import { factsFromText } from '../parse/facts-text';
@@ -53,6 +53,11 @@ export interface LoadOptions {
   lean?: boolean;
   /** source bytes from which bodies stay on disk (--max-body-bytes; default LEAN_BYTES) */
   maxBodyBytes?: number;
+  /**
+   * read function bodies only in the files a run enters (discover.ts
+   * walkedMatcher), as a check needs them; stats and graph read every body
+   */
+  walkedBodiesOnly?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -84,6 +89,8 @@ export interface TreeScan {
   sizes: number[];
   /** with a cache: each file's fact key as it is now, or for a file that cannot be read `!` and the note why */
   keys?: string[];
+  /** whether each file is read with its function bodies (LoadOptions.walkedBodiesOnly); absent: every file is */
+  bodies?: boolean[];
 }
 
 export function scanTree(root: string, pack: Pack, opts: LoadOptions = {}): TreeScan {
@@ -92,12 +99,14 @@ export function scanTree(root: string, pack: Pack, opts: LoadOptions = {}): Tree
   const exclude = [...pack.exclude, ...(opts.exclude ?? [])];
   const { files, notes } = discoverFiles(root, include, exclude);
   const scan: TreeScan = { root, files, notes, sizes: files.map((rel) => sizeOf(path.join(root, rel))) };
+  const walked = opts.walkedBodiesOnly ? walkedMatcher(pack.include, pack.exclude, files) : null;
+  if (walked) scan.bodies = files.map(walked);
   if (opts.cacheRoot) {
     const limits = opts.limits ?? DEFAULT_LIMITS;
     const settings = factSettingsId(pack.frontend, limits);
-    scan.keys = files.map((rel) => {
+    scan.keys = files.map((rel, i) => {
       const b = readBytes(path.join(root, rel), rel, limits);
-      return 'note' in b ? `!${b.note}` : factKey(settings, rel, contentHash(b));
+      return 'note' in b ? `!${b.note}` : factKey(settings, rel, contentHash(b), scan.bodies?.[i] ?? true);
     });
   }
   return scan;
@@ -141,7 +150,7 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
       out.put(i, { ok: false, note: read.note });
       return null;
     }
-    return { index: i, rel: scan.files[i], key: read.key, bytes: read.bytes };
+    return { index: i, rel: scan.files[i], key: read.key, bytes: read.bytes, bodies: out.bodiesOf(i) };
   });
   const feed = shrinkingFeed(files, missBytes, jobs);
   if (parallel) {
@@ -171,7 +180,7 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
     }
   }
   // the feed gives what read() gave: a Buffer
-  await parseHere(feed, (job) => out.put(job.index, factsOfBytes(job.bytes as Buffer, job.rel, job.key, cx)));
+  await parseHere(feed, (job) => out.put(job.index, factsOfBytes(job.bytes as Buffer, job.rel, job.key, cx, job.bodies)));
   await pool;
   for (const i of unsound) {
     out.put(i, out.parseHere(i));
@@ -228,11 +237,15 @@ class Collector {
     for (const b of scan.sizes) this.bytesTotal += b;
   }
 
+  bodiesOf(i: number): boolean {
+    return this.scan.bodies?.[i] ?? true;
+  }
+
   /** A file's bytes and their fact key (null without a cache). */
   read(i: number): { bytes: Buffer; key: string | null } | { note: string } {
     const rel = this.scan.files[i];
     const b = readBytes(path.join(this.scan.root, rel), rel, this.cx.limits);
-    const key = 'note' in b ? `!${b.note}` : this.cx.store ? factKey(this.cx.settings, rel, contentHash(b)) : null;
+    const key = 'note' in b ? `!${b.note}` : this.cx.store ? factKey(this.cx.settings, rel, contentHash(b), this.bodiesOf(i)) : null;
     // changed since the scan: the facts are of a file the scan's keys do not describe
     if (this.scan.keys && key !== this.scan.keys[i]) this.transient = true;
     return 'note' in b ? b : { bytes: b, key };
@@ -241,7 +254,7 @@ class Collector {
   parseHere(i: number): FileOutcome {
     const r = this.read(i);
     if ('note' in r) return { ok: false, note: r.note };
-    return factsOfBytes(r.bytes, this.scan.files[i], r.key, this.cx);
+    return factsOfBytes(r.bytes, this.scan.files[i], r.key, this.cx, this.bodiesOf(i));
   }
 
   put(i: number, r: FileOutcome): void {

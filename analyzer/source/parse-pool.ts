@@ -25,6 +25,8 @@ export interface PoolJob {
   /** fact-cache key of these bytes; null without a cache */
   key: string | null;
   bytes: Uint8Array;
+  /** false: declarations only (parse-file.ts parseText) */
+  bodies: boolean;
 }
 
 export type PoolReply = FileOutcome & { index: number };

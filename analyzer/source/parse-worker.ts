@@ -54,7 +54,7 @@ function work(): void {
 
 function one(job: PoolJob): PoolReply {
   try {
-    const out = factsOfBytes(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.rel, job.key, cx);
+    const out = factsOfBytes(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.rel, job.key, cx, job.bodies);
     return { index: job.index, ...out };
   } catch (e) {
     return { index: job.index, ok: false, note: `${job.rel}: internal error: ${errMsg(e)}, skipped`, transient: true };
