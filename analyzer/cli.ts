@@ -44,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('max-file-size', { type: 'number', describe: 'skip files larger than this many bytes (default 8 MiB)' })
     .option('timeout', { type: 'number', describe: 'per-file parse budget in seconds (default 20)' })
     .option('jobs', { type: 'number', describe: 'threads that parse (default: all cores)' })
-    .option('max-body-bytes', { type: 'number', describe: 'a tree with this many bytes of source or more keeps function bodies on disk and reads each back when needed (default 96 MiB; 0: always)' })
+    .option('max-body-bytes', { type: 'number', describe: 'a tree with this many bytes of source read with its function bodies, or more, keeps the bodies on disk and reads each back when needed (check reads them only in the pack\'s files; default 96 MiB; 0: always)' })
     .option('cache', { type: 'boolean', default: true, describe: 'read and write the fact and results cache, see `callorder cache path` (--no-cache: neither)' })
     .command('check [tree]', 'check a kernel tree with the rule pack', (y) => reportOptions(y)
       .positional('tree', { type: 'string', describe: 'kernel tree (default: the current directory, if it is one)' })

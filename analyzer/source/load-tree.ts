@@ -122,7 +122,10 @@ export function loadTree(root: string, pack: Pack, opts: LoadOptions = {}): Tree
 }
 
 export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions = {}, scan = scanTree(root, pack, opts)): Promise<TreeFacts> {
-  const lean = opts.lean ?? scan.sizes.reduce((n, b) => n + b, 0) >= (opts.maxBodyBytes ?? LEAN_BYTES);
+  // what bodies cost is the source of the files read with them: over a whole kernel a check reads KVM's alone,
+  // and keeping those in memory spares writing (and, without a cache, deleting) an entry for every file
+  const bodyBytes = scan.sizes.reduce((n, b, i) => n + ((scan.bodies?.[i] ?? true) ? b : 0), 0);
+  const lean = opts.lean ?? bodyBytes >= (opts.maxBodyBytes ?? LEAN_BYTES);
   // bodies left on disk need a store even without a cache: one for this run
   const cacheRoot = opts.cacheRoot ?? (lean ? runStore() : null);
   const cx = contextOf(pack, { ...opts, cacheRoot }, lean);

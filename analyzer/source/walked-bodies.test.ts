@@ -93,10 +93,16 @@ test('check reads the files beyond the pack\'s own without bodies, and finds wha
   assert.match(measure[0].split('\n')[0], /"name":"lib_ops","type":"struct measure_ops"/);
   assert.equal(create[0].split('\n').slice(1).some((l) => l.includes('widget_setup')), true);
 
-  // streamed (the whole-kernel path): the same
+  // streamed (the whole-kernel path), bodies on disk: the same
   const streamed = check('--include', '**/*.c', '--include', '**/*.h', '--no-cache', '--max-body-bytes', '0');
   assert.equal(streamed.code, 1, streamed.stderr);
   assert.equal(streamed.stdout, wide.stdout);
+  // streamed with the bodies in memory: the tree is over the budget, the source read with bodies (drv/) is not
+  const size = (rel: string) => fs.statSync(path.join(tree, rel)).size;
+  const walked = size('drv/widget.h') + size('drv/create.c');
+  const held = check('--include', '**/*.c', '--include', '**/*.h', '--no-cache', '--max-body-bytes', String(walked + 1));
+  assert.equal(held.code, 1, held.stderr);
+  assert.equal(held.stdout, wide.stdout);
 
   // graph reads every body: lib_measure's call is there
   const g = run(['graph', tree, '--rules', pack, '--include', '**/*.c', '--from', 'lib_measure', '--format', 'json'], env);
