@@ -2,7 +2,8 @@
 // every line of vmx.c (where three findings are), or appends a function
 // nothing calls, takes the shortcut and gives exactly what a full run without
 // the cache gives, lines moved; an edit inside a function the engine walks
-// into (kvm_set_cpuid) runs again the entries that reach it, and only them.
+// into (kvm_set_cpuid) runs again the entries that reach it, and only them;
+// an edit that makes a function an entry of a scanning rule runs that entry.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,6 +59,18 @@ describe('a nearby tree\'s result, reused', () => {
     assert.deepEqual(after.reused, ['kvm_arch_vcpu_create', 'kvm_arch_vcpu_postcreate', 'kvm_vcpu_reset', 'kvm_xen_hvm_set_attr',
       'kvm_xen_write_hypercall_page', 'svm_set_cr4', 'vmx_set_cr4']);
     assert.ok(after.findings.some((f) => f.function === 'kvm_set_cpuid'));
+    const full = await analyze(t, pack, { cache: false });
+    assert.deepEqual(after.findings, full.findings);
+    assert.deepEqual(after.stats, full.stats);
+  });
+
+  it('an edit that makes a function no entry walks an entry of its own (a must-follow trigger): that entry runs, nothing is taken as it was', async () => {
+    const t = edited(base, 'arch/x86/kvm/x86.c', (s) => s.replace('\tint r;\n\n\tvcpu_load(vcpu);\n\tif (kvm_mpx_supported())',
+      '\tint r;\n\n\tvcpu->arch.cr4 = 0;\n\tvcpu_load(vcpu);\n\tif (kvm_mpx_supported())'));
+    const after = await analyze(t, pack, { near: first });
+    // every old entry could be moved as it was, but the entries a rule finds by scanning changed
+    assert.equal(after.how, 'run');
+    assert.ok(after.findings.some((f) => f.rule === 'cpuid-runtime-after-cr4' && f.function === 'kvm_arch_vcpu_ioctl_get_mpstate'));
     const full = await analyze(t, pack, { cache: false });
     assert.deepEqual(after.findings, full.findings);
     assert.deepEqual(after.stats, full.stats);

@@ -52,12 +52,15 @@ function occurrences(fns: FunctionFact[]): string[] {
 /**
  * What a program derives from bodies for the whole tree: tables filled at run
  * time, entries found by scanning. Only `changed` have bodies, so only they
- * are scanned for entries. Also every function name a table names, which
- * a function added or removed under that name would change the targets of.
+ * are scanned for tables; for entries, only the functions the change touched
+ * (`touched`, fnKey) are: one the change left alone, in a program whose other
+ * facts are the same on both sides, is an entry on both or on neither. Also
+ * every function name a table names, which a function added or removed under
+ * that name would change the targets of.
  */
-function derived(others: FileFacts[], changed: FileFacts[], pack: Pack): { sig: string; members: Set<string> } {
+function derived(others: FileFacts[], changed: FileFacts[], pack: Pack, touched: Set<string>): { sig: string; members: Set<string> } {
   const p = makeProgram({ root: '', files: [...others, ...changed], notes: [], bytes: 0 }, pack);
-  p.files = changed;
+  p.files = changed.map((f) => ({ ...f, functions: f.functions.filter((fn) => touched.has(fnKey(fn))) }));
   const members = new Set<string>();
   const tables = [...p.tablesByType].map(([k, ts]) => [k, ts.map((t) => {
     for (const v of Object.values(t.members)) members.add(v);
@@ -120,8 +123,8 @@ export function changeSetOf(changes: Change[], others: FileFacts[], pack: Pack):
   }
   if (!set.names.size) return set;
   // the skeleton programs hold bodies for the changed files only, so what they derive differs only if the change does
-  const before = derived(others, changes.map((c) => c.before), pack);
-  const after = derived(others, changes.map((c) => c.after), pack);
+  const before = derived(others, changes.map((c) => c.before), pack, set.functions);
+  const after = derived(others, changes.map((c) => c.after), pack, set.functions);
   if (before.sig !== after.sig) return null;
   // a table naming a function that comes or goes reaches a different set of targets
   for (const n of added) if (before.members.has(n)) return null;
