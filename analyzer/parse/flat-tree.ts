@@ -12,7 +12,6 @@
 // cursor, so no flag computed from visible nodes would match it everywhere.
 
 import type Parser from 'tree-sitter';
-import C from 'tree-sitter-c';
 
 const NAMED = 1;
 const HAS_ERROR = 2;
@@ -24,13 +23,24 @@ interface NodeTypeInfo {
   children?: unknown;
   subtypes?: unknown;
 }
-const NODE_TYPES = (C as unknown as { nodeTypeInfo: NodeTypeInfo[] }).nodeTypeInfo;
-/** Node types that can have fielded children (the grammar's node-types.json)... */
-const FIELDED = new Set(NODE_TYPES.filter((t) => t.named && t.fields && Object.keys(t.fields).length).map((t) => t.type));
-/** ...the anonymous tokens that can be a field (operators)... */
-const ANON_FIELDED = new Set(NODE_TYPES.flatMap((t) => Object.values(t.fields ?? {}).flatMap((f) => f.types))
-  .filter((t) => !t.named).map((t) => t.type));
-/** ...and the named tokens, which never have children: no native call asks them for any. */
+interface Grammar {
+  /** Node types that can have fielded children (the grammar's node-types.json)... */
+  fielded: Set<string>;
+  /** ...the anonymous tokens that can be a field (operators)... */
+  anonFielded: Set<string>;
+  /** ...and the named tokens, which never have children: no native call asks them for any. */
+  namedLeaf: Set<string>;
+}
+/** read at the first flatten, when a parse has loaded tree-sitter-c anyway (parse-file.ts) */
+let grammar: Grammar | null = null;
+function grammarOf(): Grammar {
+  const types = (require('tree-sitter-c') as { nodeTypeInfo: NodeTypeInfo[] }).nodeTypeInfo;
+  return {
+    fielded: new Set(types.filter((t) => t.named && t.fields && Object.keys(t.fields).length).map((t) => t.type)),
+    anonFielded: new Set(types.flatMap((t) => Object.values(t.fields ?? {}).flatMap((f) => f.types)).filter((t) => !t.named).map((t) => t.type)),
+    namedLeaf: new Set(types.filter((t) => t.named && !t.fields && !t.children && !t.subtypes).map((t) => t.type)),
+  };
+}
 /** Nodes whose items are file-level ones, as extract.ts walks them, and the definitions: they get hasError. */
 const FILE_LEVEL = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif',
   'preproc_elifdef', 'linkage_specification', 'declaration_list', 'ERROR']);
@@ -42,7 +52,6 @@ const OPAQUE = new Set(['preproc_def', 'preproc_include', 'preproc_call', 'strin
   'char_literal', 'sizeof_expression', 'alignof_expression', 'offsetof_expression']);
 /** ...and enum bodies outside functions (inside one, a value may hold a call that counts) */
 const OPAQUE_OUTSIDE_FUNCTIONS = new Set(['enumerator_list']);
-const NAMED_LEAF = new Set(NODE_TYPES.filter((t) => t.named && !t.fields && !t.children && !t.subtypes).map((t) => t.type));
 
 // per language, filled as ids are first seen
 const typeNames: string[] = [];
@@ -122,9 +131,10 @@ export function flatten(tree: Parser.Tree, text: string, bodies = true): FlatTre
     if (typeNames[tid] === undefined) {
       typeNames[tid] = c.nodeType;
       typeNamed[tid] = c.nodeIsNamed ? NAMED : 0;
-      typeFielded[tid] = FIELDED.has(typeNames[tid]);
-      typeNoField[tid] = !typeNamed[tid] && !ANON_FIELDED.has(typeNames[tid]);
-      typeLeaf[tid] = !typeNamed[tid] || NAMED_LEAF.has(typeNames[tid]);
+      const g = (grammar ??= grammarOf());
+      typeFielded[tid] = g.fielded.has(typeNames[tid]);
+      typeNoField[tid] = !typeNamed[tid] && !g.anonFielded.has(typeNames[tid]);
+      typeLeaf[tid] = !typeNamed[tid] || g.namedLeaf.has(typeNames[tid]);
       typeOpaque[tid] = OPAQUE.has(typeNames[tid]);
       typeOpaqueOutside[tid] = OPAQUE_OUTSIDE_FUNCTIONS.has(typeNames[tid]);
       typeFunction[tid] = typeNames[tid] === 'function_definition';

@@ -4,8 +4,7 @@
 
 import * as fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import Parser from 'tree-sitter';
-import C from 'tree-sitter-c';
+import type Parser from 'tree-sitter';
 import type { FileFacts } from './ir';
 import { extractFacts } from './extract';
 import { flatten, type FlatTree } from './flat-tree';
@@ -16,8 +15,10 @@ import type { Normalizer } from '../source/normalize';
 let parser: Parser | null = null;
 function getParser(): Parser {
   if (!parser) {
-    parser = new Parser();
-    parser.setLanguage(C as unknown as Parser.Language);
+    // loaded on the first parse: a run the cache answers never needs the binding (some 25 ms)
+    const P = require('tree-sitter') as typeof Parser;
+    parser = new P();
+    parser.setLanguage(require('tree-sitter-c') as Parser.Language);
   }
   return parser;
 }
