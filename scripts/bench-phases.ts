@@ -4,6 +4,8 @@
 //   node dist/scripts/bench-phases.js TREE [--jobs N] [--include GLOB ...] [--stop-after parse]
 // prints JSON: { discoverMs, parseMs, programMs, engineMs, reportMs, cpuMs: {phase: ms}, files, findings, maxRssKb }
 
+// first, as in cli.ts: the same V8 settings as a check
+import '../analyzer/util/tiering';
 import { loadPack, defaultPackPath } from '../analyzer/pack/load';
 import { scanTree, loadTreeAsync } from '../analyzer/source/load-tree';
 import { makeProgram } from '../analyzer/program/callgraph';
@@ -15,7 +17,8 @@ import { childArgs } from './bench-args';
 async function main(argv: string[]): Promise<void> {
   const { root, jobs, include, stopAfter } = childArgs(argv);
   const pack = loadPack(defaultPackPath());
-  const opts = { include: include.length ? include : undefined, jobs, cacheRoot: null };
+  // bodies only where the runs go, as check reads them
+  const opts = { include: include.length ? include : undefined, jobs, cacheRoot: null, walkedBodiesOnly: true };
   let t = performance.now();
   let c = cpuMs();
   const cpu: Record<string, number> = {};
