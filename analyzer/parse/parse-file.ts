@@ -131,7 +131,7 @@ export function abandonParsesWhen(f: () => boolean): void {
  * form (a worker); otherwise the objects the text form would give back, their
  * strings shared (compact.ts). `bodies` false: every function's body is left
  * empty (declarations only), for a file whose functions no run enters
- * (program.ts bodiesNeeded).
+ * (source/discover.ts walkedMatcher).
  */
 export function parseText(text: string, rel: string, normalize: Normalizer, limits: ParseLimits, raw = false, bodies = true): ParseOutcome {
   return parseChecked(text, rel, normalize, limits, raw, false, bodies);
