@@ -93,6 +93,11 @@ export interface TreeScan {
   bodies?: boolean[];
 }
 
+/** Whether the scan's file i is read with its function bodies. */
+function withBodies(scan: TreeScan, i: number): boolean {
+  return scan.bodies?.[i] ?? true;
+}
+
 export function scanTree(root: string, pack: Pack, opts: LoadOptions = {}): TreeScan {
   checkTreeRoot(root);
   const include = opts.include?.length ? opts.include : pack.include;
@@ -106,7 +111,7 @@ export function scanTree(root: string, pack: Pack, opts: LoadOptions = {}): Tree
     const settings = factSettingsId(pack.frontend, limits);
     scan.keys = files.map((rel, i) => {
       const b = readBytes(path.join(root, rel), rel, limits);
-      return 'note' in b ? `!${b.note}` : factKey(settings, rel, contentHash(b), scan.bodies?.[i] ?? true);
+      return 'note' in b ? `!${b.note}` : factKey(settings, rel, contentHash(b), withBodies(scan, i));
     });
   }
   return scan;
@@ -124,7 +129,7 @@ export function loadTree(root: string, pack: Pack, opts: LoadOptions = {}): Tree
 export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions = {}, scan = scanTree(root, pack, opts)): Promise<TreeFacts> {
   // what bodies cost is the source of the files read with them: over a whole kernel a check reads KVM's alone,
   // and keeping those in memory spares writing (and, without a cache, deleting) an entry for every file
-  const bodyBytes = scan.sizes.reduce((n, b, i) => n + ((scan.bodies?.[i] ?? true) ? b : 0), 0);
+  const bodyBytes = scan.sizes.reduce((n, b, i) => n + (withBodies(scan, i) ? b : 0), 0);
   const lean = opts.lean ?? bodyBytes >= (opts.maxBodyBytes ?? LEAN_BYTES);
   // bodies left on disk need a store even without a cache: one for this run
   const cacheRoot = opts.cacheRoot ?? (lean ? runStore() : null);
@@ -153,7 +158,7 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
       out.put(i, { ok: false, note: read.note });
       return null;
     }
-    return { index: i, rel: scan.files[i], key: read.key, bytes: read.bytes, bodies: out.bodiesOf(i) };
+    return { index: i, rel: scan.files[i], key: read.key, bytes: read.bytes, bodies: withBodies(scan, i) };
   });
   const feed = shrinkingFeed(files, missBytes, jobs);
   if (parallel) {
@@ -240,15 +245,11 @@ class Collector {
     for (const b of scan.sizes) this.bytesTotal += b;
   }
 
-  bodiesOf(i: number): boolean {
-    return this.scan.bodies?.[i] ?? true;
-  }
-
   /** A file's bytes and their fact key (null without a cache). */
   read(i: number): { bytes: Buffer; key: string | null } | { note: string } {
     const rel = this.scan.files[i];
     const b = readBytes(path.join(this.scan.root, rel), rel, this.cx.limits);
-    const key = 'note' in b ? `!${b.note}` : this.cx.store ? factKey(this.cx.settings, rel, contentHash(b), this.bodiesOf(i)) : null;
+    const key = 'note' in b ? `!${b.note}` : this.cx.store ? factKey(this.cx.settings, rel, contentHash(b), withBodies(this.scan, i)) : null;
     // changed since the scan: the facts are of a file the scan's keys do not describe
     if (this.scan.keys && key !== this.scan.keys[i]) this.transient = true;
     return 'note' in b ? b : { bytes: b, key };
@@ -257,7 +258,7 @@ class Collector {
   parseHere(i: number): FileOutcome {
     const r = this.read(i);
     if ('note' in r) return { ok: false, note: r.note };
-    return factsOfBytes(r.bytes, this.scan.files[i], r.key, this.cx, this.bodiesOf(i));
+    return factsOfBytes(r.bytes, this.scan.files[i], r.key, this.cx, withBodies(this.scan, i));
   }
 
   put(i: number, r: FileOutcome): void {
