@@ -13,6 +13,7 @@ import type { Pack } from '../pack/load';
 import type { Finding, TraceStep } from './finding';
 import { sortFindings } from './finding';
 import { makeProgram } from '../program/callgraph';
+import { withoutBody } from '../parse/facts-text';
 import { entriesOf, fnKey, type UnitResult } from './run';
 
 /** Anonymous structs are named after their line (`<anon@236>`), so they move too. */
@@ -25,7 +26,8 @@ function lineFree(v: unknown): string {
 }
 
 export function skeleton(f: FileFacts): FileFacts {
-  return { ...f, functions: f.functions.map((fn) => ({ ...fn, body: { k: 'block', body: [] } })) };
+  // withoutBody: a spread would parse a lazy body (facts-text.ts) only to drop it
+  return { ...f, functions: f.functions.map((fn) => ({ ...withoutBody(fn), body: { k: 'block', body: [] } })) };
 }
 
 function relativeBody(fn: FunctionFact): string {

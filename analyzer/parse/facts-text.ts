@@ -4,13 +4,61 @@
 // lines split cleanly, and a run too large to hold every body in memory can
 // leave them on disk and read one when it is needed (body-store.ts).
 
-import type { FileFacts, Stmt } from './ir';
+import type { FileFacts, FunctionFact, Stmt } from './ir';
 
 export function factsToText(f: FileFacts): string {
-  const bodies = f.functions.map((fn) => JSON.stringify(fn.body));
+  const bodies = f.functions.map(bodyJSON);
   // no `body` key at all (not null): body-store.ts adds an accessor in its place
-  const skeleton = JSON.stringify({ ...f, functions: f.functions.map((fn) => ({ ...fn, body: undefined })) });
+  const skeleton = JSON.stringify({ ...f, functions: f.functions.map(withoutBody) });
   return bodies.length ? `${skeleton}\n${bodies.join('\n')}` : skeleton;
+}
+
+/** A function's facts but its body, which is not read (a lazy body is not parsed for it). */
+export function withoutBody(fn: FunctionFact): Omit<FunctionFact, 'body'> {
+  const o: Record<string, unknown> = {};
+  for (const k of Object.keys(fn)) if (k !== 'body') o[k] = (fn as unknown as Record<string, unknown>)[k];
+  return o as Omit<FunctionFact, 'body'>;
+}
+
+const TEXT = Symbol('facts text');
+const AT = Symbol('body at');
+const END = Symbol('body end');
+const PARSED = Symbol('body parsed');
+type LazyFunction = FunctionFact & { [TEXT]: string; [AT]: number; [END]: number; [PARSED]: Stmt | undefined };
+
+/**
+ * Most bodies of a tree are never walked: the program is made of
+ * declarations, and a run reaches the functions its entries call (about half
+ * of KVM's for a whole check, a few hundred for an edit the hook re-runs).
+ * So a body stays text until it is asked for, and is then parsed once. One
+ * accessor for all functions and non-enumerable state, as in body-store.ts:
+ * one hidden class, and a spread or JSON.stringify sees a plain `body`.
+ */
+const LAZY: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: LazyFunction) {
+    let b = this[PARSED];
+    if (b === undefined) {
+      b = this[PARSED] = JSON.parse(this[TEXT].slice(this[AT], this[END])) as Stmt;
+      this[TEXT] = ''; // the file's text is let go once every body of it is parsed
+    }
+    return b;
+  },
+  set(this: LazyFunction, v: Stmt) {
+    this[PARSED] = v;
+    this[TEXT] = '';
+  },
+};
+
+function hide(o: object, k: symbol, value: unknown): void {
+  Object.defineProperty(o, k, { value, writable: true, enumerable: false, configurable: true });
+}
+
+/** JSON.stringify(fn.body), which for a lazy body not yet parsed is the text it would be parsed from. */
+function bodyJSON(fn: FunctionFact): string {
+  const l = fn as Partial<LazyFunction>;
+  return l[TEXT] ? l[TEXT].slice(l[AT], l[END]) : JSON.stringify(fn.body);
 }
 
 export function factsFromText(text: string): FileFacts {
@@ -19,7 +67,11 @@ export function factsFromText(text: string): FileFacts {
   for (const fn of f.functions) {
     const from = nl + 1;
     nl = text.indexOf('\n', from);
-    fn.body = JSON.parse(nl < 0 ? text.slice(from) : text.slice(from, nl)) as Stmt;
+    hide(fn, TEXT, text);
+    hide(fn, AT, from);
+    hide(fn, END, nl < 0 ? text.length : nl);
+    hide(fn, PARSED, undefined);
+    Object.defineProperty(fn, 'body', LAZY);
   }
   return f;
 }
