@@ -121,6 +121,8 @@ class Extractor {
   private tooDeep = false;
   /** names stored in struct members by the body being read (FunctionFact.storedNames) */
   private stored: Set<string> | null = null;
+  /** member names the body being read assigns (FunctionFact.assignedMembers) */
+  private assigned: Set<string> | null = null;
   private anon = 0;
   constructor(private facts: FileFacts, private text: string) {}
 
@@ -194,8 +196,9 @@ class Extractor {
     // in the order the object literal had them: both may record types and notes
     const params = this.params(d.params);
     const stored = (this.stored = new Set<string>());
+    const assigned = (this.assigned = new Set<string>());
     const ir = body ? this.stmt(body, 0) : EMPTY;
-    this.stored = null;
+    this.stored = this.assigned = null;
     const f: FunctionFact = {
       name: d.name,
       file: this.facts.file,
@@ -208,6 +211,7 @@ class Extractor {
       hasError: n.hasError,
       cond,
       storedNames: [...stored],
+      assignedMembers: [...assigned],
       body: ir,
     };
     if (this.tooDeep) this.facts.notes.push(`${this.facts.file}:${f.line}: ${f.name}(): nesting deeper than ${MAX_DEPTH} levels, inner part not analysed`);
@@ -550,6 +554,7 @@ class Extractor {
           line: line(n), col: col(n),
         };
         if (this.stored && e.op === '=' && e.lhs.k === 'field' && e.rhs.k === 'id') this.stored.add(e.rhs.name);
+        if (this.assigned && e.lhs.k === 'field') this.assigned.add(e.lhs.name);
         return e;
       }
       case 'update_expression': {

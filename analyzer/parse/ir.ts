@@ -73,6 +73,12 @@ export interface FunctionFact {
    * function, so the bodies of a whole kernel, kept on disk, are not all read.
    */
   storedNames: string[];
+  /**
+   * The member names the body assigns (`x->f = ...`, `x.f |= ...`), in order
+   * of first appearance: a rule whose entries are the functions that write a
+   * field (must-follow) reads only the bodies that assign a member of its name.
+   */
+  assignedMembers: string[];
   body: Stmt;
 }
 

@@ -32,11 +32,14 @@ const kind: RuleKind<MustFollowRule> = {
     const exempt = exemptSet(rule.exempt, p);
     const out: EntrySpec[] = [];
     const seen = new Set<string>();
-    // every body of the tree is scanned: the member's name and the callee's are looked at before any type is
+    // the member's name and the callee's are looked at before any type is; with no call among the
+    // triggers, a body that assigns none of the members is not read at all (FunctionFact.assignedMembers)
     const members = new Set([...m.writes].map((q) => q.slice(q.lastIndexOf('.') + 1)));
+    const writesOnly = !rule.trigger.some((t) => t.call);
     for (const f of p.files) {
       for (const fn of f.functions) {
         if (exempt.has(fn.name) || seen.has(fn.name)) continue;
+        if (writesOnly && !fn.assignedMembers.some((n) => members.has(n))) continue;
         const sc = scopeOf(p, fn);
         let hit = false;
         walkStmt(fn.body, [], (e) => {
