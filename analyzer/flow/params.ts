@@ -54,6 +54,9 @@ export class ParamRelevance {
     const mark = (s: Set<number>) => s.forEach((i) => (relevant[i] = true));
     for (const c of sc.calls) {
       const { info, srcs } = c;
+      // a call that can mark no parameter not yet marked cannot change the answer: its callees are not
+      // read for it (most of KVM's calls pass on `vcpu`, which a condition made relevant already)
+      if (srcs.every((s) => { for (const i of s) if (!relevant[i]) return false; return true; })) continue;
       if ((info.name && this.cx.builtin(info.name)) || this.cx.watched(info)) {
         srcs.forEach(mark);
         continue;
