@@ -5,7 +5,7 @@ import { renderText } from '../report/text';
 import { splitByBaseline } from '../report/baseline';
 import { selector, type SourceTree } from '../source/snapshot';
 import { InputError } from '../source/load-tree';
-import { git, hasCommit, indexTree, revisionTree, workTreeTop } from '../vcs/git';
+import { git, hasCommit, revisionTree, stagedAndHead, workTreeTop } from '../vcs/git';
 import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, log, type ReportArgs } from './common';
 
 export const MARKER = '# callorder pre-commit hook';
@@ -119,8 +119,7 @@ async function runHook(top: string, a: HookArgs): Promise<number> {
   const pack = resolvePack(a);
   const limits = limitsOf(a);
   const select = selector(pack, { include: a.include, exclude: a.exclude });
-  const staged = indexTree(top, '', select, limits, 'index');
-  const head = hasCommit(top) ? revisionTree(top, 'HEAD', '', select, limits, 'HEAD') : { label: 'HEAD', files: new Map(), notes: [] };
+  const { staged, head } = await stagedAndHead(top, select, limits);
   if (sameTree(staged, head)) return 0;
   const opts = { limits, cache: a.cache, jobs: jobsOf(a) };
   const headResult = await analyze(head, pack, opts);

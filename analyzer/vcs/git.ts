@@ -3,7 +3,7 @@
 // the index or touches the working tree, so --since and the pre-commit hook
 // leave a developer's checkout exactly as it was.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,16 +14,51 @@ import type { ParseLimits } from '../parse/parse-file';
 const MAX_OUTPUT = 1 << 30;
 
 export function git(cwd: string, args: string[], input?: string): Buffer {
-  const r = spawnSync('git', args, { cwd, input, maxBuffer: MAX_OUTPUT, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } });
-  if (r.error) {
-    const code = (r.error as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'git is not installed' : `git ${args[0]}: ${r.error.message}`);
+  const r = spawnSync('git', args, { cwd, input, maxBuffer: MAX_OUTPUT, env: gitEnv() });
+  return answer(args, r.error, r.status, r.stdout, r.stderr);
+}
+
+function gitEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_OPTIONAL_LOCKS: '0' };
+}
+
+function answer(args: string[], error: Error | undefined, status: number | null, stdout: Buffer, stderr: Buffer): Buffer {
+  if (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'git is not installed' : `git ${args[0]}: ${error.message}`);
   }
-  if (r.status !== 0) {
-    const msg = r.stderr.toString('utf8').trim().split('\n')[0] || `exit ${r.status}`;
+  if (status !== 0) {
+    const msg = stderr.toString('utf8').trim().split('\n')[0] || `exit ${status}`;
     throw new InputError(`git ${args[0]}: ${msg.replace(/^(fatal|error): /, '')}`);
   }
-  return r.stdout;
+  return stdout;
+}
+
+/** git() without waiting: the hook's two listings run side by side. */
+function gitAsync(cwd: string, args: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    let failed: Error | undefined;
+    const c = spawn('git', args, { cwd, env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    c.stdout.on('data', (b: Buffer) => {
+      size += b.length;
+      if (size > MAX_OUTPUT) {
+        failed = new Error('output too large');
+        c.kill();
+      } else out.push(b);
+    });
+    c.stderr.on('data', (b: Buffer) => err.push(b));
+    c.on('error', (e) => (failed = e));
+    c.on('close', (status) => {
+      try {
+        resolve(answer(args, failed, status, Buffer.concat(out), Buffer.concat(err)));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
 }
 
 /** The top of the work tree `dir` is in, or null outside git. */
@@ -64,27 +99,30 @@ function pathspecs(prefix: string, select: Selector): string[] {
   return roots.map(join);
 }
 
-/** The analysed files of `rev` under `prefix` (the tree's place in the repository). */
-export function revisionTree(top: string, rev: string, prefix: string, select: Selector,
-  limits: ParseLimits, label: string): SourceTree {
-  // no -l: the sizes it lists cost a read of every blob's header, once the largest part of the hook's time
-  const out = git(top, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', ...pathspecs(prefix, select)]).toString('latin1');
+// no -l: the sizes it lists cost a read of every blob's header, once the largest part of the hook's time
+function lsTreeArgs(rev: string, prefix: string, select: Selector): string[] {
+  return ['ls-tree', '-r', '-z', '--full-tree', rev, '--', ...pathspecs(prefix, select)];
+}
+
+function lsFilesArgs(prefix: string, select: Selector): string[] {
+  return ['ls-files', '-s', '-z', '--', ...pathspecs(prefix, select)];
+}
+
+function treeEntries(out: Buffer, prefix: string, select: Selector): Entry[] {
   const entries: Entry[] = [];
-  for (const rec of out.split('\0')) {
+  for (const rec of out.toString('latin1').split('\0')) {
     const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(rec);
     if (!m) continue;
     const rel = relTo(prefix, m[4]);
     if (rel === null || !select(rel)) continue;
     entries.push({ mode: m[1], id: m[3], rel, path: m[4] });
   }
-  return fromEntries(top, entries, limits, label);
+  return entries;
 }
 
-/** The analysed files as staged: the content a commit made now would have. */
-export function indexTree(top: string, prefix: string, select: Selector, limits: ParseLimits, label: string): SourceTree {
-  const out = git(top, ['ls-files', '-s', '-z', '--', ...pathspecs(prefix, select)]).toString('latin1');
+function indexEntries(out: Buffer, prefix: string, select: Selector): Entry[] {
   const entries: Entry[] = [];
-  for (const rec of out.split('\0')) {
+  for (const rec of out.toString('latin1').split('\0')) {
     const m = /^(\d+) ([0-9a-f]+) (\d)\t(.*)$/s.exec(rec);
     if (!m) continue;
     const rel = relTo(prefix, m[4]);
@@ -92,7 +130,34 @@ export function indexTree(top: string, prefix: string, select: Selector, limits:
     if (m[3] !== '0') throw new InputError(`${m[4]}: unmerged in the index; resolve the conflict first`);
     entries.push({ mode: m[1], id: m[2], rel, path: m[4] });
   }
-  return fromEntries(top, entries, limits, label);
+  return entries;
+}
+
+/** The analysed files of `rev` under `prefix` (the tree's place in the repository). */
+export function revisionTree(top: string, rev: string, prefix: string, select: Selector,
+  limits: ParseLimits, label: string): SourceTree {
+  return fromEntries(top, treeEntries(git(top, lsTreeArgs(rev, prefix, select)), prefix, select), limits, label);
+}
+
+/**
+ * The analysed files as staged (the content a commit made now would have)
+ * and as in HEAD, for the pre-commit hook: the two listings run
+ * side by side, and whether HEAD exists is asked only when listing it failed
+ * (a repository's first commit has none: HEAD's tree is empty then).
+ */
+export async function stagedAndHead(top: string, select: Selector, limits: ParseLimits): Promise<{ staged: SourceTree; head: SourceTree }> {
+  const [index, tree] = await Promise.all([
+    gitAsync(top, lsFilesArgs('', select)),
+    gitAsync(top, lsTreeArgs('HEAD', '', select)).catch((e: unknown) => {
+      if (hasCommit(top)) throw e;
+      return Buffer.alloc(0);
+    }),
+  ]);
+  const staged = indexEntries(index, '', select);
+  const head = treeEntries(tree, '', select);
+  // one cat-file for both: HEAD's version of a staged file is the one blob the work tree has not
+  readBlobs(top, [...wantedOf(staged), ...wantedOf(head)], limits);
+  return { staged: fromEntries(top, staged, limits, 'index'), head: fromEntries(top, head, limits, 'HEAD') };
 }
 
 function relTo(prefix: string, p: string): string | null {
@@ -101,14 +166,17 @@ function relTo(prefix: string, p: string): string | null {
   return name.startsWith(`${prefix}/`) ? name.slice(prefix.length + 1) : null;
 }
 
+/** The entries whose content is read: not symbolic links, not submodules. */
+function wantedOf(entries: Entry[]): Entry[] {
+  return entries.filter((e) => e.mode !== '120000' && e.mode !== '160000');
+}
+
 function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: string): SourceTree {
   const files = new Map<string, SourceFile>();
   const notes: string[] = [];
-  const wanted: Entry[] = [];
-  for (const e of entries.sort((a, b) => (a.rel < b.rel ? -1 : 1))) {
-    if (e.mode === '120000') notes.push(`${e.rel}: symbolic link, not followed`);
-    else if (e.mode !== '160000') wanted.push(e);
-  }
+  entries.sort((a, b) => (a.rel < b.rel ? -1 : 1));
+  for (const e of entries) if (e.mode === '120000') notes.push(`${e.rel}: symbolic link, not followed`);
+  const wanted = wantedOf(entries);
   // sizes come with the content: asking for them first is one more git process, and the
   // hook's trees are a developer's own repository, where a blob too large to read is no attack
   const blobs = readBlobs(top, wanted, limits);
