@@ -19,7 +19,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
-import { kernelCacheRoot } from '../source/fetch-kernel';
 import { VERSION } from '../version';
 import { analyzerId } from './code-id';
 
@@ -36,16 +35,9 @@ function versionOfEntries(): string {
   return (entryVersion ??= `${VERSION}+${analyzerId().slice(0, 16)}`);
 }
 
-/**
- * Where facts and results live: $CALLORDER_ANALYSIS_CACHE, else beside the
- * kernel trees ($CALLORDER_CACHE, $XDG_CACHE_HOME/callorder or ~/.cache/callorder).
- * The variable of its own is how tests use a throw-away cache and still find
- * the trees they fetched; CALLORDER_CACHE moves both.
- */
-export function cacheRoot(): string {
-  const own = process.env.CALLORDER_ANALYSIS_CACHE;
-  return own ? path.resolve(own) : kernelCacheRoot();
-}
+import { cacheRoot } from './root';
+
+export { cacheRoot };
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

@@ -8,8 +8,10 @@
  */
 import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { kernelCacheRoot } from '../cache/root';
+
+export { kernelCacheRoot };
 
 export interface FetchOptions {
   /** Directory that holds the extracted trees (default: kernelCacheRoot()). */
@@ -55,15 +57,6 @@ const PREFIX = 'callorder fetch-kernel: ';
 const TMP_PREFIX = '.callorder-tmp-';
 /** Temp dirs left behind by a killed run are removed once older than this. */
 const STALE_TMP_MS = 6 * 60 * 60 * 1000;
-
-/** $CALLORDER_CACHE, else $XDG_CACHE_HOME/callorder, else ~/.cache/callorder. */
-export function kernelCacheRoot(): string {
-  const own = process.env.CALLORDER_CACHE;
-  if (own) return path.resolve(own);
-  const xdg = process.env.XDG_CACHE_HOME;
-  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'callorder');
-  return path.join(os.homedir(), '.cache', 'callorder');
-}
 
 /** Name of the env var that points at an existing tree, e.g. CALLORDER_KERNEL_6_12. */
 export function kernelEnvVar(version: string): string {
