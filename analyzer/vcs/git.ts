@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { InputError } from '../source/load-tree';
 import type { Selector, SourceFile, SourceTree } from '../source/snapshot';
 import type { ParseLimits } from '../parse/parse-file';
+import { Lru } from '../util/lru';
 
 const MAX_OUTPUT = 1 << 30;
 
@@ -189,8 +190,9 @@ function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: 
 }
 
 // A blob never changes under its id: the hook reads the index and HEAD, which
-// share nearly every blob, and asks git for each only once.
-const blobMemo = new Map<string, Buffer>();
+// share nearly every blob, and asks git for each only once. Bounded, for a
+// process that runs many hooks (the resident server).
+const blobMemo = new Lru<Buffer>(256 << 20);
 
 function readBlobs(top: string, entries: Entry[], limits: ParseLimits): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
@@ -200,7 +202,7 @@ function readBlobs(top: string, entries: Entry[], limits: ParseLimits): Map<stri
     const b = blobMemo.get(`${top}\0${e.id}`) ?? fromWorkTree(top, e, limits);
     if (b) {
       out.set(e.id, b);
-      blobMemo.set(`${top}\0${e.id}`, b);
+      blobMemo.set(`${top}\0${e.id}`, b, b.length);
     } else ask.add(e.id);
   }
   if (!ask.size) return out;
@@ -215,7 +217,7 @@ function readBlobs(top: string, entries: Entry[], limits: ParseLimits): Map<stri
     const size = Number(m[2]);
     const blob = buf.subarray(nl + 1, nl + 1 + size);
     out.set(m[1], blob);
-    blobMemo.set(`${top}\0${m[1]}`, blob);
+    blobMemo.set(`${top}\0${m[1]}`, blob, blob.length);
     pos = nl + 1 + size + 1;
   }
   return out;
