@@ -31,7 +31,8 @@ export async function check(a: CheckArgs): Promise<number> {
   // a tree too large to hold in memory (the whole kernel; --max-body-bytes) is streamed; --since needs the tree in memory
   const scan = scanTree(root, pack, { ...lo, cacheRoot: null });
   if (!a.since && scan.sizes.reduce((n, b) => n + b, 0) >= lo.maxBodyBytes!) return report(a, root, pack, await checkLarge(root, pack, a, lo));
-  const src = snapshotDir(root, pack, sel);
+  // the same selection as the scan's (loadOptionsOf): its listing serves
+  const src = snapshotDir(root, pack, sel, undefined, scan);
   let before: Set<string> | undefined;
   let against: string | undefined;
   let near: Analysis | undefined;

@@ -41,10 +41,12 @@ export function selector(pack: Pack, opts: SelectOptions = {}): Selector {
   return select;
 }
 
-export function snapshotDir(root: string, pack: Pack, opts: SelectOptions = {}, label = path.basename(root)): SourceTree {
+/** `found`: what discovery of the same selection already listed (check's scan), so the tree is not walked twice. */
+export function snapshotDir(root: string, pack: Pack, opts: SelectOptions = {}, label = path.basename(root),
+  found?: { files: string[]; notes: string[] }): SourceTree {
   checkTreeRoot(root);
   const include = opts.include?.length ? opts.include : pack.include;
-  const { files, notes } = discoverFiles(root, include, [...pack.exclude, ...(opts.exclude ?? [])]);
+  const { files, notes } = found ?? discoverFiles(root, include, [...pack.exclude, ...(opts.exclude ?? [])]);
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const out = new Map<string, SourceFile>();
   for (const rel of files) out.set(rel, readLimited(path.join(root, rel), rel, limits));
