@@ -22,12 +22,18 @@ const commands = {
   get fetchKernelCmd() { return (require('./commands/fetch-kernel') as typeof import('./commands/fetch-kernel')).fetchKernelCmd; },
   get rulesCmd() { return (require('./commands/rules') as typeof import('./commands/rules')).rulesCmd; },
   get cacheCmd() { return (require('./commands/cache') as typeof import('./commands/cache')).cacheCmd; },
+  get serverCmd() { return (require('./commands/server') as typeof import('./commands/server')).serverCmd; },
 };
 import { stopWorkers } from './source/parse-pool';
 import { cacheRoot, sweepTemporaries } from './cache/store';
 
 export async function main(argv: string[]): Promise<number> {
   onSignals();
+  return dispatch(argv);
+}
+
+/** The command `argv` names, run to its exit code: main() without the process's signal handling, for the server too. */
+export async function dispatch(argv: string[]): Promise<number> {
   let code = 0;
   const run = (fn: () => number | Promise<number>) => async () => {
     code = await fn();
@@ -88,7 +94,11 @@ export async function main(argv: string[]): Promise<number> {
     .command('cache <action>', 'empty the cache of facts and results, or print where it is', (y) => y
       .positional('action', { type: 'string', choices: ['clear', 'path'] as const, demandOption: true }),
     (a) => run(() => commands.cacheCmd(a))())
-    .demandCommand(1, 'name a command: check, review, hook, stats, graph, fetch-kernel, rules or cache')
+    .command('server <action>', 'a resident process that answers `check` and `hook run` with the facts kept in memory (start, stop, status; run: in the foreground)', (y) => y
+      .positional('action', { type: 'string', choices: ['start', 'stop', 'status', 'run'] as const, demandOption: true })
+      .option('idle', { type: 'number', default: 900, describe: 'seconds without a request after which the server exits' }),
+    (a) => run(() => commands.serverCmd(a))())
+    .demandCommand(1, 'name a command: check, review, hook, stats, graph, fetch-kernel, rules, cache or server')
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });

@@ -40,7 +40,7 @@ function hashFiles(stamp: string, dir: string, files: string[]): string {
  * rest of a warm check; the hash is kept beside the files with what each
  * file's stat said, and holds while every stat says the same.
  */
-const STAMP = '.code-id.json';
+export const STAMP = '.code-id.json';
 
 function statsOf(dir: string, files: string[]): string {
   return files.map((f) => {

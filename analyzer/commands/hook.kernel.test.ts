@@ -3,7 +3,8 @@
 // headers). An existing hook is kept and chained; a commit that drops the
 // "vCPU has run" check of kvm_set_cpuid() is refused with the way to bypass
 // it; what is staged is checked, not the work tree; a commit that only moves
-// an old finding down a line passes; --since
+// an old finding down a line passes; with a resident server the hook reads
+// the index git names and answers the same; --since
 // reports what a commit added and leaves the index and work tree alone;
 // uninstall puts the old hook back.
 
@@ -110,6 +111,29 @@ describe('pre-commit hook and --since in a kernel checkout', () => {
     git('add', 'arch/x86/kvm/vmx/vmx.c');
     const r = git('commit', '-qm', 'comment');
     assert.equal(r.code, 0, r.stderr);
+  });
+
+  it('with a resident server: the hook reads the index git hands it (`git commit PATH`), refuses and passes as without', () => {
+    assert.equal(callorder('server', 'start').code, 0);
+    try {
+      const served = () => Number(/ (\d+) requests? served/.exec(callorder('server', 'status').stdout)?.[1] ?? -1);
+      // `git commit PATH` stages PATH in a temporary index of its own, which GIT_INDEX_FILE names to the hook
+      edit('arch/x86/kvm/cpuid.c', '\tif (kvm_vcpu_has_run(vcpu)) {\n\t\tr = kvm_cpuid_check_equal', '\tif (0) {\n\t\tr = kvm_cpuid_check_equal');
+      const head = git('rev-parse', 'HEAD').stdout;
+      const r = git('commit', '-qm', 'drop the KVM_RUN check', '--', 'arch/x86/kvm/cpuid.c');
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /kvm_set_cpuid\(\): warning: .*\[set-cpuid-after-run\]/);
+      assert.match(r.stderr, /git commit --no-verify/);
+      assert.equal(git('rev-parse', 'HEAD').stdout, head);
+      assert.equal(served(), 1);
+      git('checkout', 'HEAD', '--', 'arch/x86/kvm/cpuid.c');
+      fs.appendFileSync(path.join(repo, 'arch/x86/kvm/i8254.c'), '\n');
+      const clean = git('commit', '-qm', 'another blank line', '--', 'arch/x86/kvm/i8254.c');
+      assert.equal(clean.code, 0, clean.stderr);
+      assert.equal(served(), 2);
+    } finally {
+      callorder('server', 'stop');
+    }
   });
 
   it('--since reports what a commit added, touching neither index nor work tree', () => {

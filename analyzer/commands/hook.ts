@@ -62,6 +62,7 @@ async function install(dir: string, a: HookArgs): Promise<number> {
   fs.writeFileSync(hookFile, script(a), { mode: 0o755 });
   fs.chmodSync(hookFile, 0o755);
   log(`callorder: installed ${hookFile}`);
+  log('callorder: `callorder server start` keeps a process that answers the hook in a fraction of the time (see `callorder server --help`)');
   await warm(a);
   return 0;
 }

@@ -23,6 +23,7 @@ import { factsToText, factsFromText } from '../parse/facts-text';
 import type { Progress, TreeFacts } from '../source/load-tree';
 import type { Program } from '../program/program';
 import { walkedMatcher } from '../source/discover';
+import { Lru } from '../util/lru';
 
 export interface AnalysisStats {
   files: number;
@@ -112,8 +113,8 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
   const remember = (r: CachedResult, how: Analysis['how'], reused?: string[]) => {
     // a parse cut short by the time budget depends on the machine's load, not on the content
     if (cache && !r.stats.notes.some((n) => /--timeout/.test(n))) {
-      if (how !== 'cache') cache.put('results', resultKey, r);
-      if (lastKey) cache.put('last', lastKey, { key: resultKey });
+      if (how !== 'cache') write(() => cache.put('results', resultKey, r));
+      if (lastKey) write(() => cache.put('last', lastKey, { key: resultKey }));
     }
     return { ...withDiscoveryNotes(r, src, resultKey, how), ...(reused ? { reused } : {}), tree: src };
   };
@@ -221,6 +222,49 @@ function withDiscoveryNotes(r: CachedResult, src: SourceTree, key: string, how: 
   return { findings: r.findings, stats: { ...r.stats, notes: [...src.notes, ...r.stats.notes] }, key, how };
 }
 
+/**
+ * Cache writes held back until the answer is out, by the resident server
+ * (commands/server.ts), which writes them before it takes the next request;
+ * null: written at once. An entry lost to a server killed in between is a
+ * miss for the next run, no more.
+ */
+let held: (() => void)[] | null = null;
+
+export function holdCacheWrites(): void {
+  held ??= [];
+}
+
+export function flushCacheWrites(): void {
+  const w = held;
+  if (!w?.length) return;
+  held = [];
+  for (const f of w) f();
+}
+
+function write(f: () => void): void {
+  if (held) held.push(f);
+  else f();
+}
+
+/**
+ * Outcomes and skeletons kept between the analyses of one process, by their
+ * cache key, up to a total of source bytes: the resident server's
+ * (commands/server.ts), whose requests read the same files' facts again and
+ * again. A one-shot run keeps none (the limit is 0): it asks for each once.
+ * Facts are never written to once made (program.ts copies what it extends),
+ * so one copy serves every analysis.
+ */
+const resident = { outcomes: new Lru<ParseOutcome>(0), skeletons: new Lru<FileFacts | null>(0) };
+
+export function keepFactsInMemory(sourceBytes: number): void {
+  resident.outcomes = new Lru(sourceBytes);
+  resident.skeletons = new Lru(sourceBytes);
+}
+
+function weightOf(r: ParseOutcome): number {
+  return r.ok ? r.facts.bytes : 0;
+}
+
 function sizeOf(f: Buffer | { note: string }): number {
   return Buffer.isBuffer(f) ? f.length : 0;
 }
@@ -250,9 +294,11 @@ class FactStore {
    * one-line JSON of its outcome, which no text form starts with.
    */
   cached(rel: string, content: string): ParseOutcome | undefined {
-    const parsed = this.parsed.get(this.key(rel, content));
+    const k = this.key(rel, content);
+    // --no-cache reads nothing kept, in memory or on disk
+    const parsed = this.parsed.get(k) ?? (this.cache ? resident.outcomes.get(k) : undefined);
     if (parsed) return parsed;
-    const text = this.cache?.store('facts').read(this.key(rel, content));
+    const text = this.cache?.store('facts').read(k);
     if (text == null) return undefined;
     let r: ParseOutcome;
     try {
@@ -262,7 +308,8 @@ class FactStore {
     }
     // the nearby-tree check and the re-read of an edit ask for the same old facts: one copy, whose
     // functions the edit's facts share up to the edit, which the comparison of bodies then sees at once
-    this.parsed.set(this.key(rel, content), r);
+    this.parsed.set(k, r);
+    resident.outcomes.set(k, r, weightOf(r));
     return r;
   }
 
@@ -338,11 +385,18 @@ class FactStore {
   private keep(rel: string, content: string, r: ParseOutcome, transient: boolean, text?: string, bytes?: Buffer): ParseOutcome {
     if (!this.cache || transient || (!r.ok && (r.transient || /--timeout/.test(r.note)))) return r;
     const k = this.key(rel, content);
+    resident.outcomes.set(k, r, weightOf(r));
     if (r.ok) {
-      this.cache.store('facts').write(k, text ?? factsToText(r.facts));
-      this.cache.put('skeleton', k, skeleton(r.facts));
-      if (bytes) this.cache.store('source').write(content, bytes.toString('latin1'));
-    } else this.cache.store('facts').write(k, JSON.stringify({ ok: false, note: r.note }));
+      const cache = this.cache;
+      write(() => {
+        cache.store('facts').write(k, text ?? factsToText(r.facts));
+        cache.put('skeleton', k, skeleton(r.facts));
+        if (bytes) cache.store('source').write(content, bytes.toString('latin1'));
+      });
+    } else {
+      const cache = this.cache;
+      write(() => cache.store('facts').write(k, JSON.stringify({ ok: false, note: r.note })));
+    }
     return r;
   }
 
@@ -356,13 +410,19 @@ class FactStore {
   skeleton(rel: string, content: string): FileFacts | null | undefined {
     if (content.startsWith('note:')) return null;
     const k = this.key(rel, content);
+    const kept = this.cache ? resident.skeletons.get(k) : undefined;
+    if (kept !== undefined) return kept;
     const hit = this.cache?.get<FileFacts>('skeleton', k);
-    if (hit) return hit;
+    if (hit) {
+      resident.skeletons.set(k, hit, hit.bytes);
+      return hit;
+    }
     const full = this.cached(rel, content);
     if (!full) return undefined;
     if (!full.ok) return null;
     const s = skeleton(full.facts);
     this.cache?.put('skeleton', k, s);
+    resident.skeletons.set(k, s, s.bytes);
     return s;
   }
 }

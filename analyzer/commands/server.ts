@@ -1,0 +1,237 @@
+// `callorder server`: one resident process per cache and build that answers
+// `check` and `hook run` (server/client.ts hands them over) with the facts
+// of the files it has read kept in memory and its code already compiled.
+// A run in it is the same run as in a fresh process: the same command code,
+// the client's working directory and environment (GIT_INDEX_FILE in a hook),
+// the same bytes out and the same exit code. What it saves is Node's start,
+// loading the modules, V8's warm-up and reading the cache's facts back.
+// One run at a time: a client that finds it busy runs in its own process.
+// It exits after --idle seconds without a request, and at the first change
+// to the compiled analyzer under it (a rebuild).
+
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { analyzerDir, socketPath, type Control, type Reply, type Request, type ServerStatus } from '../server/socket';
+import { control } from '../server/client';
+import { flushCacheWrites, holdCacheWrites, keepFactsInMemory } from '../flow/analyze';
+import { cacheRoot } from '../cache/store';
+import { STAMP } from '../cache/code-id';
+import { log, UsageError } from './common';
+
+interface ServerArgs {
+  action: string;
+  idle?: number;
+}
+
+/** Source bytes whose facts the server keeps: KVM's are 3 MB, a dozen trees' worth and room to spare. */
+const KEEP_SOURCE_BYTES = 64 << 20;
+const START_WAIT_MS = 15000;
+
+export async function serverCmd(a: ServerArgs): Promise<number> {
+  const sock = socketPath();
+  if (!sock) throw new UsageError(`the cache directory's path is too long for a socket: ${cacheRoot()}`);
+  const idle = a.idle ?? 900;
+  if (!(idle > 0)) throw new UsageError(`--idle takes a number of seconds above 0, not ${a.idle}`);
+  switch (a.action) {
+    case 'status': {
+      const s = await control(sock, 'status');
+      process.stdout.write(s ? describe(s) : `no server for this cache and build (${sock})\n`);
+      return 0;
+    }
+    case 'stop': {
+      const s = await control(sock, 'stop');
+      log(s ? `callorder: stopped the server (pid ${s.pid}) after ${s.served} request${s.served === 1 ? '' : 's'}` : 'callorder: no server was running');
+      return 0;
+    }
+    case 'start':
+      return start(sock, idle);
+    default:
+      return serve(sock, idle);
+  }
+}
+
+function describe(s: ServerStatus): string {
+  return `server pid ${s.pid}, listening on ${s.socket}, since ${s.startedAt}, ${s.served} request${s.served === 1 ? '' : 's'} served, ` +
+    `${s.heapMB} MB of heap, exits after ${s.idleSeconds} s idle\n`;
+}
+
+/** The server in the background, detached from this terminal; returns once it answers. */
+async function start(sock: string, idle: number): Promise<number> {
+  const running = await control(sock, 'status');
+  if (running) {
+    process.stdout.write(describe(running));
+    return 0;
+  }
+  const bin = path.resolve(__dirname, '..', '..', '..', 'bin', 'callorder');
+  const child = spawn(process.execPath, [bin, 'server', 'run', '--idle', String(idle)], { detached: true, stdio: 'ignore' });
+  child.unref();
+  const until = Date.now() + START_WAIT_MS;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    const s = await control(sock, 'status');
+    if (s) {
+      process.stdout.write(describe(s));
+      return 0;
+    }
+    if (child.exitCode !== null) break;
+  }
+  throw new UsageError(`the server did not start; \`callorder server run\` in a terminal says why`);
+}
+
+/** The server itself, in this process, until it is stopped or idle. */
+async function serve(sock: string, idleSeconds: number): Promise<number> {
+  fs.mkdirSync(path.dirname(sock), { recursive: true, mode: 0o700 });
+  if (fs.existsSync(sock)) {
+    if (await control(sock, 'status')) throw new UsageError(`a server already listens on ${sock}`);
+    // a socket nobody listens on is a server that was killed
+    fs.rmSync(sock, { force: true });
+  }
+  keepFactsInMemory(KEEP_SOURCE_BYTES);
+  holdCacheWrites();
+  const startedAt = new Date().toISOString();
+  let served = 0;
+  /** one run at a time: the command code owns process.stdout, the environment and the directory while it runs */
+  let busy = false;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let done: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((r) => (done = r));
+  const server = net.createServer();
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    if (idleTimer) clearTimeout(idleTimer);
+    server.close();
+    fs.rmSync(sock, { force: true });
+    done(0);
+  };
+  const idle = () => {
+    if (idleTimer) clearTimeout(idleTimer);
+    if (stopped) return;
+    idleTimer = setTimeout(stop, idleSeconds * 1000);
+  };
+  const status = (): ServerStatus => ({
+    pid: process.pid, socket: sock, served, startedAt, idleSeconds, heapMB: Math.round(process.memoryUsage().heapUsed / (1 << 20)),
+  });
+  server.on('connection', (c) => {
+    c.setEncoding('utf8');
+    let buf = '';
+    const onData = (d: string) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      c.off('data', onData);
+      let msg: Request | Control;
+      try {
+        msg = JSON.parse(buf.slice(0, nl)) as Request | Control;
+      } catch {
+        c.destroy();
+        return;
+      }
+      if ('control' in msg) {
+        send(c, { status: status() });
+        c.end();
+        if (msg.control === 'stop') stop();
+        return;
+      }
+      if (busy) {
+        send(c, { busy: true });
+        c.end();
+        return;
+      }
+      busy = true;
+      if (idleTimer) clearTimeout(idleTimer);
+      void answer(c, msg).finally(() => {
+        busy = false;
+        served++;
+        idle();
+      });
+    };
+    c.on('data', onData);
+    c.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(sock, () => resolve());
+  });
+  fs.chmodSync(sock, 0o600);
+  process.on('exit', () => fs.rmSync(sock, { force: true }));
+  // another build under it: this server's code is not the code a fresh process would run
+  const watch = watchBuild(stop);
+  void finished.then(() => watch?.close());
+  idle();
+  log(`callorder: server (pid ${process.pid}) listening on ${sock}; exits after ${idleSeconds} s idle`);
+  return finished;
+}
+
+function watchBuild(stop: () => void): fs.FSWatcher | null {
+  try {
+    // the code id's stamp is written beside the code by whoever finds it stale, this server included
+    return fs.watch(analyzerDir(), { recursive: true, persistent: false }, (_e, name) => {
+      if (!name || path.basename(String(name)) !== STAMP) stop();
+    });
+  } catch {
+    // no recursive watch here: the build stamp in the socket's name still sends new clients elsewhere
+    return null;
+  }
+}
+
+function send(c: net.Socket, r: Reply): void {
+  if (!c.destroyed) c.write(`${JSON.stringify(r)}\n`);
+}
+
+type Write = typeof process.stdout.write;
+
+/**
+ * One request as a fresh process would run it: its directory, its
+ * environment, its output (a terminal's width and whether stderr is one) sent
+ * back line by line. The command code writes to process.stdout and
+ * process.stderr, so those are the client's for the time of the run.
+ */
+async function answer(c: net.Socket, req: Request): Promise<void> {
+  const { dispatch } = require('../cli') as typeof import('../cli');
+  const env = process.env;
+  const cwd = process.cwd();
+  const out = process.stdout;
+  const err = process.stderr;
+  const saved = { outWrite: out.write, errWrite: err.write, tty: err.isTTY, columns: err.columns };
+  const writer = (key: 'out' | 'err'): Write => ((chunk: string | Uint8Array, enc?: unknown, cb?: unknown) => {
+    send(c, key === 'out' ? { out: String(chunk) } : { err: typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8') });
+    const done = typeof enc === 'function' ? enc : cb;
+    if (typeof done === 'function') (done as () => void)();
+    return true;
+  }) as Write;
+  let code = 2;
+  try {
+    process.chdir(req.cwd);
+    process.env = req.env;
+    out.write = writer('out');
+    err.write = writer('err');
+    err.isTTY = req.stderrTTY;
+    err.columns = req.columns;
+    code = await dispatch(req.argv);
+  } catch (e) {
+    // dispatch answers every error it expects; this is the server's own
+    err.write(`callorder: internal error in the server: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
+  } finally {
+    out.write = saved.outWrite;
+    err.write = saved.errWrite;
+    err.isTTY = saved.tty;
+    err.columns = saved.columns;
+    process.env = env;
+    try {
+      process.chdir(cwd);
+    } catch {
+      /* the directory it started in is gone: stay where the request left it */
+    }
+  }
+  send(c, { exit: code });
+  c.end();
+  // the entries the run made, written now that its answer is out (the next request waits)
+  try {
+    flushCacheWrites();
+  } catch {
+    /* a cache entry not written costs a later run a miss */
+  }
+}
