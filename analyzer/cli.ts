@@ -66,7 +66,8 @@ export async function dispatch(argv: string[]): Promise<number> {
       .option('max-patch-size', { type: 'number', describe: 'refuse input larger than this many bytes (default 32 MiB)' }),
     (a) => run(() => commands.review(a))())
     .command('hook <action>', 'install or uninstall a git pre-commit hook that blocks commits adding findings; run: what the hook runs', (y) => y
-      .positional('action', { choices: ['install', 'uninstall', 'run'] as const, demandOption: true }),
+      .positional('action', { choices: ['install', 'uninstall', 'run'] as const, demandOption: true })
+      .option('server', { type: 'boolean', default: false, describe: 'install: a hook that starts a resident server (`callorder server`) when none answers, so that the commits after the first are checked by it; run: start one now when none answered' }),
     (a) => run(() => commands.hook(a))())
     .command('stats [tree]', 'parse coverage and call-graph resolution of a tree', (y) => y
       .positional('tree', { type: 'string' })

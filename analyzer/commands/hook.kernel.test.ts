@@ -4,7 +4,8 @@
 // "vCPU has run" check of kvm_set_cpuid() is refused with the way to bypass
 // it; what is staged is checked, not the work tree; a commit that only moves
 // an old finding down a line passes; with a resident server the hook reads
-// the index git names and answers the same; --since
+// the index git names and answers the same, and `install --server` starts
+// one at the first commit; --since
 // reports what a commit added and leaves the index and work tree alone;
 // uninstall puts the old hook back.
 
@@ -133,6 +134,27 @@ describe('pre-commit hook and --since in a kernel checkout', () => {
       assert.equal(served(), 2);
     } finally {
       callorder('server', 'stop');
+    }
+  });
+
+  it('install --server: the first commit starts a server, which answers the next', () => {
+    assert.equal(callorder('hook', 'install', '--server').code, 0);
+    assert.match(fs.readFileSync(path.join(repo, '.git/hooks/pre-commit'), 'utf8'), / hook run --server\n$/);
+    try {
+      const status = () => callorder('server', 'status').stdout;
+      assert.match(status(), /^no server/);
+      fs.appendFileSync(path.join(repo, 'arch/x86/kvm/i8254.c'), '\n');
+      git('add', 'arch/x86/kvm/i8254.c');
+      assert.equal(git('commit', '-qm', 'first: no server yet').code, 0);
+      for (let i = 0; i < 300 && !/^server pid/.test(status()); i++) spawnSync('sleep', ['0.1']);
+      assert.match(status(), / 0 requests served/);
+      fs.appendFileSync(path.join(repo, 'arch/x86/kvm/i8254.c'), '\n');
+      git('add', 'arch/x86/kvm/i8254.c');
+      assert.equal(git('commit', '-qm', 'second: the server answers').code, 0);
+      assert.match(status(), / 1 request served/);
+    } finally {
+      callorder('server', 'stop');
+      assert.equal(callorder('hook', 'install').code, 0);
     }
   });
 

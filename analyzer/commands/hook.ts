@@ -7,12 +7,15 @@ import { selector, type SourceTree } from '../source/snapshot';
 import { InputError } from '../source/load-tree';
 import { git, hasCommit, revisionTree, stagedAndHead, workTreeTop } from '../vcs/git';
 import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, log, type ReportArgs } from './common';
+import { inServer, spawnServer } from './server';
 
 export const MARKER = '# callorder pre-commit hook';
 const CHAINED = 'pre-commit.callorder-chained';
 
 export interface HookArgs extends CommonArgs, ReportArgs {
   action: 'install' | 'uninstall' | 'run';
+  /** the hook starts a resident server when none answered it */
+  server?: boolean;
 }
 
 export async function hook(a: HookArgs): Promise<number> {
@@ -29,7 +32,7 @@ function shq(s: string): string {
 
 function script(a: HookArgs): string {
   const launcher = path.resolve(__dirname, '..', '..', '..', 'bin', 'callorder');
-  const extra = a.rules ? ` --rules ${shq(path.resolve(a.rules))}` : '';
+  const extra = (a.rules ? ` --rules ${shq(path.resolve(a.rules))}` : '') + (a.server ? ' --server' : '');
   return [
     '#!/bin/sh',
     `${MARKER}: blocks a commit only on findings the staged change adds.`,
@@ -62,7 +65,8 @@ async function install(dir: string, a: HookArgs): Promise<number> {
   fs.writeFileSync(hookFile, script(a), { mode: 0o755 });
   fs.chmodSync(hookFile, 0o755);
   log(`callorder: installed ${hookFile}`);
-  log('callorder: `callorder server start` keeps a process that answers the hook in a fraction of the time (see `callorder server --help`)');
+  if (a.server) log('callorder: the hook starts a resident server when none answers it; `callorder server stop` ends one');
+  else log('callorder: `hook install --server`, or `callorder server start`, keeps a process that answers the hook in a fraction of the time');
   await warm(a);
   return 0;
 }
@@ -117,6 +121,8 @@ function sameTree(a: SourceTree, b: SourceTree): boolean {
 
 /** The staged content against HEAD, both read from git's objects: what the commit would add. */
 async function runHook(top: string, a: HookArgs): Promise<number> {
+  // this process runs the hook, so no server answered it: one starts for the next commit
+  if (a.server && a.cache !== false && !inServer() && !process.env.CALLORDER_NO_SERVER) spawnServer();
   const pack = resolvePack(a);
   const limits = limitsOf(a);
   const select = selector(pack, { include: a.include, exclude: a.exclude });

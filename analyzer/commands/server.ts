@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { analyzerDir, socketPath, type Control, type Reply, type Request, type ServerStatus } from '../server/socket';
 import { control } from '../server/client';
 import { flushCacheWrites, holdCacheWrites, keepFactsInMemory } from '../flow/analyze';
@@ -27,12 +27,13 @@ interface ServerArgs {
 
 /** Source bytes whose facts the server keeps: KVM's are 3 MB, a dozen trees' worth and room to spare. */
 const KEEP_SOURCE_BYTES = 64 << 20;
+const DEFAULT_IDLE = 900;
 const START_WAIT_MS = 15000;
 
 export async function serverCmd(a: ServerArgs): Promise<number> {
   const sock = socketPath();
   if (!sock) throw new UsageError(`the cache directory's path is too long for a socket: ${cacheRoot()}`);
-  const idle = a.idle ?? 900;
+  const idle = a.idle ?? DEFAULT_IDLE;
   if (!(idle > 0)) throw new UsageError(`--idle takes a number of seconds above 0, not ${a.idle}`);
   switch (a.action) {
     case 'status': {
@@ -64,9 +65,7 @@ async function start(sock: string, idle: number): Promise<number> {
     process.stdout.write(describe(running));
     return 0;
   }
-  const bin = path.resolve(__dirname, '..', '..', '..', 'bin', 'callorder');
-  const child = spawn(process.execPath, [bin, 'server', 'run', '--idle', String(idle)], { detached: true, stdio: 'ignore' });
-  child.unref();
+  const child = spawnServer(idle);
   const until = Date.now() + START_WAIT_MS;
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 50));
@@ -80,8 +79,33 @@ async function start(sock: string, idle: number): Promise<number> {
   throw new UsageError(`the server did not start; \`callorder server run\` in a terminal says why`);
 }
 
+/**
+ * A server in the background, detached from this process and its terminal:
+ * in the cache's server directory, with this environment but git's
+ * variables (a hook's GIT_INDEX_FILE names an index that is gone after the
+ * commit; each request brings its own). Two started at once: one listens,
+ * the other finds it and exits.
+ */
+export function spawnServer(idle = DEFAULT_IDLE): ChildProcess {
+  const bin = path.resolve(__dirname, '..', '..', '..', 'bin', 'callorder');
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
+  const dir = path.join(cacheRoot(), 'server');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const child = spawn(process.execPath, [bin, 'server', 'run', '--idle', String(idle)], { detached: true, stdio: 'ignore', cwd: dir, env });
+  child.unref();
+  return child;
+}
+
+let serving = false;
+
+/** Whether this process is a server: a command it runs was handed to it, not run for want of one. */
+export function inServer(): boolean {
+  return serving;
+}
+
 /** The server itself, in this process, until it is stopped or idle. */
 async function serve(sock: string, idleSeconds: number): Promise<number> {
+  serving = true;
   fs.mkdirSync(path.dirname(sock), { recursive: true, mode: 0o700 });
   if (fs.existsSync(sock)) {
     if (await control(sock, 'status')) throw new UsageError(`a server already listens on ${sock}`);
