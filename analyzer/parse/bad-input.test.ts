@@ -1,6 +1,7 @@
 // Bad input to the built CLI (`node bin/callorder stats TREE`, in a child
 // process, on trees made here in a temporary directory): a missing or
-// unreadable TREE ends the run with exit code 2 and one line naming it; a bad
+// unreadable TREE, or a working directory removed under the shell, ends the
+// run with exit code 2 and one line naming it; a bad
 // file in a good tree (invalid UTF-8, NUL bytes, over --max-file-size, 10,000
 // and 100,000 nested parentheses, symbolic link loops) gets one line on stderr
 // naming the file, the other files are still read, the exit code is 0, and no
@@ -138,4 +139,16 @@ test('bad files in a good tree: one line each naming the file, the rest is read,
     ['after_bad_byte', 'after_structs', 'braces100k', 'caf\u00e9', 'good', 'nest100k', 'nest10k']);
   assert.deepEqual(s.functions.filter((f) => f.hasError).map((f) => f.name), []);
   assert.equal(s.notes.length, lines.length);
+});
+
+test('a working directory removed under the shell: exit 2 and one line', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-gone-'));
+  try {
+    const r = spawnSync('sh', ['-c', `cd '${dir}/' && mkdir gone && cd gone && rmdir ../gone && exec '${process.execPath}' '${CLI}' check`], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, 'callorder: the current directory cannot be read (ENOENT); cd to one that exists\n');
+    noStackTrace({ code: r.status, stdout: r.stdout, stderr: r.stderr });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -13,9 +13,16 @@ export function viaServer(argv: string[]): Promise<number | null> {
   if (process.env.CALLORDER_NO_SERVER || !served(argv)) return Promise.resolve(null);
   const sock = socketPath();
   if (!sock || !fs.existsSync(sock)) return Promise.resolve(null);
+  let cwd: string;
+  try {
+    cwd = process.cwd();
+  } catch {
+    // a directory removed under the shell: this process says so, as it would without a server
+    return Promise.resolve(null);
+  }
   const req: Request = {
     argv,
-    cwd: process.cwd(),
+    cwd,
     env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
     stderrTTY: !!process.stderr.isTTY,
     columns: process.stderr.columns || process.stdout.columns || 0,
