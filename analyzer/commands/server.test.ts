@@ -2,7 +2,8 @@
 // answers prints what a check in its own process prints, byte for byte, with
 // the same exit code, for a cold tree, a warm one, an edited one and bad
 // input; the client's working directory and environment are the run's; a
-// killed server's socket is passed by and replaced; stop leaves no socket.
+// killed server's socket is passed by and replaced; stop leaves no socket; a
+// signal ends a waiting client with one line and 128+signo.
 // Every test has a cache directory (and so a server) of its own.
 
 import { test } from 'node:test';
@@ -10,7 +11,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { speedTree, SPEED_PACK, CLI } from '../source/speed-tree.fixture';
 
 interface Run { status: number | null; stdout: string; stderr: string }
@@ -103,6 +104,40 @@ test('server: a killed server\'s socket is passed by, and start replaces it; sto
     assert.ok(!fs.existsSync(sock));
     assert.match(cli(['server', 'status']).stdout, /^no server/);
   });
+});
+
+test('server: a signal to a client that waits on it ends the client as it would a run of its own; the server finishes the run', async () => {
+  const tree = speedTree(150);
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-cache-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, CALLORDER_ANALYSIS_CACHE: cache };
+  delete env.CALLORDER_NO_SERVER;
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
+  try {
+    assert.equal(cli(['server', 'start']).status, 0);
+    // a cold check of 150 generated files: seconds in the server, the client waits
+    const child = spawn(process.execPath, [CLI, 'check', tree, '--rules', SPEED_PACK, '--format', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill('SIGINT');
+    assert.equal(await exit, 130);
+    assert.equal(stderr, 'callorder: interrupted by SIGINT\n');
+    // the server goes on, and answers the next check once that run is done
+    let status = '';
+    for (let i = 0; i < 600 && !/ 1 request served/.test(status); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = cli(['server', 'status']).stdout;
+    }
+    assert.match(status, / 1 request served/);
+    const again = cli(['check', tree, '--rules', SPEED_PACK, '--format', 'json']);
+    assert.equal(again.status, 1);
+    assert.match(cli(['server', 'status']).stdout, / 2 requests served/);
+  } finally {
+    cli(['server', 'stop']);
+    fs.rmSync(tree, { recursive: true, force: true });
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
 });
 
 function isAlive(pid: number): boolean {

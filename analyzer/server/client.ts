@@ -30,9 +30,17 @@ export function viaServer(argv: string[]): Promise<number | null> {
   return new Promise((resolve) => {
     let said = false;
     let done = false;
+    // as a run in this process would end (cli.ts): one line, 128+signo; the server finishes the run, whose
+    // cache entries are written whole or not at all
+    const onSignal = (name: NodeJS.Signals) => {
+      process.stderr.write(`callorder: interrupted by ${name}\n`);
+      process.exit(128 + SIGNALS[name as keyof typeof SIGNALS]);
+    };
+    for (const name of Object.keys(SIGNALS)) process.on(name, onSignal);
     const finish = (code: number | null) => {
       if (done) return;
       done = true;
+      for (const name of Object.keys(SIGNALS)) process.off(name, onSignal);
       c.destroy();
       resolve(code);
     };
@@ -51,6 +59,8 @@ export function viaServer(argv: string[]): Promise<number | null> {
     });
   });
 }
+
+const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 
 /** Ask the server for its status or to stop: its status, or null when none answers. */
 export function control(sock: string, what: Control['control']): Promise<ServerStatus | null> {
