@@ -24,7 +24,8 @@ function text(): string {
 /** The text with the body line of function k (0-based) made unreadable: reading that body, and only that one, throws. */
 function spoiled(t: string, k: number): string {
   const lines = t.split('\n');
-  lines[k + 1] = '{not json';
+  // as long as a real body, which is read lazily (a very short one is read at once)
+  lines[k + 1] = `{not json${' '.repeat(120)}`;
   return lines.join('\n');
 }
 

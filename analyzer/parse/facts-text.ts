@@ -61,16 +61,25 @@ function bodyJSON(fn: FunctionFact): string {
   return l[TEXT] ? l[TEXT].slice(l[AT], l[END]) : JSON.stringify(fn.body);
 }
 
+/**
+ * A body this short is parsed at once: a lazy one keeps the file's whole
+ * text alive, and a file read for its declarations only (discover.ts
+ * walkedMatcher) has nothing but empty bodies, whose text would then outlive
+ * them: 200 MB more at the peak of a whole-kernel check.
+ */
+const EAGER_BODY = 64;
+
 export function factsFromText(text: string): FileFacts {
   let nl = text.indexOf('\n');
   const f = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as FileFacts;
   for (const fn of f.functions) {
     const from = nl + 1;
     nl = text.indexOf('\n', from);
-    hide(fn, TEXT, text);
+    const end = nl < 0 ? text.length : nl;
+    hide(fn, TEXT, end - from > EAGER_BODY ? text : '');
     hide(fn, AT, from);
-    hide(fn, END, nl < 0 ? text.length : nl);
-    hide(fn, PARSED, undefined);
+    hide(fn, END, end);
+    hide(fn, PARSED, end - from > EAGER_BODY ? undefined : JSON.parse(text.slice(from, end)));
     Object.defineProperty(fn, 'body', LAZY);
   }
   return f;
