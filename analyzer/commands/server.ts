@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { analyzerDir, socketPath, type Control, type Reply, type Request, type ServerStatus } from '../server/socket';
 import { control } from '../server/client';
-import { flushCacheWrites, holdCacheWrites, keepFactsInMemory } from '../flow/analyze';
+import { flushCacheWrites, holdCacheWrites } from '../flow/analyze';
 import { cacheRoot } from '../cache/store';
 import { STAMP } from '../cache/code-id';
 import { log, UsageError } from './common';
@@ -25,8 +25,6 @@ interface ServerArgs {
   idle?: number;
 }
 
-/** Source bytes whose facts the server keeps: five trees of KVM's 3 MB (a server that had answered checks of one held 58-74 MB of heap) */
-const KEEP_SOURCE_BYTES = 16 << 20;
 const DEFAULT_IDLE = 900;
 const START_WAIT_MS = 15000;
 
@@ -112,7 +110,6 @@ async function serve(sock: string, idleSeconds: number): Promise<number> {
     // a socket nobody listens on is a server that was killed
     fs.rmSync(sock, { force: true });
   }
-  keepFactsInMemory(KEEP_SOURCE_BYTES);
   holdCacheWrites();
   const startedAt = new Date().toISOString();
   let served = 0;

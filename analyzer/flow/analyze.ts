@@ -13,6 +13,7 @@ import { reparseEdit } from '../parse/reparse';
 import type { SourceTree } from '../source/snapshot';
 import { makeProgram } from '../program/callgraph';
 import { runRules, type UnitResult } from './run';
+import type { SharedSummaries } from './engine';
 import { missingEntryError } from '../pack/entries';
 import { changeSetOf, moveFindings, skeleton, touchedBy, type Change } from './incremental';
 import type { Finding } from './finding';
@@ -45,6 +46,8 @@ export interface Analysis {
   reused?: string[];
   /** the tree analysed: an analysis of a nearby tree re-reads only the lines around an edit of a changed file */
   tree?: SourceTree;
+  /** blind summaries the run took from the last run in this process (SharedSummaries.carryFrom) */
+  carried?: number;
 }
 
 export interface AnalyzeOptions {
@@ -119,7 +122,10 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
     return { ...withDiscoveryNotes(r, src, resultKey, how), ...(reused ? { reused } : {}), tree: src };
   };
   const hit = cache?.get<CachedResult>('results', resultKey);
-  if (hit) return remember(hit, 'cache');
+  if (hit) {
+    if (!classes.get(resultKey)) classes.set(resultKey, resultKey, 1);
+    return remember(hit, 'cache');
+  }
   const files = paths.map((p, i): [string, string] => [p, keys[i]]);
 
   const nearKey = opts.near?.key ?? (lastKey ? cache?.get<{ key: string }>('last', lastKey)?.key : undefined);
@@ -134,6 +140,9 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
     return key ? facts.source(key) : undefined;
   });
   const plan = near?.units ? reusePlan(near, src, files, facts, pack) : null;
+  // the near-tree proof held: this tree's tree-wide facts are the nearby one's but for lines
+  const cls = (plan && nearKey ? classes.get(nearKey) ?? nearKey : null) ?? resultKey;
+  if (cache) classes.set(resultKey, cls, 1);
   if (plan && plan.all) return remember(plan.all, 'near', plan.all.units.map((u) => u.entry));
 
   const outcomes = await facts.all(files, src, opts);
@@ -147,10 +156,25 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
       for (const n of r.facts.notes) parseNotes.push(n); // a spread of a huge list overflows the stack
     } else parseNotes.push(r.note);
   }
-  const { findings, stats, units } = runPack({ root: src.label, files: parsed, notes: parseNotes, bytes }, pack, opts, plan?.reuse);
+  const pk = packKey(pack);
+  const carry = cache && carried?.cls === cls && carried.pack === pk ? carried.store : undefined;
+  const { findings, stats, units, summaries } = runPack({ root: src.label, files: parsed, notes: parseNotes, bytes }, pack, opts, plan?.reuse, carry);
+  if (cache) carried = { cls, pack: pk, store: summaries };
   const reused = plan ? units.filter((u) => plan.reuse.get(u.entry) === u).map((u) => u.entry) : undefined;
-  return remember({ findings, stats, files, units }, 'run', reused);
+  return { ...remember({ findings, stats, files, units }, 'run', reused), carried: summaries.carried };
 }
+
+/**
+ * Blind summaries carried from one run to the next in this process (a hook's
+ * two trees, a review's patches, `check --since`, a server's requests): the
+ * last run's, under the class of its tree. Trees are of one class when the
+ * near-tree proof found their tree-wide facts the same but for lines (the
+ * first of them names it); otherwise a tree is a class of its own. Whether a
+ * summary holds in the next program is then a matter of its functions'
+ * bodies (SharedSummaries.carryFrom). --no-cache neither takes nor leaves any.
+ */
+const classes = new Lru<string>(4096);
+let carried: { cls: string; pack: string; store: SharedSummaries } | null = null;
 
 /**
  * The program of a tree's facts and the pack's rules over it, with the
@@ -158,13 +182,14 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
  * tree too large for memory (commands/check.ts).
  */
 export function runPack(tree: TreeFacts, pack: Pack, opts: { entry?: string[]; requireEntries?: boolean },
-  reuse?: Map<string, UnitResult>): { prog: Program; findings: Finding[]; stats: AnalysisStats; units: UnitResult[] } {
+  reuse?: Map<string, UnitResult>, carry?: SharedSummaries):
+  { prog: Program; findings: Finding[]; stats: AnalysisStats; units: UnitResult[]; summaries: SharedSummaries } {
   const prog = makeProgram(tree, pack);
   if (opts.requireEntries) {
     const err = missingEntryError(pack, (fn) => prog.functions.has(fn), opts.entry);
     if (err) throw err;
   }
-  const res = runRules(prog, pack, opts.entry, reuse && ((e) => reuse.get(e)));
+  const res = runRules(prog, pack, opts.entry, reuse && ((e) => reuse.get(e)), { carry });
   const stats: AnalysisStats = {
     files: tree.files.length,
     bytes: tree.bytes,
@@ -173,7 +198,7 @@ export function runPack(tree: TreeFacts, pack: Pack, opts: { entry?: string[]; r
     rules: pack.rules.length,
     notes: [...tree.notes, ...res.missingEntries.map((e) => `entry ${e}: not defined in the analysed files`), ...res.partial],
   };
-  return { prog, findings: res.findings, stats, units: res.units };
+  return { prog, findings: res.findings, stats, units: res.units, summaries: res.summaries };
 }
 
 /**
@@ -248,18 +273,16 @@ function write(f: () => void): void {
 
 /**
  * Outcomes and skeletons kept between the analyses of one process, by their
- * cache key, up to a total of source bytes: the resident server's
- * (commands/server.ts), whose requests read the same files' facts again and
- * again. A one-shot run keeps none (the limit is 0): it asks for each once.
- * Facts are never written to once made (program.ts copies what it extends),
- * so one copy serves every analysis.
+ * cache key, up to a total of source bytes: a hook's two trees, a review's
+ * patches, `check --since` and a server's requests read the same files'
+ * facts again and again. One copy serves every analysis, since facts are
+ * never written to once made (program.ts copies what it extends), and being
+ * one object is what lets a blind summary hold in the next program
+ * (SharedSummaries.carryFrom).
  */
-const resident = { outcomes: new Lru<ParseOutcome>(0), skeletons: new Lru<FileFacts | null>(0) };
+const KEEP_SOURCE_BYTES = 16 << 20;
+const resident = { outcomes: new Lru<ParseOutcome>(KEEP_SOURCE_BYTES), skeletons: new Lru<FileFacts | null>(KEEP_SOURCE_BYTES) };
 
-export function keepFactsInMemory(sourceBytes: number): void {
-  resident.outcomes = new Lru(sourceBytes);
-  resident.skeletons = new Lru(sourceBytes);
-}
 
 function weightOf(r: ParseOutcome): number {
   return r.ok ? r.facts.bytes : 0;

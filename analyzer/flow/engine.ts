@@ -76,6 +76,8 @@ interface FrameResult {
   cut?: boolean;
   /** the callee left the state it saw as it was */
   same?: boolean;
+  /** a shared summary's function (SharedSummaries.carryFrom) */
+  of?: FunctionFact;
 }
 
 /**
@@ -87,6 +89,10 @@ interface FrameResult {
  */
 export class SharedSummaries {
   private m = new Map<string, FrameResult>();
+  /** the store of a run over an earlier program, and what a summary of it must be to hold in this one */
+  private earlier: { m: Map<string, FrameResult>; holds: (r: FrameResult) => boolean } | null = null;
+  /** summaries taken from the earlier store */
+  carried = 0;
 
   /**
    * At most `cap` summaries: on a whole kernel the entries reach far more
@@ -95,14 +101,59 @@ export class SharedSummaries {
    */
   constructor(private cap = 100_000) {}
 
+  /**
+   * Summaries of `prev`, a run over another program whose tree-wide facts
+   * are the same but for lines (the near-tree proof, analyze.ts), are this
+   * run's too where they hold in `p` (holdsIn): the analysis they stand for
+   * would give them again.
+   */
+  carryFrom(prev: SharedSummaries, p: Program): void {
+    this.earlier = { m: prev.m, holds: holdsIn(p) };
+  }
+
   get(key: string): FrameResult | undefined {
-    return this.m.get(key);
+    const r = this.m.get(key);
+    if (r || !this.earlier) return r;
+    const e = this.earlier.m.get(key);
+    if (!e || !this.earlier.holds(e)) return undefined;
+    this.carried++;
+    this.set(key, e);
+    return e;
   }
 
   set(key: string, r: FrameResult): void {
     if (this.m.size >= this.cap) this.m.clear();
     this.m.set(key, r);
   }
+}
+
+/**
+ * Whether a blind summary made over another program holds in `p`: the
+ * function it is of and every function its frame and the blind frames under
+ * it walked are in `p` as the same objects (facts are never written to, so
+ * the same object is the same body: an unchanged file's facts are one copy
+ * for both programs, analyze.ts), and its state names no anonymous struct,
+ * whose name is its line (`<anon@236>`), which an edit above moves.
+ */
+function holdsIn(p: Program): (r: FrameResult) => boolean {
+  const present = new Set<FunctionFact>();
+  for (const defs of p.functions.values()) for (const d of defs) present.add(d);
+  const memo = new Map<FrameResult, boolean>();
+  const holds = (r: FrameResult): boolean => {
+    let v = memo.get(r);
+    if (v !== undefined) return v;
+    v = !!r.of && !r.cut && present.has(r.of) && !namesAnon(r.state) &&
+      (!r.sub || (r.sub.walked.every((f) => present.has(f)) && r.sub.inner.every(holds)));
+    memo.set(r, v);
+    return v;
+  };
+  return holds;
+}
+
+function namesAnon(st: State | null): boolean {
+  if (!st) return false;
+  for (const m of [st.facts, st.bits, st.vals]) for (const k of m.keys()) if (k.includes('<anon@')) return true;
+  return false;
 }
 
 interface BlindSub {
@@ -363,7 +414,10 @@ export class Engine {
       res.cut = col.cut;
       this.noteBlind(res);
     }
-    if (shared && !res.cut) shared.set(skey, res);
+    if (shared && !res.cut) {
+      res.of = fn;
+      shared.set(skey, res);
+    }
     else {
       // a run into a whole kernel can make more summaries than memory holds; one lost is analysed again
       if (this.summaries.size >= MAX_SUMMARIES) this.summaries.clear();

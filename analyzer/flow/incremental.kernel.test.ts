@@ -2,7 +2,8 @@
 // every line of vmx.c (where three findings are), or appends a function
 // nothing calls, takes the shortcut and gives exactly what a full run without
 // the cache gives, lines moved; an edit inside a function the engine walks
-// into (kvm_set_cpuid) runs again the entries that reach it, and only them;
+// into (kvm_set_cpuid) runs again the entries that reach it, and only them,
+// with the first run's summaries of the helpers it left alone;
 // an edit that makes a function an entry of a scanning rule runs that entry.
 
 import { describe, it, before, after } from 'node:test';
@@ -59,7 +60,10 @@ describe('a nearby tree\'s result, reused', () => {
     assert.deepEqual(after.reused, ['kvm_arch_vcpu_create', 'kvm_arch_vcpu_postcreate', 'kvm_vcpu_reset', 'kvm_xen_hvm_set_attr',
       'kvm_xen_write_hypercall_page', 'svm_set_cr4', 'vmx_set_cr4']);
     assert.ok(after.findings.some((f) => f.function === 'kvm_set_cpuid'));
+    // the first run's blind summaries of helpers the edit left alone hold here, and are taken
+    assert.ok((after.carried ?? 0) > 0, `carried ${after.carried}`);
     const full = await analyze(t, pack, { cache: false });
+    assert.equal(full.carried, 0);
     assert.deepEqual(after.findings, full.findings);
     assert.deepEqual(after.stats, full.stats);
   });
@@ -76,7 +80,7 @@ describe('a nearby tree\'s result, reused', () => {
     assert.deepEqual(after.stats, full.stats);
   });
 
-  it('each entry run alone finds and walks what it does among all the others (summaries shared between entries change nothing)', async () => {
+  it('each entry run alone finds and walks what it does among all the others (summaries shared between entries, or carried from another run, change nothing)', async () => {
     const root = fetchKernel('6.12');
     const tree = await loadTreeAsync(root, pack, { cacheRoot: null }, scanTree(root, pack, {}));
     const all = runRules(makeProgram(tree, pack), pack);
@@ -89,5 +93,9 @@ describe('a nearby tree\'s result, reused', () => {
     }
     // a store of shared summaries that keeps starting again empty changes nothing either
     assert.deepEqual(runRules(makeProgram(tree, pack), pack, undefined, undefined, { sharedSummaries: 50 }).units, all.units);
+    // nor does a store carried from a run over another program of the same facts, every summary of which holds
+    const carried = runRules(makeProgram(tree, pack), pack, undefined, undefined, { carry: all.summaries });
+    assert.ok(carried.summaries.carried > 100, `carried ${carried.summaries.carried}`);
+    assert.deepEqual(carried.units, all.units);
   });
 });

@@ -92,3 +92,29 @@ describe('a nearby tree\'s result, reused entry by entry', () => {
     assert.equal(a.reused, undefined);
   });
 });
+
+describe('blind summaries carried from one run to the next (fixtures/carry)', () => {
+  // widget_open() reads widget.size before widget_setup() only when widget_ready(), a helper no rule
+  // watches, returns 0; widget_id(), another such helper, is walked on every path
+  const CARRY = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'carry');
+  let restore: () => void;
+  before(() => (restore = ownCache()));
+  after(() => restore());
+
+  it('a helper\'s edited body is analysed again, the untouched helper\'s summary is taken, and the findings are a full run\'s', async () => {
+    const pack = loadPack(path.join(CARRY, 'pack.json'));
+    const base = snapshotDir(CARRY, pack);
+    const first = await analyze(base, pack);
+    assert.equal(first.how, 'run');
+    assert.deepEqual(where(first), []);
+    // in place, so the helper's summary would be found under the same key if its body were not looked at
+    const t = edited(base, 'util.c', (s) => s.replace('\treturn 1;', '\treturn 0;'));
+    const a = await analyze(t, pack, { near: first });
+    assert.equal(a.how, 'run');
+    assert.equal(a.carried, 1);
+    assert.deepEqual(where(a), ['open.c:14 widget_open() widget_open: widget.size is read before widget_setup() set it, on the path from widget_open']);
+    const full = await analyze(t, pack, { cache: false });
+    assert.equal(full.carried, 0);
+    assert.deepEqual(a.findings, full.findings);
+  });
+});

@@ -23,6 +23,8 @@ export interface RunResult {
   partial: string[];
   /** what each entry function's runs found and depended on, for reuse in a nearby tree */
   units: UnitResult[];
+  /** the blind summaries of the run, which a run over a program with the same tree-wide facts can carry on */
+  summaries: SharedSummaries;
 }
 
 /**
@@ -57,7 +59,7 @@ export function entriesOf(rule: RuleSpec, p: Program): EntrySpec[] {
  * change cannot alter it (incremental.ts); those entries are not run again.
  */
 export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry: string) => UnitResult | undefined,
-  opts?: { sharedSummaries?: number }): RunResult {
+  opts?: { sharedSummaries?: number; carry?: SharedSummaries }): RunResult {
   const walked = walkedMatcher(pack.include, pack.exclude, p.files.map((f) => f.file));
   if (walked) p = confinedTo(p, walked);
   const rules = pack.rules.filter((r) => !only?.length || only.includes(r.id));
@@ -80,6 +82,7 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
   }
   const footprints = new Footprints(p);
   const shared = new SharedSummaries(opts?.sharedSummaries);
+  if (opts?.carry) shared.carryFrom(opts.carry, p);
   const params = new Map<string, ParamRelevance>();
   const units: UnitResult[] = [];
   for (const [entry, gs] of [...byEntry].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
@@ -99,6 +102,7 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
     missingEntries: units.filter((u) => u.missing).map((u) => u.entry),
     partial: units.flatMap((u) => u.partial),
     units,
+    summaries: shared,
   };
 }
 
