@@ -16,6 +16,7 @@ import { makeProgram, callSites, indirectStats, qualifiedField, scopeOf, exprTex
 import { graphFrom, renderGraph, type Graph, type GraphEdge } from './graph-view';
 import { walkStmt } from './walk';
 import { resolveFunction, defCond, type Program } from './program';
+import { withBodyReads } from './body-reads.fixture';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const FIXTURES = path.join(ROOT, 'fixtures', 'program');
@@ -410,16 +411,9 @@ test('runtime: the scan reads only the bodies that store a function\'s name in a
   assert.deepEqual(stored.get('demo_init_tdp_mmu'), ['demo_tdp_page_fault']);
   assert.deepEqual(stored.get('demo_page_fault'), []);
   // the same facts with every body behind a getter that notes who was read
-  const read = new Set<string>();
-  const files = tree.files.map((f) => ({
-    ...f,
-    functions: f.functions.map((d) => {
-      const o = { ...d };
-      Object.defineProperty(o, 'body', { enumerable: true, get: () => (read.add(d.name), d.body) });
-      return o;
-    }),
-  }));
-  const watched = makeProgram({ ...tree, files }, pack);
+  const w = withBodyReads(tree);
+  const read = w.read;
+  const watched = makeProgram(w.tree, pack);
   assert.deepEqual([...read].sort(), ['demo_ctx_init', 'demo_hardware_setup', 'demo_init_shadow_mmu', 'demo_init_tdp_mmu']);
   const impls = (q: Program) => [...q.hookImpls.entries()].map(([h, l]) => `${h}: ${l.map((i) => `${i.table.name}=${i.fn}`).join(' ')}`).sort();
   assert.deepEqual(impls(watched), impls(p));

@@ -1,17 +1,16 @@
 // The must-follow fixtures (fixtures/rules/must-follow/): each invalid case reports exactly
-// its .expected, each valid case nothing.
-import { kindFixtureTests } from './fixture-cases';
-
-kindFixtureTests('must-follow');
-
+// its .expected, each valid case nothing; and the entry scan reads only the bodies it must.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
+import { kindFixtureDir, kindFixtureTests } from './fixture-cases';
 import { loadPack } from '../pack/load';
 import { loadTree } from '../source/load-tree';
 import { makeProgram } from '../program/callgraph';
 import { entriesOf } from '../flow/run';
-import { kindFixtureDir } from './fixture-cases';
+import { withBodyReads } from '../program/body-reads.fixture';
+
+kindFixtureTests('must-follow');
 
 test('must-follow: the entry scan reads only the bodies that assign a member the triggers write', () => {
   const dir = kindFixtureDir('must-follow');
@@ -22,16 +21,9 @@ test('must-follow: the entry scan reads only the bodies that assign a member the
   assert.deepEqual(assigned.get('widget_mode_done'), ['flags']);
   assert.deepEqual(assigned.get('alpha_cache_mode'), ['mode']);
   // the same facts with every body behind a getter that notes who was read
-  const read = new Set<string>();
-  const files = tree.files.map((f) => ({
-    ...f,
-    functions: f.functions.map((d) => {
-      const o = { ...d };
-      Object.defineProperty(o, 'body', { enumerable: true, get: () => (read.add(d.name), d.body) });
-      return o;
-    }),
-  }));
-  const watched = makeProgram({ ...tree, files }, pack);
+  const w = withBodyReads(tree);
+  const read = w.read;
+  const watched = makeProgram(w.tree, pack);
   read.clear();
   const entries = entriesOf(rule, watched);
   // alpha_cache_mode assigns the member but is exempt; widget_mode_done and widget_mode_changed assign none of it
