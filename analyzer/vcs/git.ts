@@ -157,8 +157,8 @@ export async function stagedAndHead(top: string, select: Selector, limits: Parse
   const staged = indexEntries(index, '', select);
   const head = treeEntries(tree, '', select);
   // one cat-file for both: HEAD's version of a staged file is the one blob the work tree has not
-  readBlobs(top, [...wantedOf(staged), ...wantedOf(head)], limits);
-  return { staged: fromEntries(top, staged, limits, 'index'), head: fromEntries(top, head, limits, 'HEAD') };
+  const blobs = readBlobs(top, [...wantedOf(staged), ...wantedOf(head)], limits);
+  return { staged: fromEntries(top, staged, limits, 'index', blobs), head: fromEntries(top, head, limits, 'HEAD', blobs) };
 }
 
 function relTo(prefix: string, p: string): string | null {
@@ -172,7 +172,8 @@ function wantedOf(entries: Entry[]): Entry[] {
   return entries.filter((e) => e.mode !== '120000' && e.mode !== '160000');
 }
 
-function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: string): SourceTree {
+/** `blobs`: the entries' contents by id, when they were read already (stagedAndHead). */
+function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: string, blobs?: Map<string, Buffer>): SourceTree {
   const files = new Map<string, SourceFile>();
   const notes: string[] = [];
   entries.sort((a, b) => (a.rel < b.rel ? -1 : 1));
@@ -180,7 +181,7 @@ function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: 
   const wanted = wantedOf(entries);
   // sizes come with the content: asking for them first is one more git process, and the
   // hook's trees are a developer's own repository, where a blob too large to read is no attack
-  const blobs = readBlobs(top, wanted, limits);
+  blobs ??= readBlobs(top, wanted, limits);
   for (const e of wanted) {
     const b = blobs.get(e.id)!;
     if (b.length > limits.maxFileSize) files.set(e.rel, { note: `${e.rel}: ${b.length} bytes is over --max-file-size ${limits.maxFileSize}, skipped` });
