@@ -26,6 +26,7 @@ const commands = {
 };
 import { stopWorkers } from './source/parse-pool';
 import { cacheRoot, sweepTemporaries } from './cache/store';
+import { SIGNALS, interruptedLine } from './util/signals';
 
 export async function main(argv: string[]): Promise<number> {
   onSignals();
@@ -119,8 +120,6 @@ function reportOptions<T>(y: Argv<T>, format: Format = 'text') {
     .option('closes-url-base', { type: 'string', describe: 'email reports: the Closes: link is this plus the report\'s Message-ID' });
 }
 
-const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
-
 /**
  * SIGINT, SIGTERM and SIGHUP end a run with one line and exit code 128+signo,
  * after the parse workers are stopped and the temporary cache files this
@@ -139,7 +138,7 @@ function onSignals(): void {
       const code = 128 + no;
       if (ending) process.exit(code);
       ending = true;
-      process.stderr.write(`callorder: interrupted by ${name}\n`);
+      process.stderr.write(interruptedLine(name));
       const end = () => {
         try {
           sweepTemporaries(cacheRoot());

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { served, socketPath, type Control, type Reply, type Request, type ServerStatus } from './socket';
+import { SIGNALS, interruptedLine } from '../util/signals';
 
 /** The exit code the server's run of `argv` gave, its output written here; null when this process must run it. */
 export function viaServer(argv: string[]): Promise<number | null> {
@@ -33,7 +34,7 @@ export function viaServer(argv: string[]): Promise<number | null> {
     // as a run in this process would end (cli.ts): one line, 128+signo; the server finishes the run, whose
     // cache entries are written whole or not at all
     const onSignal = (name: NodeJS.Signals) => {
-      process.stderr.write(`callorder: interrupted by ${name}\n`);
+      process.stderr.write(interruptedLine(name));
       process.exit(128 + SIGNALS[name as keyof typeof SIGNALS]);
     };
     for (const name of Object.keys(SIGNALS)) process.on(name, onSignal);
@@ -59,8 +60,6 @@ export function viaServer(argv: string[]): Promise<number | null> {
     });
   });
 }
-
-const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 
 /** Ask the server for its status or to stop: its status, or null when none answers. */
 export function control(sock: string, what: Control['control']): Promise<ServerStatus | null> {
