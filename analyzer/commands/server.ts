@@ -218,7 +218,8 @@ async function answer(c: net.Socket, req: Request): Promise<void> {
   const err = process.stderr;
   const saved = { outWrite: out.write, errWrite: err.write, tty: err.isTTY, columns: err.columns };
   const writer = (key: 'out' | 'err'): Write => ((chunk: string | Uint8Array, enc?: unknown, cb?: unknown) => {
-    send(c, key === 'out' ? { out: String(chunk) } : { err: typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8') });
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    send(c, key === 'out' ? { out: text } : { err: text });
     const done = typeof enc === 'function' ? enc : cb;
     if (typeof done === 'function') (done as () => void)();
     return true;
