@@ -21,6 +21,9 @@ import { createHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { VERSION } from '../version';
 import { analyzerId } from './code-id';
+import { cacheRoot } from './root';
+
+export { cacheRoot };
 
 /**
  * `last`: which result a directory's last check left, so the next check of it starts from there;
@@ -34,10 +37,6 @@ let entryVersion: string | null = null;
 function versionOfEntries(): string {
   return (entryVersion ??= `${VERSION}+${analyzerId().slice(0, 16)}`);
 }
-
-import { cacheRoot } from './root';
-
-export { cacheRoot };
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

@@ -283,7 +283,6 @@ function write(f: () => void): void {
 const KEEP_SOURCE_BYTES = 16 << 20;
 const resident = { outcomes: new Lru<ParseOutcome>(KEEP_SOURCE_BYTES), skeletons: new Lru<FileFacts | null>(KEEP_SOURCE_BYTES) };
 
-
 function weightOf(r: ParseOutcome): number {
   return r.ok ? r.facts.bytes : 0;
 }
@@ -409,17 +408,14 @@ class FactStore {
     if (!this.cache || transient || (!r.ok && (r.transient || /--timeout/.test(r.note)))) return r;
     const k = this.key(rel, content);
     resident.outcomes.set(k, r, weightOf(r));
+    const cache = this.cache;
     if (r.ok) {
-      const cache = this.cache;
       write(() => {
         cache.store('facts').write(k, text ?? factsToText(r.facts));
         cache.put('skeleton', k, skeleton(r.facts));
         if (bytes) cache.store('source').write(content, bytes.toString('latin1'));
       });
-    } else {
-      const cache = this.cache;
-      write(() => cache.store('facts').write(k, JSON.stringify({ ok: false, note: r.note })));
-    }
+    } else write(() => cache.store('facts').write(k, JSON.stringify({ ok: false, note: r.note })));
     return r;
   }
 
@@ -444,8 +440,10 @@ class FactStore {
     if (!full) return undefined;
     if (!full.ok) return null;
     const s = skeleton(full.facts);
-    this.cache?.put('skeleton', k, s);
-    resident.skeletons.set(k, s, s.bytes);
+    if (this.cache) {
+      this.cache.put('skeleton', k, s);
+      resident.skeletons.set(k, s, s.bytes);
+    }
     return s;
   }
 }

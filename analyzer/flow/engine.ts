@@ -417,8 +417,7 @@ export class Engine {
     if (shared && !res.cut) {
       res.of = fn;
       shared.set(skey, res);
-    }
-    else {
+    } else {
       // a run into a whole kernel can make more summaries than memory holds; one lost is analysed again
       if (this.summaries.size >= MAX_SUMMARIES) this.summaries.clear();
       this.summaries.set(key, res);
