@@ -116,9 +116,13 @@ export function typeOf(sc: Scope, e: Expr, depth = 0): TypeRef | null {
         if (tam) {
           const a = e.args[tam.typeArg];
           if (a && a.k === 'id') {
-            const m = /^(struct|union)_+(\w+)$/.exec(a.name);
-            if (m) return { name: `${m[1]} ${m[2]}`, ptr: tam.pointer ? 1 : 0 };
-            return { name: a.name, ptr: tam.pointer ? 1 : 0 };
+            // the normalizer joins a type's words with `_` and turns trailing pointer stars into `_`
+            const stars = /[^_]_+$/.test(a.name) && /^(struct|union)_/.test(a.name) ? 1 : 0;
+            const base = stars ? a.name.replace(/_+$/, '') : a.name;
+            const ptr = (tam.pointer ? 1 : 0) + stars;
+            const m = /^(struct|union)_+(\w+)$/.exec(base);
+            if (m) return { name: `${m[1]} ${m[2]}`, ptr };
+            return { name: base, ptr };
           }
           return null;
         }

@@ -108,7 +108,9 @@ const CASES: Record<string, Case> = {
     functions: ['kvm_init_lock'],
     check: (f) => assert.deepEqual(f.structs.map((s) => s.fields.map((x) => x.name)), [['write_lock']]),
   },
-  iterators: { functions: ['kick_all'] },
+  iterators: { functions: ['kick_all', 'pause_all'] },
+  'case-label-macros': { functions: ['cpu_has_vmcs12_field'] },
+  'empty-arguments': { functions: ['kvm_initialize_cpu_caps'] },
   'line-macros': {
     functions: ['kvm_register_is_available', 'after_fops'],
     check: (f) => assert.deepEqual(f.structs.map((s) => s.fields.map((x) => x.name)), [['l_type', 'l_pid']]),
@@ -120,7 +122,7 @@ const CASES: Record<string, Case> = {
   },
   offsetof: { functions: ['fxstate_size', 'shared_info_init'] },
   'pp-numbers': { functions: ['set_caps'] },
-  'type-args': { functions: ['to_vmx', 'clamp_it', 'alloc_msrs'] },
+  'type-args': { functions: ['to_vmx', 'clamp_it', 'alloc_msrs', 'alloc_typed'] },
 };
 
 test('every fixture in fixtures/normalize has a case here, and every case a fixture', () => {
@@ -157,7 +159,7 @@ test('normalize: a changed character is a blank, a joiner, or the text of a rewr
   // blanks, `_` (joined words, `3DNOW` → `_DNOW`), `"` (string macros), `[` `]`
   // (DECLARE_BITMAP), `\\` (comments in a #define), and the words rewrites write
   const fe = pack.frontend;
-  const words = ['while', '|0&', 'if', ...Object.values(fe.aliases ?? {}), ...Object.values(fe.declaratorMacros ?? {}).map((d) => d.type ?? '')];
+  const words = ['while', '|0&', 'if', 'case', ...Object.values(fe.aliases ?? {}), ...Object.values(fe.declaratorMacros ?? {}).map((d) => d.type ?? '')];
   const allowed = new Set([...' _"[]\\', ...words.join('')]);
   for (const kind of Object.keys(CASES)) {
     const before = fs.readFileSync(path.join(FIXTURES, `${kind}.c`), 'latin1');

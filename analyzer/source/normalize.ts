@@ -651,6 +651,10 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
             continue;
           }
           case Ch.RParen: case Ch.RBracket:
+            // `kvm_cpu_cap_init(leaf, F(A), F(B), )`: a variadic macro's empty last argument
+            if (c === Ch.RParen && st.ctx && st.ctx.kind === X.Paren && st.ctx.callLike && isP(st.lastSig, Ch.Comma)) {
+              blankRange(start[st.lastSig], end[st.lastSig]);
+            }
             pop();
             sig(k, false);
             continue;
@@ -764,11 +768,21 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
           const prevOk = p < 0 || isP(p, Ch.Semi) || isP(p, Ch.LBrace) || isP(p, Ch.RBrace) || isP(p, Ch.RParen) ||
             isP(p, Ch.Colon) || isWord(p, 'else') || isWord(p, 'do') || (k > 0 && kind[k - 1] === K.Dir);
           const next = close + 1;
-          const nextOk = next < T.n && (kind[next] === K.Id || isP(next, Ch.LBrace) || kind[next] === K.Dir);
+          // a brace-less body may open with a cast or a parenthesis: `kvm_for_each_vcpu(i, v, kvm) (void)f(v);`
+          const nextOk = next < T.n && (kind[next] === K.Id || isP(next, Ch.LBrace) || isP(next, Ch.LParen) || kind[next] === K.Dir);
           if (prevOk && nextOk) {
             write(start[k], 'while');
             for (let i = start[k] + 5; i < end[k]; i++) buf[i] = Ch.Sp;
           }
+        }
+        if (braces > 0 && st.ctx!.kind === X.Block && stmtStart && isP(close + 1, Ch.Colon) && !isP(close + 2, Ch.Colon) &&
+          name.length >= 4 && !C_KEYWORDS.has(name)) {
+          // `VMCS12_CASE64(enc):`, a macro that expands to case labels: no C statement starts `f(x):`
+          write(start[k], 'case');
+          blankRange(start[k] + 4, end[k]);
+          sig(k, false);
+          st.inCase = true;
+          continue;
         }
         const ta = typeArgAt.get(name);
         if (ta !== undefined) { typeArgParen = true; rewriteTypeArg(open, close, ta); }
@@ -878,9 +892,15 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
       const commas = commasOf(open);
       const from = typeArg === 0 ? open + 1 : commas[typeArg - 1] + 1;
       const to = typeArg < commas.length ? commas[typeArg] : close;
-      if (!(from > open) || to - from < 2) return;
-      for (let j = from; j < to; j++) if (kind[j] !== K.Id) return;
+      if (!(from > open)) return;
+      // the words of the type, then pointer stars, which become `_` joined to it:
+      // `struct evtchnfd *` → `struct_evtchnfd__`, read back as one pointer more
+      let words = from;
+      while (words < to && kind[words] === K.Id) words++;
+      for (let j = words; j < to; j++) if (!isP(j, Ch.Star)) return;
+      if (words === from || to - from < 2) return;
       for (let j = from; j < to - 1; j++) joinGap(end[j], start[j + 1]);
+      for (let j = words; j < to; j++) buf[start[j]] = Ch.Underscore;
     }
     function joinGap(a: number, b: number): void {
       for (let i = a; i < b; i++) {
