@@ -13,6 +13,7 @@ import type { Pack } from '../pack/load';
 import type { Finding, TraceStep } from './finding';
 import { sortFindings } from './finding';
 import { makeProgram } from '../program/callgraph';
+import { pastedMembers } from '../program/program';
 import { withoutBody } from '../parse/facts-text';
 import { entriesOf, fnKey, type UnitResult } from './run';
 
@@ -66,6 +67,8 @@ function derived(others: FileFacts[], changed: FileFacts[], pack: Pack, touched:
   const members = new Set<string>();
   const tables = [...p.tablesByType].map(([k, ts]) => [k, ts.map((t) => {
     for (const v of Object.values(t.members)) members.add(v);
+    // a name a macro member would make counts as named, whether it is defined yet or not
+    for (const x of pastedMembers(p, t)) members.add(x.fn);
     return { name: t.name, type: t.type, file: t.file, members: t.members };
   })]);
   const impls = [...p.hookImpls].map(([k, l]) => [k, l.map((i) => {

@@ -154,7 +154,7 @@ class Extractor {
             this.scanTypes(c);
             break;
           case 'preproc_function_def':
-            this.macro(c);
+            this.macro(c, cond.join(' && '));
             break;
           case 'preproc_ifdef':
           case 'preproc_if':
@@ -276,9 +276,15 @@ class Extractor {
       if (v && v.type === 'identifier') {
         t.members[member] = v.text;
         t.memberLines[member] = line(pair);
+      } else if (v && v.type === 'call_expression') {
+        const call = macroCall(v);
+        if (call) {
+          (t.macroMembers ??= {})[member] = call;
+          t.memberLines[member] = line(pair);
+        }
       }
     }
-    if (Object.keys(t.members).length) this.facts.tables.push(t);
+    if (Object.keys(t.members).length || t.macroMembers) this.facts.tables.push(t);
   }
 
   private typedef(n: SyntaxNode): void {
@@ -339,7 +345,7 @@ class Extractor {
     }
   }
 
-  private macro(n: SyntaxNode): void {
+  private macro(n: SyntaxNode, cond = ''): void {
     const name = n.childForFieldName('name')?.text;
     if (!name) return;
     const params = (n.childForFieldName('parameters')?.namedChildren ?? []).map((p) => p.text);
@@ -360,6 +366,7 @@ class Extractor {
       calls.push(id);
     }
     const mf: MacroFact = { name, file: this.facts.file, line: line(n), params, calls, body: body.length > 2000 ? body.slice(0, 2000) : body };
+    if (cond) mf.cond = cond;
     this.facts.macros.push(mf);
   }
 
@@ -662,4 +669,17 @@ function negate(c: string): string {
 /** A stand-in parent so the file-level walker can visit a branch's items like any container's. */
 function container(items: SyntaxNode[]): SyntaxNode {
   return { namedChildren: items } as unknown as SyntaxNode;
+}
+
+/** `name(a, b)` with plain names as arguments: a macro that makes a name from them, in a table initializer. */
+function macroCall(v: SyntaxNode): { macro: string; args: string[] } | null {
+  const fn = v.childForFieldName('function');
+  const argList = v.childForFieldName('arguments');
+  if (!fn || fn.type !== 'identifier' || !argList) return null;
+  const args: string[] = [];
+  for (const a of argList.namedChildren) {
+    if (a.type !== 'identifier') return null;
+    args.push(a.text);
+  }
+  return { macro: fn.text, args };
 }

@@ -106,6 +106,12 @@ export interface TableFact {
   /** member → identifier it is set to (`&other_table` recorded as `other_table`) */
   members: Record<string, string>;
   memberLines: Record<string, number>;
+  /**
+   * member → a function-like macro called with plain names (`.vcpu_create =
+   * vt_op(vcpu_create)`): the function it names is known only once the
+   * macro's definitions are (program.ts pastedMembers), one per `#if` side
+   */
+  macroMembers?: Record<string, { macro: string; args: string[] }>;
 }
 
 export interface GlobalFact {
@@ -124,6 +130,8 @@ export interface MacroFact {
   /** function-like identifiers the body calls, in text order; `a##b` pastes kept as written */
   calls: string[];
   body: string;
+  /** preprocessor condition of a definition at file level (`CONFIG_X`), absent when none */
+  cond?: string;
 }
 
 export interface TypedefFact {

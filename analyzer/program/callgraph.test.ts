@@ -71,7 +71,7 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
 }
 
 test('every fixture tree parses cleanly with its own pack', () => {
-  for (const name of ['ops', 'macro', 'statics', 'ifdef', 'fields', 'runtime']) {
+  for (const name of ['ops', 'macro', 'statics', 'ifdef', 'fields', 'runtime', 'pasted']) {
     const { tree, pack } = fixture(name);
     assert.equal(pack.name, `fixture-program-${name}`);
     assert.deepEqual(tree.notes, [], name);
@@ -399,6 +399,25 @@ test('runtime: `table.member = fn` and `ptr->member = fn` assignments link hooks
     'demo_hooks.notify: demo_hooks_table=demo_notify_impl',
     'demo_mmu.page_fault: demo_init_shadow_mmu()=demo_shadow_page_fault demo_init_tdp_mmu()=demo_tdp_page_fault',
     'demo_mmu.sync_page: demo_init_shadow_mmu()=demo_shadow_sync_page',
+  ]);
+  assert.deepEqual(unresolvedOf(p), []);
+});
+
+test('pasted: a table member made by a token-pasting macro reaches the name each #if side makes', () => {
+  const { p } = fixture('pasted');
+  assert.deepEqual(edges(graphFrom(p, 'demo_create', { depth: 12 })), [
+    // `vt_op(name)` is `vt_##name` under CONFIG_DEMO_TDX and `demo_vmx_##name` without it: both are kept
+    'demo_create -> demo_vmx_vcpu_create ops demo_vt_ops.vcpu_create main.c:37 if !CONFIG_DEMO_TDX',
+    'demo_create -> vt_vcpu_create ops demo_vt_ops.vcpu_create main.c:37 if CONFIG_DEMO_TDX',
+    'demo_create -> demo_vmx_vcpu_reset ops demo_vt_ops.vcpu_reset main.c:41 if !CONFIG_DEMO_TDX',
+    'demo_create -> vt_vcpu_reset ops demo_vt_ops.vcpu_reset main.c:41 if CONFIG_DEMO_TDX',
+    // `vt_op_tdx_only(name)` is NULL without TDX: that side sets nothing
+    'demo_create -> vt_external_only ops demo_vt_ops.external_only main.c:42 if CONFIG_DEMO_TDX',
+    // patched at run time in tdx.c with a static of tdx.c, which main.c cannot name
+    'demo_create -> tdx_set_spte ops demo_vt_ops.set_spte main.c:43',
+    'vt_vcpu_create -> demo_tdx_vcpu_create direct main.c:9',
+    'vt_vcpu_create -> demo_vmx_vcpu_create direct main.c:10',
+    'vt_vcpu_reset -> demo_vmx_vcpu_reset direct main.c:15',
   ]);
   assert.deepEqual(unresolvedOf(p), []);
 });

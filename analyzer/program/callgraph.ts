@@ -7,7 +7,7 @@ import type { Expr, FunctionFact, Stmt, TableFact, TypeRef } from '../parse/ir';
 import type { TreeFacts } from '../source/load-tree';
 import type { Pack } from '../pack/load';
 import { walkStmt } from './walk';
-import { buildProgram, Program, resolveFunction, structOf, fieldOf, structName, canonicalType, cmp, defCond } from './program';
+import { buildProgram, Program, HookImpl, resolveFunction, structOf, fieldOf, structName, canonicalType, cmp, defCond } from './program';
 
 export type EdgeKind = 'direct' | 'macro' | 'ops';
 
@@ -284,8 +284,8 @@ function opsTargets(p: Program, struct: string, member: string, only: string | n
   const impls = (p.hookImpls.get(hook) ?? []).filter((i) => !only || i.table.name === only);
   const targets: Target[] = [];
   for (const i of impls) {
-    for (const d of resolveFunction(p, i.fn, i.table.file)) {
-      const cond = defCond(d.file, d.cond) || defCond(i.table.file, i.table.cond);
+    for (const d of resolveFunction(p, i.fn, i.from ?? i.table.file)) {
+      const cond = defCond(d.file, d.cond) || i.cond || defCond(i.table.file, i.table.cond);
       targets.push({ fn: d, kind: 'ops', via: `${i.table.name}.${member}`, ...(cond ? { cond } : {}) });
     }
   }
@@ -430,7 +430,7 @@ export function makeProgram(tree: TreeFacts, pack: Pack): Program {
               t.members[member] = value;
               t.memberLines[member] = e.line;
             }
-            addImpl(p, `${structName(t.type)}.${member}`, t, value);
+            addImpl(p, `${structName(t.type)}.${member}`, t, value, fn.file);
           }
           return;
         }
@@ -458,9 +458,10 @@ export function makeProgram(tree: TreeFacts, pack: Pack): Program {
   return p;
 }
 
-function addImpl(p: Program, hook: string, table: TableFact, fn: string): void {
+/** `from`: the file that stored the name, whose statics it may name (`vt_x86_ops.x = tdx_x` in tdx.c) */
+function addImpl(p: Program, hook: string, table: TableFact, fn: string, from = table.file): void {
   const l = p.hookImpls.get(hook);
-  const item = { table, fn };
+  const item: HookImpl = from === table.file ? { table, fn } : { table, fn, from };
   if (!l) p.hookImpls.set(hook, [item]);
   else if (!l.some((x) => x.table === table && x.fn === fn)) l.push(item);
 }

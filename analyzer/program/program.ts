@@ -16,6 +16,8 @@ export interface Program {
   typedefs: Map<string, TypeRef>;
   globals: Map<string, GlobalFact[]>;
   macros: Map<string, MacroFact>;
+  /** every definition of a macro name, each `#if` side's included */
+  macroDefs: Map<string, MacroFact[]>;
   /** struct type name → tables of that type */
   tablesByType: Map<string, TableFact[]>;
   tablesByName: Map<string, TableFact[]>;
@@ -24,7 +26,16 @@ export interface Program {
   /** C's own scalar words and the pack's scalar typedefs */
   scalarTypes: Set<string>;
   /** table member → functions implementing it, by `struct.member` */
-  hookImpls: Map<string, { table: TableFact; fn: string }[]>;
+  hookImpls: Map<string, HookImpl[]>;
+}
+
+export interface HookImpl {
+  table: TableFact;
+  fn: string;
+  /** the file whose scope names `fn`, when not the table's (a table patched at run time from another file) */
+  from?: string;
+  /** the `#if` side the member is set under (a macro's definition that made the name) */
+  cond?: string;
 }
 
 /** C's scalar type words: a variable of one of these can never be called. */
@@ -46,6 +57,7 @@ export function buildProgram(tree: TreeFacts, pack: Pack): Program {
     typedefs: new Map(),
     globals: new Map(),
     macros: new Map(),
+    macroDefs: new Map(),
     tablesByType: new Map(),
     tablesByName: new Map(),
     opsMacros: new Map(),
@@ -63,7 +75,10 @@ export function buildProgram(tree: TreeFacts, pack: Pack): Program {
     }
     for (const t of f.typedefs) if (!p.typedefs.has(t.name)) p.typedefs.set(t.name, t.type);
     for (const g of f.globals) push(p.globals, g.name, g);
-    for (const m of f.macros) if (!p.macros.has(m.name)) p.macros.set(m.name, m);
+    for (const m of f.macros) {
+      if (!p.macros.has(m.name)) p.macros.set(m.name, m);
+      push(p.macroDefs, m.name, m);
+    }
     for (const ft of f.tables) {
       // the program's own copy: makeProgram adds members that code assigns at
       // run time, and the facts must stay as parsed for every other program
@@ -79,10 +94,49 @@ export function buildProgram(tree: TreeFacts, pack: Pack): Program {
         if (!p.functions.has(value)) continue;
         push(p.hookImpls, `${type}.${member}`, { table: t, fn: value });
       }
+      for (const x of pastedMembers(p, t)) {
+        if (p.functions.has(x.fn)) push(p.hookImpls, `${type}.${x.member}`, { table: t, fn: x.fn, ...(x.cond ? { cond: x.cond } : {}) });
+      }
     }
   }
   for (const list of p.hookImpls.values()) list.sort((a, b) => cmp(a.table.name, b.table.name) || cmp(a.fn, b.fn));
   return p;
+}
+
+/**
+ * The names a table's macro-valued members expand to, one per definition of
+ * the macro with its `#if` side: `.vcpu_create = vt_op(vcpu_create)` under
+ * `#define vt_op(name) vt_##name` / `#else` `#define vt_op(name) vmx_##name`
+ * gives vt_vcpu_create (CONFIG_KVM_INTEL_TDX) and vmx_vcpu_create (its
+ * negation), as the compiler would on either configuration. The definitions
+ * in the table's own file come first; a body that is not a name (`NULL`)
+ * sets nothing.
+ */
+export function pastedMembers(p: Program, t: TableFact): { member: string; fn: string; cond: string }[] {
+  const out: { member: string; fn: string; cond: string }[] = [];
+  if (!t.macroMembers) return out;
+  for (const [member, call] of Object.entries(t.macroMembers)) {
+    const defs = p.macroDefs.get(call.macro) ?? [];
+    const local = defs.filter((d) => d.file === t.file);
+    for (const d of local.length ? local : defs) {
+      const name = pasteName(d, call.args);
+      if (name) out.push({ member, fn: name, cond: d.cond ?? '' });
+    }
+  }
+  return out;
+}
+
+/** A macro body of names and `##` with the parameters replaced: the identifier it makes, or null. */
+function pasteName(d: MacroFact, args: string[]): string | null {
+  if (d.params.length !== args.length) return null;
+  const parts = d.body.trim().split(/\s*##\s*/);
+  let out = '';
+  for (const part of parts) {
+    if (!/^[A-Za-z_]\w*$/.test(part)) return null;
+    const i = d.params.indexOf(part);
+    out += i >= 0 ? args[i] : part;
+  }
+  return /^[A-Za-z_]\w*$/.test(out) ? out : null;
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
@@ -177,7 +231,7 @@ export function confinedTo(p: Program, inScope: (file: string) => boolean): Prog
     if (kept.length) functions.set(name, kept);
   }
   if (!outside) return p;
-  const hookImpls = new Map<string, { table: TableFact; fn: string }[]>();
+  const hookImpls = new Map<string, HookImpl[]>();
   for (const [hook, impls] of p.hookImpls) {
     const kept = impls.filter((i) => functions.has(i.fn));
     if (kept.length) hookImpls.set(hook, kept);
