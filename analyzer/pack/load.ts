@@ -183,6 +183,7 @@ export function loadPack(file: string, seen: string[] = []): Pack {
       aliases: raw.frontend?.aliases ?? {},
       declaratorMacros: raw.frontend?.declaratorMacros ?? {},
       undefinedMacros: raw.frontend?.undefinedMacros ?? [],
+      ...(raw.frontend?.cleanup ? { cleanup: raw.frontend.cleanup } : {}),
     },
     program: {
       opsCallMacros: raw.program?.opsCallMacros ?? [], tableGroups: raw.program?.tableGroups ?? [], scalarTypes: raw.program?.scalarTypes ?? [],
@@ -242,6 +243,7 @@ function merge(into: Pack, from: Pack): void {
   Object.assign((fe.aliases ??= {}), from.frontend.aliases);
   Object.assign((fe.declaratorMacros ??= {}), from.frontend.declaratorMacros);
   (fe.undefinedMacros ??= []).push(...(from.frontend.undefinedMacros ?? []));
+  if (from.frontend.cleanup) fe.cleanup = from.frontend.cleanup;
   into.program.opsCallMacros.push(...from.program.opsCallMacros);
   into.program.tableGroups.push(...from.program.tableGroups);
   into.program.scalarTypes.push(...from.program.scalarTypes);

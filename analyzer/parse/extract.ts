@@ -4,6 +4,7 @@
 // dropped and a note says where.
 
 import { rootOf, type FlatNode as SyntaxNode, type FlatTree } from './flat-tree';
+import { desugarBlock, freeAttributeRe, freeRelease, scopedGuard, type CleanupConfig } from './cleanup';
 import type {
   Expr, FileFacts, FunctionFact, GlobalFact, LocalVar, MacroFact, Stmt, StructFact, TableFact, TypeRef,
   TypedefFact, FieldFact,
@@ -107,12 +108,17 @@ export interface ExtractResult {
   functionsWithError: number;
 }
 
-export function extractFacts(tree: FlatTree, file: string, text: string): FileFacts {
+/**
+ * `orig`: the file's text before normalization, where the extractor reads
+ * what the normalizer blanked or rewrote and `cleanup` asks about (a
+ * `scoped_guard` read as `while`, a `__free(name)`); the same offsets.
+ */
+export function extractFacts(tree: FlatTree, file: string, text: string, orig = text, cleanup?: CleanupConfig): FileFacts {
   const facts: FileFacts = {
     file, bytes: text.length, functions: [], structs: [], tables: [], globals: [], macros: [], typedefs: [],
     notes: [], topLevelErrors: 0,
   };
-  const ex = new Extractor(facts, text);
+  const ex = new Extractor(facts, text, orig, cleanup);
   ex.topLevel(rootOf(tree));
   return facts;
 }
@@ -124,7 +130,9 @@ class Extractor {
   /** member names the body being read assigns (FunctionFact.assignedMembers) */
   private assigned: Set<string> | null = null;
   private anon = 0;
-  constructor(private facts: FileFacts, private text: string) {}
+  /** declarations with a `__free(name)`, and the destructor call each scope exit makes */
+  private released = new WeakMap<Stmt, (line: number) => Stmt>();
+  constructor(private facts: FileFacts, private text: string, private orig: string, private cleanup?: CleanupConfig) {}
 
   // ---- file scope ----------------------------------------------------------
 
@@ -377,8 +385,10 @@ class Extractor {
     const d = depth + 1;
     switch (n.type) {
       case 'compound_statement':
-      case 'translation_unit':
-        return { k: 'block', body: this.stmts(n.namedChildren, d) };
+      case 'translation_unit': {
+        const body = this.stmts(n.namedChildren, d);
+        return { k: 'block', body: this.cleanup ? desugarBlock(body, this.cleanup, this.released, n.endPosition.row + 1) : body };
+      }
       case 'expression_statement': {
         const e = n.namedChildren[0];
         return e ? { k: 'expr', e: this.expr(e, d), line: line(n) } : EMPTY;
@@ -399,7 +409,15 @@ class Extractor {
       case 'while_statement': {
         const c = n.childForFieldName('condition');
         const b = n.childForFieldName('body');
-        return { k: 'while', c: c ? this.expr(c, d) : seq([]), body: b ? this.stmt(b, d) : EMPTY, line: line(n) };
+        const cond = c ? this.expr(c, d) : seq([]);
+        const body = b ? this.stmt(b, d) : EMPTY;
+        // the normalizer writes an iterator macro as `while`: the file's own text says which
+        const word = this.cleanup ? /^\w+/.exec(this.orig.slice(n.startIndex, n.startIndex + 64)) : null;
+        if (word && this.cleanup!.scopedGuards.includes(word[0])) {
+          const g = scopedGuard(cond, body, line(n), n.endPosition.row + 1, this.cleanup!, word[0]);
+          if (g) return g;
+        }
+        return { k: 'while', c: cond, body, line: line(n) };
       }
       case 'do_statement': {
         const c = n.childForFieldName('condition');
@@ -505,7 +523,13 @@ class Extractor {
       if (d.init) v.init = this.expr(d.init, depth);
       vars.push(v);
     }
-    return { k: 'decl', vars, line: line(n) };
+    const out: Stmt = { k: 'decl', vars, line: line(n) };
+    if (this.cleanup && vars.length === 1) {
+      // `T *p __free(name) = x;`: the attribute was blanked for the parser, the file still has it
+      const m = freeAttributeRe(this.cleanup)?.exec(this.orig.slice(n.startIndex, n.endIndex));
+      if (m) this.released.set(out, freeRelease(this.cleanup, m[2], vars[0].name, vars[0].line, col(n), m[1]));
+    }
+    return out;
   }
 
   // ---- expressions -----------------------------------------------------------

@@ -12,7 +12,8 @@ export interface TypeRef {
 }
 
 export type Expr =
-  | { k: 'call'; fn: Expr; args: Expr[]; line: number; col: number }
+  /** cleanup: the scope-based cleanup use this constructor or destructor call stands for (`guard(mutex)`) */
+  | { k: 'call'; fn: Expr; args: Expr[]; line: number; col: number; cleanup?: string }
   | { k: 'id'; name: string; line: number; col: number }
   | { k: 'num'; value: number | null; text: string }
   | { k: 'str' }
@@ -64,6 +65,8 @@ export interface FunctionFact {
   ret: TypeRef;
   params: { name: string; type: TypeRef }[];
   hasError: boolean;
+  /** a function a cleanup definition defines (`DEFINE_GUARD(name)`): no text of the file is its definition */
+  expandedFrom?: string;
   /** preprocessor condition at file level (`CONFIG_X`, `!CONFIG_X`), '' when none */
   cond: string;
   /**

@@ -10,6 +10,7 @@ import { extractFacts } from './extract';
 import { flatten, type FlatTree } from './flat-tree';
 import { collectDeadTrees } from './tree-memory';
 import { compactFacts } from './compact';
+import { definitionsSource } from './cleanup';
 import type { Normalizer } from '../source/normalize';
 
 let parser: Parser | null = null;
@@ -159,7 +160,8 @@ function parseChecked(text: string, rel: string, normalize: Normalizer, limits: 
   if (clean && flat.hasError) return { ok: false, note: `${rel}: the tree has an error` };
   let facts: FileFacts;
   try {
-    facts = extractFacts(flat, rel, norm);
+    facts = extractFacts(flat, rel, norm, text, normalize.cleanup);
+    if (normalize.cleanup) defineCleanups(facts, text, rel, normalize, limits, started, bodies);
   } catch (e) {
     return { ok: false, note: `${rel}: fact extraction failed: ${errMsg(e)}, skipped` };
   }
@@ -226,4 +228,23 @@ function lineCol(buf: Buffer, off: number): { line: number; col: number } {
 export function errMsg(e: unknown): string {
   if (e instanceof Error) return e.message.split('\n')[0];
   return String(e);
+}
+
+/**
+ * The constructors and destructors a file's cleanup definitions define
+ * (`DEFINE_GUARD(name, ...)`, blanked by the normalizer), parsed from the C
+ * they expand to, each on its definition's line.
+ */
+function defineCleanups(facts: FileFacts, text: string, rel: string, normalize: Normalizer, limits: ParseLimits, started: number, bodies: boolean): void {
+  const src = definitionsSource(text, normalize.cleanup!);
+  if (src === null) return;
+  const norm = normalize(src);
+  const flat = flatParse(norm, limits, started, bodies);
+  if (flat === 'timeout' || flat instanceof Error) return;
+  const made = extractFacts(flat, rel, norm, src, normalize.cleanup);
+  const lines = text.split('\n', made.functions.reduce((m, f) => Math.max(m, f.line), 0));
+  for (const f of made.functions) {
+    f.expandedFrom = (/^\s*(?:static\s+)?(\w+\s*\(\s*\w+)/.exec(lines[f.line - 1] ?? '')?.[1] ?? 'cleanup') + ')';
+    facts.functions.push(f);
+  }
 }

@@ -71,7 +71,7 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
 }
 
 test('every fixture tree parses cleanly with its own pack', () => {
-  for (const name of ['ops', 'macro', 'statics', 'ifdef', 'fields', 'runtime', 'pasted']) {
+  for (const name of ['ops', 'macro', 'statics', 'ifdef', 'fields', 'runtime', 'pasted', 'cleanup']) {
     const { tree, pack } = fixture(name);
     assert.equal(pack.name, `fixture-program-${name}`);
     assert.deepEqual(tree.notes, [], name);
@@ -420,6 +420,64 @@ test('pasted: a table member made by a token-pasting macro reaches the name each
     'vt_vcpu_reset -> demo_vmx_vcpu_reset direct main.c:15',
   ]);
   assert.deepEqual(unresolvedOf(p), []);
+});
+
+test('cleanup: a guard, CLASS, scoped_guard or __free calls its constructor there and its destructor at every exit of its scope', () => {
+  const { p } = fixture('cleanup');
+  const calls = (name: string) => callSites(p, fn(p, name)).map((cs) =>
+    `${cs.line} ${cs.info.targets.map((t) => `${t.fn.name} ${t.kind}${t.via ? ` ${t.via}` : ''}`).join(', ') || cs.info.text}`);
+  assert.deepEqual(calls('demo_guarded'), [
+    '27 class_demo_vmcs01_constructor cleanup guard(demo_vmcs01)',
+    // the return's value is computed before the destructor runs
+    '30 demo_use',
+    '30 class_demo_vmcs01_destructor cleanup guard(demo_vmcs01)',
+    '31 demo_use',
+    '32 class_demo_vmcs01_destructor cleanup guard(demo_vmcs01)',
+    // the closing brace: reached by no path here, as the compiler would see it
+    '33 class_demo_vmcs01_destructor cleanup guard(demo_vmcs01)',
+  ]);
+  assert.deepEqual(calls('demo_goto'), [
+    '40 class_demo_vmcs01_constructor cleanup guard(demo_vmcs01)',
+    // break and goto out of the loop body leave the guard's scope
+    '43 class_demo_vmcs01_destructor cleanup guard(demo_vmcs01)',
+    '45 class_demo_vmcs01_destructor cleanup guard(demo_vmcs01)',
+    '46 demo_use',
+    // the end of each iteration
+    '47 class_demo_vmcs01_destructor cleanup guard(demo_vmcs01)',
+  ]);
+  assert.deepEqual(calls('demo_class'), [
+    '54 class_demo_fd_constructor cleanup CLASS(demo_fd, f)',
+    '57 class_demo_fd_destructor cleanup CLASS(demo_fd, f)',
+    '58 class_demo_fd_destructor cleanup CLASS(demo_fd, f)',
+    '59 class_demo_fd_destructor cleanup CLASS(demo_fd, f)',
+  ]);
+  assert.deepEqual(calls('demo_scoped'), [
+    '63 class_demo_vmcs01_constructor cleanup scoped_guard(demo_vmcs01)',
+    '64 demo_use',
+    '65 class_demo_vmcs01_destructor cleanup scoped_guard(demo_vmcs01)',
+  ]);
+  assert.deepEqual(calls('demo_free'), [
+    '71 demo_fget',
+    '73 __free_demo_fput cleanup __free(demo_fput)',
+    '74 __free_demo_fput cleanup __free(demo_fput)',
+  ]);
+  // the definitions, blanked for the parser, define the functions the macros would
+  const made = p.files.flatMap((f) => f.functions).filter((f) => f.expandedFrom)
+    .map((f) => `${f.name}:${f.line} ${f.expandedFrom} -> ${callSites(p, f).map((cs) => cs.info.text).join(' ')}`);
+  assert.deepEqual(made, [
+    'class_demo_vmcs01_constructor:17 DEFINE_GUARD(demo_vmcs01) -> demo_load',
+    'class_demo_vmcs01_destructor:17 DEFINE_GUARD(demo_vmcs01) -> demo_put',
+    'class_demo_fd_constructor:20 DEFINE_CLASS(demo_fd) -> demo_fget',
+    'class_demo_fd_destructor:20 DEFINE_CLASS(demo_fd) -> demo_fput',
+    '__free_demo_fput:23 DEFINE_FREE(demo_fput) -> demo_fput',
+  ]);
+  assert.deepEqual(edges(graphFrom(p, 'demo_scoped', { depth: 3 })), [
+    'demo_scoped -> class_demo_vmcs01_constructor cleanup scoped_guard(demo_vmcs01) demo.c:63',
+    'demo_scoped -> class_demo_vmcs01_destructor cleanup scoped_guard(demo_vmcs01) demo.c:65',
+  ]);
+  assert.equal(renderGraph(graphFrom(p, 'demo_scoped', { depth: 3 }), 'text'),
+    'demo_scoped -> class_demo_vmcs01_constructor  [cleanup scoped_guard(demo_vmcs01)] demo.c:63\n' +
+    'demo_scoped -> class_demo_vmcs01_destructor  [cleanup scoped_guard(demo_vmcs01)] demo.c:65\n');
 });
 
 test('runtime: the scan reads only the bodies that store a function\'s name in a member', () => {

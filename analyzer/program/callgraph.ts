@@ -9,7 +9,8 @@ import type { Pack } from '../pack/load';
 import { walkStmt } from './walk';
 import { buildProgram, Program, HookImpl, resolveFunction, structOf, fieldOf, structName, canonicalType, cmp, defCond } from './program';
 
-export type EdgeKind = 'direct' | 'macro' | 'ops';
+/** cleanup: a constructor or destructor a scope-based cleanup use calls (parse/cleanup.ts) */
+export type EdgeKind = 'direct' | 'macro' | 'ops' | 'cleanup';
 
 export interface Target {
   fn: FunctionFact;
@@ -239,6 +240,9 @@ function computeCall(sc: Scope, call: CallExpr): CallInfo {
       return { targets: [], indirect: true, why: 'call through a function pointer variable', text: name, name };
     }
     const defs = resolveFunction(p, name, sc.fn.file);
+    if (defs.length && call.cleanup) {
+      return { targets: defs.map((d) => ({ fn: d, kind: 'cleanup', via: call.cleanup, ...condOf(d) })), indirect: false, text: name, name };
+    }
     if (defs.length) return { targets: defs.map((d) => ({ fn: d, kind: 'direct', ...condOf(d) })), indirect: false, text: name, name };
     const m = p.macros.get(name);
     if (m) return { targets: macroTargets(p, name, sc.fn.file, 0), indirect: false, text: name, name };

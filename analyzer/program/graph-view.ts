@@ -86,9 +86,9 @@ export function renderGraph(g: Graph, format: 'text' | 'dot' | 'json'): string {
     const lines = ['digraph callorder {', '  node [shape=box, fontname="monospace"];'];
     for (const n of g.nodes) lines.push(`  ${q(n.name)} [tooltip=${q(`${n.file}:${n.line}`)}];`);
     for (const e of g.edges) {
-      const how = e.kind === 'direct' ? '' : e.kind === 'macro' ? `macro ${e.via}` : e.via;
+      const how = e.kind === 'direct' ? '' : e.kind === 'macro' || e.kind === 'cleanup' ? `${e.kind} ${e.via}` : e.via;
       const label = [how, e.cond ? `if ${e.cond}` : ''].filter(Boolean).join(' ');
-      const style = e.kind === 'ops' ? ', style=dashed' : e.kind === 'macro' ? ', style=dotted' : '';
+      const style = e.kind === 'ops' ? ', style=dashed' : e.kind === 'macro' ? ', style=dotted' : e.kind === 'cleanup' ? ', style=bold' : '';
       lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(label)}, tooltip=${q(`${e.file}:${e.line}`)}${style}];`);
     }
     lines.push('}');
@@ -96,7 +96,7 @@ export function renderGraph(g: Graph, format: 'text' | 'dot' | 'json'): string {
   }
   const lines: string[] = [];
   for (const e of g.edges) {
-    const how = e.kind === 'direct' ? 'direct' : e.kind === 'macro' ? `macro ${e.via}` : `ops ${e.via}`;
+    const how = e.kind === 'direct' ? 'direct' : `${e.kind} ${e.via}`;
     lines.push(`${e.from} -> ${e.to}  [${how}] ${e.file}:${e.line}${e.cond ? `  if ${e.cond}` : ''}`);
   }
   for (const u of g.unresolved) lines.push(`unresolved ${u.file}:${u.line}: ${u.expr}`);

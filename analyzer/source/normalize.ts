@@ -39,6 +39,7 @@
 //   - `#if 0`, `#ifdef __ASSEMBLY__` (undefinedMacros): the dead side and the directives → blank
 
 import { ownCopy } from '../util/own-copy';
+import type { CleanupConfig } from '../parse/cleanup';
 
 export interface FrontendConfig {
   /** identifiers replaced by blanks (annotations such as __init) */
@@ -71,10 +72,14 @@ export interface FrontendConfig {
   declaratorMacros?: Record<string, { type?: string }>;
   /** macros never defined when C is compiled (`__ASSEMBLY__`): what they guard is dropped */
   undefinedMacros?: string[];
+  /** scope-based cleanup (parse/cleanup.ts): read by the extractor, which the normalizer hands it to */
+  cleanup?: CleanupConfig;
 }
 
 export interface Normalizer {
   (text: string): string;
+  /** the pack's cleanup macros, for the extraction that follows this normalization */
+  readonly cleanup?: CleanupConfig;
 }
 
 const enum Ch {
@@ -344,7 +349,7 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
     return v;
   };
 
-  return function normalize(s: string): string {
+  const normalize = function normalize(s: string): string {
     const T = tokenize(s);
     const { start, end, kind, ch, match } = T;
     // one character per source character: latin1 bytes for file text, UTF-16 otherwise
@@ -933,4 +938,5 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
       for (const e of edits) e();
     }
   };
+  return cfg.cleanup ? Object.assign(normalize, { cleanup: cfg.cleanup }) : normalize;
 }
