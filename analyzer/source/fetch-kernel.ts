@@ -67,8 +67,9 @@ export function kernelEnvVar(version: string): string {
  * Returns the absolute path of an extracted kernel tree for `version`,
  * downloading and extracting Debian's linux-source package if needed.
  */
-export function fetchKernel(version: '6.12' | '6.1', opts: FetchOptions = {}): string {
-  if (!KERNEL_VERSIONS.includes(version)) {
+export function fetchKernel(version: string, opts: FetchOptions = {}): string {
+  const given = process.env[kernelEnvVar(version)];
+  if (!KERNEL_VERSIONS.includes(version) && !given) {
     throw new FetchError(
       `${PREFIX}unknown kernel version '${String(version)}'; choose one of ${KERNEL_VERSIONS.join(', ')}`,
     );

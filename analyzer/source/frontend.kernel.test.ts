@@ -1,6 +1,6 @@
-// The front end on the real Debian trees, 6.12 and 6.1, over the .c and .h
-// files of arch/x86/kvm and virt/kvm:
-//   - at least 99.5% of function definitions parse with no ERROR/MISSING node;
+// The front end on the real Debian trees, 7.2 (the current kernel), 6.12 and
+// 6.1, over the .c and .h files of arch/x86/kvm and virt/kvm:
+//   - every function definition parses with no ERROR/MISSING node;
 //   - no function universal-ctags lists is missing from the facts, and no
 //     function is in the facts that ctags does not list, except for the
 //     ctags artefacts named in CTAGS_ARTEFACTS below, each with its reason.
@@ -18,7 +18,7 @@ import { loadPack, defaultPackPath } from '../pack/load';
 import { computeStats } from '../report/stats';
 
 const INCLUDE = ['arch/x86/kvm/**/*.[ch]', 'virt/kvm/**/*.[ch]'];
-const MIN_CLEAN_PERCENT = 99.5;
+const MIN_CLEAN_PERCENT = 100;
 
 /**
  * What ctags lists that is not a function definition. In all three a macro
@@ -30,10 +30,19 @@ const MIN_CLEAN_PERCENT = 99.5;
  * The front end blanks the invocation and has the real definition, which the
  * test requires to be there: `shadows` is the first definition after it.
  */
-const CTAGS_ARTEFACTS: { file: string; name: string; shadows: string; reason: string }[] = [
+const CTAGS_ARTEFACTS: { file: string; name: string; shadows: string; reason: string; cleanup?: boolean }[] = [
   {
     file: 'arch/x86/kvm/kvm_cache_regs.h', name: 'BUILD_KVM_GPR_ACCESSORS', shadows: 'kvm_register_is_available',
     reason: 'macro invocation without `;` before a definition (generates kvm_rax_read() etc.), read by ctags as a K&R header',
+  },
+  {
+    file: 'arch/x86/kvm/regs.h', name: 'BUILD_KVM_GPR_ACCESSORS', shadows: 'kvm_register_is_available',
+    reason: 'the same invocation after 7.x moved it from kvm_cache_regs.h to regs.h',
+  },
+  {
+    // a cleanup definition: the front end has the constructor and destructor it defines instead
+    file: 'arch/x86/kvm/vmx/vmx.c', name: 'DEFINE_GUARD', shadows: 'vmx_emulation_required', cleanup: true,
+    reason: '`DEFINE_GUARD(vmx_vmcs01, ...)` (7.x) without `;` before a definition, read by ctags as a K&R header',
   },
   {
     file: 'arch/x86/kvm/vmx/nested.c', name: 'BUILD_NVMX_MSR_INTERCEPT_HELPER', shadows: 'nested_vmx_set_intercept_for_msr',
@@ -69,10 +78,12 @@ function ctagsFunctions(root: string, files: string[]): Map<string, number[]> {
   return out;
 }
 
+/** The functions the files define as text: those a cleanup definition's macro defines are not text ctags could see. */
 function ourFunctions(tree: TreeFacts): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const f of tree.files) {
     for (const fn of f.functions) {
+      if (fn.expandedFrom) continue;
       const k = `${f.file}\t${fn.name}`;
       out.set(k, [...(out.get(k) ?? []), fn.line]);
     }
@@ -80,7 +91,7 @@ function ourFunctions(tree: TreeFacts): Map<string, number[]> {
   return out;
 }
 
-for (const version of ['6.12', '6.1'] as const) {
+for (const version of ['7.2', '6.12', '6.1'] as const) {
   test(`front end on the Debian ${version} tree (arch/x86/kvm, virt/kvm)`, async (t) => {
     const root = fetchKernel(version);
     const pack = loadPack(defaultPackPath());
@@ -91,6 +102,9 @@ for (const version of ['6.12', '6.1'] as const) {
     const bad = s.functions.filter((f) => f.hasError);
     t.diagnostic(`${version}: ${s.files} files, ${s.functionCount} functions, ${s.functionsWithError} with ERROR/MISSING nodes, clean ${s.cleanPercent}% (read and parsed in ${ms} ms)`);
     for (const f of bad) t.diagnostic(`  with errors: ${f.file}:${f.line} ${f.name}`);
+    const made = tree.files.flatMap((f) => f.functions.filter((fn) => fn.expandedFrom).map((fn) => `${f.file}:${fn.line} ${fn.name} (${fn.expandedFrom})`));
+    t.diagnostic(`${version}: ${made.length} functions defined by cleanup definitions`);
+    for (const m of made) t.diagnostic(`  ${m}`);
     assert.ok(s.files > 80, `only ${s.files} files under ${INCLUDE.join(', ')} in ${root}`);
     assert.ok(s.cleanPercent >= MIN_CLEAN_PERCENT, `clean ${s.cleanPercent}% < ${MIN_CLEAN_PERCENT}%`);
 
@@ -113,7 +127,10 @@ for (const version of ['6.12', '6.1'] as const) {
         // an artefact is a macro invocation on its own line, and the macro is one the facts know
         const src = fs.readFileSync(path.join(root, a.file), 'latin1').split('\n')[lines[0] - 1] ?? '';
         assert.match(src, new RegExp(`^\\s*${a.name}\\(`), `${where}: the allowed artefact is not a macro invocation line`);
-        assert.ok(tree.files.some((f) => f.macros.some((m) => m.name === a.name)), `${a.name} is not a macro of the tree`);
+        if (a.cleanup) {
+          const made = tree.files.find((f) => f.file === a.file)!.functions.filter((f) => f.line === lines[0] && f.expandedFrom?.startsWith(`${a.name}(`));
+          assert.ok(made.length, `${where}: the front end defines no function from this cleanup definition`);
+        } else assert.ok(tree.files.some((f) => f.macros.some((m) => m.name === a.name)), `${a.name} is not a macro of the tree`);
         artefacts.push(`${where} (${a.reason})`);
       }
       const extra: string[] = [];
