@@ -228,7 +228,7 @@ export class Engine {
    */
   readonly walked = new Set<FunctionFact>();
   readonly called = new Set<string>();
-  private bitOps: { test: Set<string>; set: Set<string>; clear: Set<string> };
+  private bitOps: { test: Set<string>; set: Set<string>; clear: Set<string>; fill: Set<string>; zero: Set<string> };
   private memWriters: Set<string>;
   private memCopiers: Set<string>;
   private noReturn: Set<string>;
@@ -243,7 +243,7 @@ export class Engine {
     const b = opts.config.bitOps;
     this.params = opts.params ?? Engine.paramsFor(p, opts.hooks, opts.config);
     this.sharedPrefix = [...(opts.freshStructs ?? [])].sort().join(',');
-    this.bitOps = { test: new Set(b.test), set: new Set(b.set), clear: new Set(b.clear) };
+    this.bitOps = { test: new Set(b.test), set: new Set(b.set), clear: new Set(b.clear), fill: new Set(b.fill), zero: new Set(b.zero) };
     this.memWriters = new Set(opts.config.memWriters);
     this.memCopiers = new Set(opts.config.memCopiers);
     this.noReturn = new Set(opts.config.noReturn);
@@ -256,7 +256,7 @@ export class Engine {
    */
   static paramsFor(p: Program, hooks: RuleHooks[], config: EngineConfig): ParamRelevance {
     const b = config.bitOps;
-    const builtin = new Set([...b.test, ...b.set, ...b.clear, ...config.memWriters, ...config.memCopiers]);
+    const builtin = new Set([...b.test, ...b.set, ...b.clear, ...(b.fill ?? []), ...(b.zero ?? []), ...config.memWriters, ...config.memCopiers]);
     return new ParamRelevance(p, {
       builtin: (n) => builtin.has(n),
       watched: (info) => hooks.some((h) => !h.watch || (!!h.watch.calls &&
@@ -894,6 +894,17 @@ export class Engine {
         if (this.tracksValue(q, cur)) cur.setVal(q, null);
       }
       for (const h of this.hooks()) h.onCall?.(ev, cur, at);
+      return { state: cur, val: undefined };
+    }
+    if (fname && (this.bitOps.fill.has(fname) || this.bitOps.zero.has(fname))) {
+      // the whole bitmap written at once: what `map = ~0` or `map = 0` tells, through the same hooks
+      const q = this.fieldArg(e.args[0], cx);
+      if (q) {
+        for (const h of this.hooks()) h.onWrite?.(q, cur, at, 'assign');
+        if (this.tracksValue(q, cur)) cur.setVal(q, null);
+        cur.setBits(q, { all: this.bitOps.fill.has(fname) ? 1 : 0, set: [], clear: [] });
+        for (const h of this.hooks()) h.onBitsAssign?.(q, cur, at);
+      }
       return { state: cur, val: undefined };
     }
     if (fname && (this.memWriters.has(fname) || this.memCopiers.has(fname))) {

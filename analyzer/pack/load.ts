@@ -36,7 +36,8 @@ export interface ProgramConfig {
 
 export interface EngineConfig {
   /** bit operations on tracked bit-set fields: `test_bit(nr, &field)` */
-  bitOps: { test: string[]; set: string[]; clear: string[] };
+  /** fill, zero: whole-bitmap writes (`bitmap_fill(map, n)`), read as `map = ~0` and `map = 0` */
+  bitOps: { test: string[]; set: string[]; clear: string[]; fill?: string[]; zero?: string[] };
   /** calls that fill memory, (dst, value, len): a field passed as dst is written */
   memWriters: string[];
   /** calls whose destination argument is written and source read, (dst, src, len) */
@@ -189,7 +190,10 @@ export function loadPack(file: string, seen: string[] = []): Pack {
       opsCallMacros: raw.program?.opsCallMacros ?? [], tableGroups: raw.program?.tableGroups ?? [], scalarTypes: raw.program?.scalarTypes ?? [],
     },
     engine: {
-      bitOps: { test: raw.engine?.bitOps?.test ?? [], set: raw.engine?.bitOps?.set ?? [], clear: raw.engine?.bitOps?.clear ?? [] },
+      bitOps: {
+        test: raw.engine?.bitOps?.test ?? [], set: raw.engine?.bitOps?.set ?? [], clear: raw.engine?.bitOps?.clear ?? [],
+        fill: raw.engine?.bitOps?.fill ?? [], zero: raw.engine?.bitOps?.zero ?? [],
+      },
       memWriters: raw.engine?.memWriters ?? [], memCopiers: raw.engine?.memCopiers ?? [], noReturn: raw.engine?.noReturn ?? [],
     },
     rules: raw.rules ?? [],
@@ -251,6 +255,8 @@ function merge(into: Pack, from: Pack): void {
   en.bitOps.test.push(...from.engine.bitOps.test);
   en.bitOps.set.push(...from.engine.bitOps.set);
   en.bitOps.clear.push(...from.engine.bitOps.clear);
+  (en.bitOps.fill ??= []).push(...(from.engine.bitOps.fill ?? []));
+  (en.bitOps.zero ??= []).push(...(from.engine.bitOps.zero ?? []));
   en.memWriters.push(...from.engine.memWriters);
   en.memCopiers.push(...from.engine.memCopiers);
   en.noReturn.push(...from.engine.noReturn);
