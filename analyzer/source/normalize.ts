@@ -20,7 +20,9 @@
 //   fileScopeMacroPatterns  `static DEFINE_MUTEX(m);` at file scope or in a struct body → spaces
 //   iteratorPatterns   `list_for_each_entry(a, b, c) {` → `while              (a, b, c) {`
 //   typeArgMacros, typeArgOnlyMacros  `min_t(unsigned int, a, b)` → `min_t(unsigned_int, a, b)`,
-//                      `container_of(p, struct vcpu_vmx, vcpu)` → `container_of(p, struct_vcpu_vmx, vcpu)`
+//                      `container_of(p, struct vcpu_vmx, vcpu)` → `container_of(p, struct_vcpu_vmx, vcpu)`,
+//                      `kmalloc_objs(struct evtchnfd *, n)` → `kmalloc_objs(struct_evtchnfd__, n)` (a star is one
+//                      pointer more)
 //
 // and, for C itself rather than any macro list:
 //   - a macro invocation alone on its line(s), without `;`, at file scope or in
@@ -30,6 +32,10 @@
 //     tighter than `|` and looser than the arithmetic a bound is usually made of
 //   - pp-numbers that are no C number (`F(3DNOW)`, pasted by the macro) → `F(_DNOW)`
 //   - GNU named variadic macro parameters `#define X(args...)` → `#define X(args   )`
+//   - a variadic macro's empty last argument `f(a, F(B), )` → `f(a, F(B)  )`
+//   - a macro that expands to case labels, `VMCS12_CASE64(X):` at a statement's start
+//     → `case         (X):` (no C statement starts `f(x):`)
+//   - a brace-less iterator body may open with `(`: `kvm_for_each_vcpu(...) (void)f(v);`
 //   - `offsetof(T, a.b[i])` → `offsetof(T, a_b   )` (tree-sitter wants one identifier)
 //   - `#if`/`#ifdef` groups that cut through a statement or an expression
 //     (`} else\n#endif`, `a |\n#ifdef X\n b |\n#endif`, a label before `#ifdef`):
