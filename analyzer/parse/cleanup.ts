@@ -91,7 +91,9 @@ function splitArgs(s: string, open: number): string[] | null {
   const out: string[] = [];
   let depth = 0;
   let from = open + 1;
-  for (let i = open; i < s.length; i++) {
+  // a definition's arguments are short: an unclosed one is not read to the end of the file
+  const limit = Math.min(s.length, open + 8192);
+  for (let i = open; i < limit; i++) {
     const c = s[i];
     if (c === '"' || c === "'") {
       for (i++; i < s.length && s[i] !== c; i++) if (s[i] === '\\') i++;
@@ -193,15 +195,19 @@ export function freeRelease(cfg: CleanupConfig, name: string, v: string, line: n
 /**
  * A block's statements with each cleanup use made explicit: `released`
  * gives, for a declaration the extractor saw a `__free` on, its destructor;
- * `endLine` is the line of the block's closing brace.
+ * `endLine` is the line of the block's closing brace. Each use rewrites the
+ * rest of the block once more, so one block's uses are bounded (`budget`):
+ * hostile input with thousands of them would cost their square and recurse
+ * as deep.
  */
-export function desugarBlock(body: Stmt[], cfg: CleanupConfig, released: WeakMap<Stmt, (line: number) => Stmt>, endLine: number): Stmt[] {
+export function desugarBlock(body: Stmt[], cfg: CleanupConfig, released: WeakMap<Stmt, (line: number) => Stmt>, endLine: number, budget = 64): Stmt[] {
+  if (budget <= 0) return body;
   for (let i = 0; i < body.length; i++) {
     const s = body[i];
     const a = acquireOf(s, cfg);
     const release = a ? a.release : released.get(s);
     if (!release) continue;
-    const rest = desugarBlock(body.slice(i + 1), cfg, released, endLine);
+    const rest = desugarBlock(body.slice(i + 1), cfg, released, endLine, budget - 1);
     const out = body.slice(0, i);
     out.push(a ? a.decl : s);
     const labels = new Set<string>();
