@@ -453,16 +453,16 @@ export class Engine {
     this.active.add(fn);
     this.stack.push({ fn, callLine, via });
     this.frozen = null;
-    const env = new Map<string, Val>();
     fn.params.forEach((pa, i) => {
-      if (pa.name && args[i] !== undefined) env.set(pa.name, args[i]);
+      if (pa.name && args[i] !== undefined) st.setLocal(pa.name, args[i]);
     });
-    const cx: Ctx = { fn, sc: scopeOf(this.p, fn), env };
+    const cx: Ctx = { fn, sc: scopeOf(this.p, fn) };
     let flow = this.stmt(fn.body, st, cx);
     // a goto to a label that was not reached in order (a backward jump) has
     // been run through already; merge what arrives there into the exit
     let out = merge(flow.next, flow.ret);
     for (const g of flow.gotos.values()) out = merge(out, g);
+    out = out ? out.withoutLocals() : null;
     let retVal = flow.retVal;
     if (flow.next) retVal = joinRet(retVal, 'unknown');
     if (out) {
@@ -497,8 +497,8 @@ export class Engine {
           if (v.init) {
             const r = this.expr(v.init, cur, cx);
             cur = r.state;
-            cx.env.set(v.name, r.val);
-          } else cx.env.delete(v.name);
+            cur?.setLocal(v.name, r.val);
+          } else cur.setLocal(v.name, undefined);
         }
         return emptyFlow(cur);
       }
@@ -618,7 +618,7 @@ export class Engine {
     const disc = r.val;
     const items = s.body.k === 'block' ? flattenCases(s.body.body) : [s.body];
     const labels = items.filter((x): x is Extract<Stmt, { k: 'case' }> => x.k === 'case');
-    const values = labels.map((l) => (l.value ? this.constOf(l.value, cx) : undefined));
+    const values = labels.map((l) => (l.value ? this.constOf(l.value, entry, cx) : undefined));
     const known = disc !== undefined;
     const matchIdx = known ? labels.findIndex((l, i) => l.value && values[i] === disc) : -1;
     const hasDefault = labels.some((l) => !l.value);
@@ -674,7 +674,7 @@ export class Engine {
     }
     const t = r.state;
     const f = r.state.clone();
-    const bt = this.bitTestOf(e, cx);
+    const bt = this.bitTestOf(e, st, cx);
     if (bt) {
       this.setBit(t, bt.q, bt.bit, true);
       this.setBit(f, bt.q, bt.bit, false);
@@ -687,16 +687,18 @@ export class Engine {
   }
 
   /** Value of a constant expression (numbers, enumerators, known locals). */
-  private constOf(e: Expr, cx: Ctx): Val {
+  private constOf(e: Expr, st: State | null, cx: Ctx): Val {
     switch (e.k) {
       case 'num':
         return e.value ?? undefined;
-      case 'id':
-        if (cx.env.has(e.name)) return cx.env.get(e.name);
+      case 'id': {
+        const v = st?.local(e.name);
+        if (v !== undefined) return v;
         if (cx.sc.vars.has(e.name)) return undefined;
         return `sym:${e.name}`;
+      }
       case 'unary': {
-        const v = this.constOf(e.e, cx);
+        const v = this.constOf(e.e, st, cx);
         if (typeof v !== 'number') return undefined;
         if (e.op === '-') return -v;
         if (e.op === '~') return ~v;
@@ -716,7 +718,7 @@ export class Engine {
       case 'num':
         return { state: st, val: e.value ?? undefined };
       case 'id':
-        return { state: st, val: this.constOf(e, cx) };
+        return { state: st, val: this.constOf(e, st, cx) };
       case 'str':
       case 'sizeof':
         return { state: st, val: undefined };
@@ -743,7 +745,7 @@ export class Engine {
       case 'update': {
         const r = this.expr(e.e, st, cx);
         if (r.state) this.writeTarget(e.e, r.state, cx, 'compound');
-        if (r.state && e.e.k === 'id') cx.env.delete(e.e.name);
+        if (r.state && e.e.k === 'id') r.state.setLocal(e.e.name, undefined);
         return { state: r.state, val: undefined };
       }
       case 'unary': {
@@ -821,11 +823,7 @@ export class Engine {
     if (compound) cur = this.expr(e.lhs, cur, cx).state;
     else cur = this.addressBase(e.lhs, cur, cx);
     if (!cur) return { state: null, val: undefined };
-    if (e.lhs.k === 'id') {
-      if (compound) cx.env.delete(e.lhs.name);
-      else if (r.val !== undefined) cx.env.set(e.lhs.name, r.val);
-      else cx.env.delete(e.lhs.name);
-    }
+    if (e.lhs.k === 'id') cur.setLocal(e.lhs.name, compound ? undefined : r.val);
     const q = this.writeTarget(e.lhs, cur, cx, compound ? 'compound' : 'assign');
     if (q) {
       const whole = e.lhs.k === 'field';
@@ -962,19 +960,19 @@ export class Engine {
    * (`return test_bit(reg, &x->flags);`): each side of the branch then knows
    * the bit.
    */
-  private bitTestOf(e: Expr, cx: Ctx): { q: string; bit: string } | null {
+  private bitTestOf(e: Expr, st: State, cx: Ctx): { q: string; bit: string } | null {
     while (e.k === 'cast') e = e.e;
     if (e.k !== 'call') return null;
     const info = resolveCall(cx.sc, e);
     if (info.name && this.bitOps.test.has(info.name)) {
       const q = this.fieldArg(e.args[1], cx);
-      const bit = symOf(this.constOf(e.args[0], cx));
+      const bit = symOf(this.constOf(e.args[0], st, cx));
       return q && bit !== null ? { q, bit } : null;
     }
     if (info.targets.length !== 1) return null;
     const w = this.bitTestWrapper(info.targets[0].fn);
     if (!w) return null;
-    const bit = symOf(this.constOf(e.args[w.param] ?? { k: 'str' } as Expr, cx));
+    const bit = symOf(this.constOf(e.args[w.param] ?? { k: 'str' } as Expr, st, cx));
     return bit !== null ? { q: w.q, bit } : null;
   }
 
@@ -990,7 +988,7 @@ export class Engine {
       const a0 = r.k === 'call' ? r.args[0] : undefined;
       if (r.k === 'call' && r.fn.k === 'id' && this.bitOps.test.has(r.fn.name) && a0?.k === 'id') {
         const param = fn.params.findIndex((pa) => pa.name === a0.name);
-        const q = this.fieldArg(r.args[1], { fn, sc: scopeOf(this.p, fn), env: new Map() });
+        const q = this.fieldArg(r.args[1], { fn, sc: scopeOf(this.p, fn) });
         if (param >= 0 && q) found = { q, param };
       }
     }
@@ -1024,7 +1022,6 @@ export class Engine {
 interface Ctx {
   fn: FunctionFact;
   sc: Scope;
-  env: Map<string, Val>;
 }
 
 function toVal(v: number | boolean | string | undefined): Val {

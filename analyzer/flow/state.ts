@@ -11,13 +11,25 @@ export interface Bits {
   clear: string[];
 }
 
+/** A local variable's known value: a number or a symbol (`sym:NAME`, an enumerator). */
+export type LocalVal = number | `sym:${string}`;
+
+const NO_LOCALS: ReadonlyMap<string, LocalVal> = new Map();
+
 export class State {
   // Copy-on-write: a clone shares the maps until either side writes. Paths
   // fork at every unknown branch and most forks never write.
   private f: Map<string, Tri>;
   private b: Map<string, Bits>;
   private v: Map<string, number | string | null>;
-  private owned = 0; // bit 1 facts, 2 bits, 4 vals: this state may write in place
+  /**
+   * The current frame's locals with a known value. They belong to the path
+   * like every other fact: copied at a branch, kept at a join only where
+   * both sides agree. A callee never sees its caller's (project) and its own
+   * are gone when it returns (withoutLocals).
+   */
+  private l: ReadonlyMap<string, LocalVal>;
+  private owned = 0; // bit 1 facts, 2 bits, 4 vals, 8 locals: this state may write in place
   private cachedKey: string | null = null;
 
   constructor(
@@ -25,11 +37,39 @@ export class State {
     bits: Map<string, Bits> = new Map(),
     /** known constant values of fields (`struct.member`); null: written, value unknown */
     vals: Map<string, number | string | null> = new Map(),
+    locals: ReadonlyMap<string, LocalVal> = NO_LOCALS,
   ) {
     this.f = facts;
     this.b = bits;
     this.v = vals;
-    this.owned = 7;
+    this.l = locals;
+    this.owned = locals === NO_LOCALS ? 7 : 15;
+  }
+
+  get locals(): ReadonlyMap<string, LocalVal> {
+    return this.l;
+  }
+
+  /** A local's known value; undefined when it has none on this path. */
+  local(name: string): LocalVal | undefined {
+    return this.l.get(name);
+  }
+
+  setLocal(name: string, v: LocalVal | undefined): void {
+    if (this.l.get(name) === v) return;
+    if (!(this.owned & 8)) { this.l = new Map(this.l); this.owned |= 8; }
+    this.cachedKey = null;
+    if (v === undefined) (this.l as Map<string, LocalVal>).delete(name);
+    else (this.l as Map<string, LocalVal>).set(name, v);
+  }
+
+  /** This state as its frame leaves it: the locals go with the frame. */
+  withoutLocals(): State {
+    if (this.l.size === 0) return this;
+    const c = this.clone();
+    c.l = NO_LOCALS;
+    c.cachedKey = null;
+    return c;
   }
 
   get facts(): ReadonlyMap<string, Tri> {
@@ -45,7 +85,7 @@ export class State {
   }
 
   clone(): State {
-    const c = new State(this.f, this.b, this.v);
+    const c = new State(this.f, this.b, this.v, this.l);
     c.owned = 0;
     this.owned = 0;
     c.cachedKey = this.cachedKey;
@@ -79,7 +119,7 @@ export class State {
     this.v.set(k, v);
   }
 
-  /** Whether this state still holds `other`'s maps: neither has written since one was cloned from the other. */
+  /** Whether this state still holds `other`'s maps of fields: neither has written one since one was cloned from the other. */
   sameAs(other: State): boolean {
     return this.f === other.f && this.b === other.b && this.v === other.v;
   }
@@ -90,7 +130,8 @@ export class State {
     const b = [...this.b.entries()].sort((a, b2) => (a[0] < b2[0] ? -1 : 1))
       .map(([k, v]) => `${k}:${v.all}:${[...v.set].sort().join(',')}:${[...v.clear].sort().join(',')}`);
     const v = [...this.v.entries()].sort((a, b2) => (a[0] < b2[0] ? -1 : 1)).map(([k, x]) => `${k}=${x}`);
-    this.cachedKey = `${f.join(';')}|${b.join(';')}|${v.join(';')}`;
+    const l = this.l.size ? `|${[...this.l.entries()].sort((a, b2) => (a[0] < b2[0] ? -1 : 1)).map(([k, x]) => `${k}=${x}`).join(';')}` : '';
+    this.cachedKey = `${f.join(';')}|${b.join(';')}|${v.join(';')}${l}`;
     return this.cachedKey;
   }
 }
@@ -116,13 +157,14 @@ export function applyProjected(outer: State, inner: State, keep: (k: string) => 
   for (const [k, v] of outer.bits) if (!keep(k)) bits.set(k, v);
   for (const [k, v] of inner.vals) vals.set(k, v);
   for (const [k, v] of inner.bits) bits.set(k, v);
-  return new State(facts, bits, vals);
+  // the caller's locals: the callee never saw them
+  return new State(facts, bits, vals, outer.locals);
 }
 
 export function merge(a: State | null, b: State | null): State | null {
   if (!a) return b;
   if (!b) return a;
-  if (a === b || (a.facts === b.facts && a.bits === b.bits && a.vals === b.vals)) return a;
+  if (a === b || (a.facts === b.facts && a.bits === b.bits && a.vals === b.vals && a.locals === b.locals)) return a;
   const facts = new Map<string, Tri>();
   const vals = new Map<string, number | string | null>();
   const bits = new Map<string, Bits>();
@@ -149,7 +191,15 @@ export function merge(a: State | null, b: State | null): State | null {
       bits.set(k, { all, set: [...set, ...set2], clear: [...clear, ...clear2] });
     }
   }
-  return new State(facts, bits, vals);
+  let locals: ReadonlyMap<string, LocalVal> = NO_LOCALS;
+  if (a.locals === b.locals) locals = a.locals;
+  else if (a.locals.size && b.locals.size) {
+    // a local keeps its value after a join only where every side agrees on it
+    const m = new Map<string, LocalVal>();
+    for (const [k, x] of a.locals) if (b.locals.get(k) === x) m.set(k, x);
+    if (m.size) locals = m;
+  }
+  return new State(facts, bits, vals, locals);
 }
 
 export function mergeAll(states: (State | null)[]): State | null {
