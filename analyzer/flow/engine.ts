@@ -68,6 +68,13 @@ interface FrameResult {
   state: State | null;
   ret: Val | 'unknown';
   /**
+   * The exit state by what was returned, when the callee returns 0 on some
+   * paths and an error (a negative errno, a non-zero constant) or an unknown
+   * value on others: a caller that tests the value continues on failure
+   * only with the failing paths' state (`r = f(); if (r) goto out;`).
+   */
+  split?: RetSplit;
+  /**
    * A blind callee's: what its frame walked and called, and the blind
    * summaries it used inside, which a run that reuses it walked too.
    */
@@ -169,10 +176,40 @@ interface Collector {
   cut: boolean;
 }
 
+/** Exit states by return value: 0, an error (NEG or a non-zero constant), anything else. */
+interface RetSplit {
+  zero: State | null;
+  err: State | null;
+  other: State | null;
+}
+
+/** A value known to be a negative errno (`return -ENOMEM;`): non-zero, below 0. */
+export const NEG: Val = 'sym:<errno>';
+
+/**
+ * An expression's state and value; `outcomes`, for a call whose callee
+ * returns 0, an error and other values on different paths: the state on
+ * each, with the value (0, NEG or unknown), for a test of it to pick from.
+ */
+interface ExprResult {
+  state: State | null;
+  val: Val;
+  outcomes?: { state: State; val: Val }[];
+}
+
 interface Flow {
   next: State | null;
   ret: State | null;
   retVal: Val | 'unknown' | 'none';
+  /** `ret` by what was returned (RetSplit); `other` also takes what falls off the end */
+  rets: RetSplit;
+  /**
+   * After an expression statement or declaration whose value comes from a
+   * call with a RetSplit: the state on each of its outcomes, the local set
+   * to the outcome's value. The next statement, when it tests that local,
+   * runs once per outcome (block).
+   */
+  alts?: { local: string; states: State[] };
   brk: State | null;
   cont: State | null;
   gotos: Map<string, State>;
@@ -185,7 +222,11 @@ const MAX_STEPS = 2_000_000;
 const MAX_SUMMARIES = 200_000;
 
 function emptyFlow(next: State | null): Flow {
-  return { next, ret: null, retVal: 'none', brk: null, cont: null, gotos: new Map() };
+  return { next, ret: null, retVal: 'none', rets: { zero: null, err: null, other: null }, brk: null, cont: null, gotos: new Map() };
+}
+
+function joinSplit(a: RetSplit, b: RetSplit): RetSplit {
+  return { zero: merge(a.zero, b.zero), err: merge(a.err, b.err), other: merge(a.other, b.other) };
 }
 
 function joinRet(a: Val | 'unknown' | 'none', b: Val | 'unknown' | 'none'): Val | 'unknown' | 'none' {
@@ -400,7 +441,7 @@ export class Engine {
     if (memo) {
       if (memo.sub) this.noteBlind(memo);
       if (memo.cut) this.markCut();
-      return { state: this.after(st, memo, keep, keepFact), ret: memo.ret };
+      return { state: this.after(st, memo, keep, keepFact), ret: memo.ret, ...this.afterSplit(st, memo, keep, keepFact) };
     }
     const col: Collector | null = shared ? { walked: new Set(), called: new Set(), inner: new Set(), cut: false } : null;
     if (col) this.collecting.push(col);
@@ -422,7 +463,15 @@ export class Engine {
       if (this.summaries.size >= MAX_SUMMARIES) this.summaries.clear();
       this.summaries.set(key, res);
     }
-    return { state: this.after(st, res, keep, keepFact), ret: res.ret };
+    return { state: this.after(st, res, keep, keepFact), ret: res.ret, ...this.afterSplit(st, res, keep, keepFact) };
+  }
+
+  /** The caller's state on each of the callee's outcomes, where it has them apart (FrameResult.split). */
+  private afterSplit(st: State, res: FrameResult, keep: (k: string) => boolean, keepFact: (k: string) => boolean): { split?: RetSplit } {
+    const s = res.split;
+    if (!s) return {};
+    const one = (x: State | null) => (x ? applyProjected(st, x, keep, keepFact) : null);
+    return { split: { zero: one(s.zero), err: one(s.err), other: one(s.other) } };
   }
 
   /** The caller's state after a callee that left `res` from the part of `st` it saw. */
@@ -465,6 +514,14 @@ export class Engine {
     out = out ? out.withoutLocals() : null;
     let retVal = flow.retVal;
     if (flow.next) retVal = joinRet(retVal, 'unknown');
+    let split: RetSplit | undefined;
+    const rz = flow.rets.zero;
+    const re = flow.rets.err;
+    if (out && (rz || re) && [rz, re, flow.rets.other ?? flow.next].filter(Boolean).length >= 2) {
+      let other = merge(flow.rets.other, flow.next);
+      for (const g of flow.gotos.values()) other = merge(other, g);
+      split = { zero: rz ? rz.withoutLocals() : null, err: re ? re.withoutLocals() : null, other: other ? other.withoutLocals() : null };
+    }
     if (out) {
       const at = this.site(fn, fn.endLine);
       for (const h of this.hooks()) h.onReturn?.(out, at, this.stack.length);
@@ -473,7 +530,7 @@ export class Engine {
     this.frozen = null;
     this.active.delete(fn);
     flow = emptyFlow(null);
-    return { state: out, ret: retVal === 'none' ? 'unknown' : retVal };
+    return { state: out, ret: retVal === 'none' ? 'unknown' : retVal, ...(split ? { split } : {}) };
   }
 
   // ---- statements --------------------------------------------------------------
@@ -488,19 +545,31 @@ export class Engine {
     switch (s.k) {
       case 'block':
         return this.block(s.body, st, cx);
-      case 'expr':
-        return emptyFlow(this.expr(s.e, st, cx).state);
+      case 'expr': {
+        const r = this.expr(s.e, st, cx);
+        const f = emptyFlow(r.state);
+        if (r.outcomes && s.e.k === 'assign' && s.e.lhs.k === 'id') f.alts = { local: s.e.lhs.name, states: r.outcomes.map((o) => o.state) };
+        return f;
+      }
       case 'decl': {
         let cur: State | null = st;
+        let alts: Flow['alts'];
         for (const v of s.vars) {
           if (!cur) break;
+          alts = undefined;
           if (v.init) {
             const r = this.expr(v.init, cur, cx);
             cur = r.state;
             cur?.setLocal(v.name, r.val);
+            if (r.outcomes) {
+              for (const o of r.outcomes) o.state.setLocal(v.name, o.val);
+              alts = { local: v.name, states: r.outcomes.map((o) => o.state) };
+            }
           } else cur.setLocal(v.name, undefined);
         }
-        return emptyFlow(cur);
+        const f = emptyFlow(cur);
+        if (alts && cur) f.alts = alts;
+        return f;
       }
       case 'if': {
         const c = this.cond(s.c, st, cx);
@@ -545,8 +614,14 @@ export class Engine {
           const r = this.expr(s.e, cur, cx);
           cur = r.state;
           val = r.val === undefined ? 'unknown' : r.val;
+          // `return -EINVAL;`: an errno, whatever its number
+          if (val === 'unknown' && s.e.k === 'unary' && s.e.op === '-' && s.e.e.k === 'id' && !cx.sc.vars.has(s.e.e.name)) val = NEG;
         }
-        return { ...emptyFlow(null), ret: cur, retVal: cur ? val : 'none' };
+        const f = { ...emptyFlow(null), ret: cur, retVal: cur ? val : 'none' } as Flow;
+        if (val === 0) f.rets.zero = cur;
+        else if (val === NEG || (typeof val === 'number' && val !== 0)) f.rets.err = cur;
+        else f.rets.other = cur;
+        return f;
       }
       case 'goto': {
         const f = emptyFlow(null);
@@ -577,7 +652,8 @@ export class Engine {
     let cur: State | null = st;
     const acc: Flow = emptyFlow(null);
     if (seeded) for (const [l, g] of seeded) acc.gotos.set(l, g);
-    for (const s of body) {
+    for (let i = 0; i < body.length; i++) {
+      const s = body[i];
       if (s.k === 'label') {
         const pending = acc.gotos.get(s.name);
         if (pending) {
@@ -593,6 +669,19 @@ export class Engine {
       const f = this.stmtWithLabels(s, cur, cx, acc.gotos);
       absorb(acc, f);
       cur = f.next;
+      const next = body[i + 1];
+      if (f.alts && cur && next && next.k === 'if' && mentions(next.c, f.alts.local)) {
+        // `r = f(); if (r) goto out;`: the test runs on each of f's outcomes
+        // apart, so the failing paths go to `out` and only the others on
+        let joined: Flow | null = null;
+        for (const alt of f.alts.states) {
+          const g = this.stmtWithLabels(next, alt, cx, acc.gotos);
+          joined = joined ? joinFlows(joined, g) : g;
+        }
+        absorb(acc, joined!);
+        cur = joined!.next;
+        i++;
+      }
     }
     acc.next = cur;
     return acc;
@@ -666,12 +755,21 @@ export class Engine {
       const r = l.f ? this.cond(e.r, l.f, cx) : { t: null, f: null };
       return { t: merge(l.t, r.t), f: r.f };
     }
-    const r = this.expr(e, st, cx);
+    let r: ExprResult;
+    if (e.k === 'binary' && COMPARE.has(e.op)) {
+      // as expr() would, with `f() < 0` decided on each of the call's outcomes
+      const l = this.expr(e.l, st, cx);
+      const rv = this.expr(e.r, l.state, cx);
+      if (l.outcomes && rv.state && rv.state === l.state && typeof rv.val === 'number') return splitBy(l.outcomes, (v) => binop(e.op, v, rv.val));
+      r = { state: rv.state, val: binop(e.op, l.val, rv.val) };
+    } else r = this.expr(e, st, cx);
     if (!r.state) return { t: null, f: null };
+    if (r.outcomes) return splitBy(r.outcomes, (v) => v);
     const v = r.val;
     if (typeof v === 'number') {
       return v !== 0 ? { t: r.state, f: null } : { t: null, f: r.state };
     }
+    if (v === NEG) return { t: r.state, f: null };
     const t = r.state;
     const f = r.state.clone();
     const bt = this.bitTestOf(e, st, cx);
@@ -712,7 +810,7 @@ export class Engine {
 
   // ---- expressions -----------------------------------------------------------------
 
-  private expr(e: Expr, st: State | null, cx: Ctx): { state: State | null; val: Val } {
+  private expr(e: Expr, st: State | null, cx: Ctx): ExprResult {
     if (!st) return { state: null, val: undefined };
     switch (e.k) {
       case 'num':
@@ -756,6 +854,7 @@ export class Engine {
           return { state: r, val: undefined };
         }
         const r = this.expr(e.e, st, cx);
+        if (r.val === NEG && e.op === '!') return { state: r.state, val: 0 };
         if (typeof r.val === 'number') {
           if (e.op === '!') return { state: r.state, val: r.val ? 0 : 1 };
           if (e.op === '-') return { state: r.state, val: -r.val };
@@ -815,7 +914,7 @@ export class Engine {
     return this.expr(e, st, cx).state;
   }
 
-  private assign(e: Extract<Expr, { k: 'assign' }>, st: State, cx: Ctx): { state: State | null; val: Val } {
+  private assign(e: Extract<Expr, { k: 'assign' }>, st: State, cx: Ctx): ExprResult {
     const r = this.expr(e.rhs, st, cx);
     let cur = r.state;
     if (!cur) return r;
@@ -824,6 +923,14 @@ export class Engine {
     else cur = this.addressBase(e.lhs, cur, cx);
     if (!cur) return { state: null, val: undefined };
     if (e.lhs.k === 'id') cur.setLocal(e.lhs.name, compound ? undefined : r.val);
+    let outcomes: { state: State; val: Val }[] | undefined;
+    if (r.outcomes && !compound && e.lhs.k === 'id') {
+      const name = e.lhs.name;
+      outcomes = r.outcomes.map((o) => {
+        o.state.setLocal(name, o.val);
+        return o;
+      });
+    }
     const q = this.writeTarget(e.lhs, cur, cx, compound ? 'compound' : 'assign');
     if (q) {
       const whole = e.lhs.k === 'field';
@@ -837,7 +944,7 @@ export class Engine {
         for (const h of this.hooks()) h.onBitsAssign?.(q, cur, at);
       }
     }
-    return { state: cur, val: r.val };
+    return { state: cur, val: r.val, ...(outcomes ? { outcomes } : {}) };
   }
 
   /** Report a write to the field `lhs` names, if it names one. */
@@ -856,7 +963,7 @@ export class Engine {
     return q;
   }
 
-  private call(e: Extract<Expr, { k: 'call' }>, st: State, cx: Ctx): { state: State | null; val: Val } {
+  private call(e: Extract<Expr, { k: 'call' }>, st: State, cx: Ctx): ExprResult {
     let cur: State | null = st;
     // the callee expression itself (an ops table read) and then the arguments, in order
     if (e.fn.k !== 'id' && !(e.fn.k === 'call' && e.fn.fn.k === 'id')) cur = this.expr(e.fn, cur, cx).state;
@@ -917,9 +1024,11 @@ export class Engine {
     let after: State | null = cur;
     let val: Val = undefined;
     const targets = this.sameVendor(info.targets, cur);
+    let split: RetSplit | null = null;
     if (targets.length) {
       const outs: (State | null)[] = [];
       const rets: (Val | 'unknown')[] = [];
+      const parts: RetSplit = { zero: null, err: null, other: null };
       for (const t of targets) {
         const st2 = cur.clone();
         const group = t.kind === 'ops' && t.via ? this.groupOf.get(t.via.slice(0, t.via.indexOf('.'))) : undefined;
@@ -927,18 +1036,35 @@ export class Engine {
         const r = this.callFunction(t.fn, t.kind === 'macro' ? [] : vals, st2, e.line, t.via);
         outs.push(r.state);
         if (r.state) rets.push(r.ret);
+        // each target's outcomes by value: its own split, or its one known value
+        if (r.split) {
+          parts.zero = merge(parts.zero, r.split.zero);
+          parts.err = merge(parts.err, r.split.err);
+          parts.other = merge(parts.other, r.split.other);
+        } else if (r.ret === 0) parts.zero = merge(parts.zero, r.state);
+        else if (r.ret === NEG || (typeof r.ret === 'number' && r.ret !== 0)) parts.err = merge(parts.err, r.state);
+        else parts.other = merge(parts.other, r.state);
       }
       after = mergeAll(outs);
+      if ((parts.zero || parts.err) && [parts.zero, parts.err, parts.other].filter(Boolean).length >= 2) split = parts;
       if (rets.length && rets.every((x) => x === rets[0]) && rets[0] !== 'unknown') val = rets[0] as Val;
     }
     if (fname && this.noReturn.has(fname)) after = null;
     if (!after) return { state: null, val: undefined };
-    // a field whose address is passed may have been written by the callee
-    e.args.forEach((a) => {
-      if (a.k === 'unary' && a.op === '&') this.writeTarget(a.e, after!, cx, 'address');
-    });
-    for (const h of this.hooks()) h.onCallReturn?.(ev, after, at);
-    return { state: after, val };
+    const back = (s: State) => {
+      // a field whose address is passed may have been written by the callee
+      e.args.forEach((a) => {
+        if (a.k === 'unary' && a.op === '&') this.writeTarget(a.e, s, cx, 'address');
+      });
+      for (const h of this.hooks()) h.onCallReturn?.(ev, s, at);
+    };
+    back(after);
+    if (!split) return { state: after, val };
+    const outcomes: { state: State; val: Val }[] = [];
+    if (split.zero) { back(split.zero); outcomes.push({ state: split.zero, val: 0 }); }
+    if (split.err) { back(split.err); outcomes.push({ state: split.err, val: NEG }); }
+    if (split.other) { back(split.other); outcomes.push({ state: split.other, val: undefined }); }
+    return { state: after, val, outcomes };
   }
 
   /** Record that bit `bit` of `q` is now set (or clear); an unknown bit makes the whole field unknown. */
@@ -1036,7 +1162,51 @@ function symOf(v: Val): string | null {
   return typeof v === 'number' ? String(v) : v.slice(4);
 }
 
+const COMPARE = new Set(['==', '!=', '<', '<=', '>', '>=']);
+
+/** The sides of a test of a call's outcomes: `truth` of each outcome's value, unknown going both ways. */
+function splitBy(outcomes: { state: State; val: Val }[], truth: (v: Val) => Val): { t: State | null; f: State | null } {
+  let t: State | null = null;
+  let f: State | null = null;
+  for (const o of outcomes) {
+    const v = truth(o.val);
+    if (v === 0) f = merge(f, o.state);
+    else if (typeof v === 'number' || v === NEG) t = merge(t, o.state);
+    else {
+      t = merge(t, o.state);
+      f = merge(f, o.state.clone());
+    }
+  }
+  return { t, f };
+}
+
+/** Whether `e` reads the local `name`. */
+function mentions(e: Expr, name: string, depth = 0): boolean {
+  if (depth > 32) return false;
+  switch (e.k) {
+    case 'id': return e.name === name;
+    case 'unary': case 'update': return mentions(e.e, name, depth + 1);
+    case 'cast': return mentions(e.e, name, depth + 1);
+    case 'binary': return mentions(e.l, name, depth + 1) || mentions(e.r, name, depth + 1);
+    case 'call': return e.args.some((a) => mentions(a, name, depth + 1));
+    default: return false;
+  }
+}
+
 function binop(op: string, a: Val, b: Val): Val {
+  if ((a === NEG && b === 0) || (a === 0 && b === NEG)) {
+    // an errno against 0: non-zero and below it
+    const neg = a === NEG ? -1 : 1;
+    switch (op) {
+      case '==': return 0;
+      case '!=': return 1;
+      case '<': return neg < 0 ? 1 : 0;
+      case '>': return neg < 0 ? 0 : 1;
+      case '<=': return neg < 0 ? 1 : 0;
+      case '>=': return neg < 0 ? 0 : 1;
+      default: return undefined;
+    }
+  }
   if (op === '&' && (a === 0 || b === 0)) return 0;
   if (op === '*' && (a === 0 || b === 0)) return 0;
   if (op === '==' || op === '!=') {
@@ -1068,6 +1238,7 @@ function binop(op: string, a: Val, b: Val): Val {
 function absorb(acc: Flow, f: Flow): void {
   acc.ret = merge(acc.ret, f.ret);
   acc.retVal = joinRet(acc.retVal, f.retVal);
+  acc.rets = joinSplit(acc.rets, f.rets);
   acc.brk = merge(acc.brk, f.brk);
   acc.cont = merge(acc.cont, f.cont);
   for (const [l, g] of f.gotos) acc.gotos.set(l, merge(acc.gotos.get(l) ?? null, g)!);
@@ -1080,6 +1251,7 @@ function joinFlows(a: Flow, b: Flow): Flow {
     next: merge(a.next, b.next),
     ret: merge(a.ret, b.ret),
     retVal: joinRet(a.retVal, b.retVal),
+    rets: joinSplit(a.rets, b.rets),
     brk: merge(a.brk, b.brk),
     cont: merge(a.cont, b.cont),
     gotos,

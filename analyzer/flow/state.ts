@@ -43,7 +43,8 @@ export class State {
     this.b = bits;
     this.v = vals;
     this.l = locals;
-    this.owned = locals === NO_LOCALS ? 7 : 15;
+    // the locals may be another state's (applyProjected hands the caller's on): copied at the first write
+    this.owned = 7;
   }
 
   get locals(): ReadonlyMap<string, LocalVal> {
