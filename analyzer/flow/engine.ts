@@ -10,7 +10,7 @@
 // branches and returns through RuleHooks and keep their own facts in State.
 
 import type { Expr, FunctionFact, Stmt } from '../parse/ir';
-import type { Program } from '../program/program';
+import { condLiterals, type Program } from '../program/program';
 import { resolveCall, calledNames, scopeOf, qualifiedField, type Scope, type CallInfo, type Target } from '../program/callgraph';
 import type { EngineConfig } from '../pack/load';
 import { State, merge, mergeAll, testBit, project, applyProjected, type Tri } from './state';
@@ -242,6 +242,12 @@ export interface EngineOptions {
   tableGroups?: string[][];
   /** run with only this group's tables (one vendor's build of the module) */
   group?: number;
+  /**
+   * configuration symbols this run assumes (`CONFIG_KVM_INTEL_TDX` on or
+   * off): an ops target whose `#if` side says otherwise is not taken, so a
+   * path never goes through one build's table member and then another's
+   */
+  assume?: ReadonlyMap<string, boolean>;
   /** structs zero-allocated at the entry: their unwritten fields read as 0 */
   freshStructs?: Set<string>;
   /** shared between engines over the same program: footprints do not depend on rules */
@@ -284,6 +290,8 @@ export class Engine {
     const b = opts.config.bitOps;
     this.params = opts.params ?? Engine.paramsFor(p, opts.hooks, opts.config);
     this.sharedPrefix = [...(opts.freshStructs ?? [])].sort().join(',');
+    this.assumeKey = [...(opts.assume ?? [])].map(([k, v]) => `${v ? '+' : '-'}${k}`).sort().join('');
+    this.groupKey = `${opts.group ?? ''}${this.assumeKey}`;
     this.bitOps = { test: new Set(b.test), set: new Set(b.set), clear: new Set(b.clear), fill: new Set(b.fill), zero: new Set(b.zero) };
     this.memWriters = new Set(opts.config.memWriters);
     this.memCopiers = new Set(opts.config.memCopiers);
@@ -358,13 +366,26 @@ export class Engine {
    */
   private sameVendor(targets: Target[], st: State): Target[] {
     const bound = this.opts.group ?? st.vals.get(GROUP_KEY);
-    if (bound === undefined || bound === null) return targets;
+    // a definition under an #if side this build does not take is not there, ops or not
+    if (bound === undefined || bound === null) return this.opts.assume?.size ? targets.filter((t) => this.assumed(t.cond)) : targets;
     // a hook only the other vendor implements is a call that does nothing on this one
     return targets.filter((t) => {
+      if (!this.assumed(t.cond)) return false;
       if (t.kind !== 'ops' || !t.via) return true;
       const g = this.groupOf.get(t.via.slice(0, t.via.indexOf('.')));
       return g === undefined || g === bound;
     });
+  }
+
+  /** Whether an `#if` side agrees with what this run assumes of the configuration. */
+  private assumed(cond: string | undefined): boolean {
+    const a = this.opts.assume;
+    if (!cond || !a || !a.size) return true;
+    for (const l of condLiterals(cond) ?? []) {
+      const v = a.get(l.name);
+      if (v !== undefined && v === l.negated) return false;
+    }
+    return true;
   }
 
   private hooks(): RuleHooks[] {
@@ -405,6 +426,10 @@ export class Engine {
 
   /** What every blind summary of this engine is also keyed on: the zero-allocated structs (and the vendor, where an ops call follows). */
   private sharedPrefix = '';
+  /** the vendor and the configuration assumed, which an ops call's targets depend on */
+  private groupKey = '';
+  /** the configuration assumed, which any call's definitions under #if depend on */
+  private assumeKey = '';
 
   private blindMemo = new Map<FunctionFact, boolean>();
 
@@ -436,7 +461,7 @@ export class Engine {
     const key = `${fn.file}:${fn.line}:${fn.name}|${args.join(',')}|${inner.key()}`;
     // the entry is never blind: its return is where some rules report
     const shared = this.opts.shared && this.stack.length > 0 && this.isBlind(fn) ? this.opts.shared : null;
-    const skey = shared ? `${ops ? this.opts.group ?? '' : '*'}|${this.sharedPrefix}|${key}` : key;
+    const skey = shared ? `${ops ? this.groupKey : this.assumeKey || '*'}|${this.sharedPrefix}|${key}` : key;
     const memo = shared?.get(skey) ?? this.summaries.get(key);
     if (memo) {
       if (memo.sub) this.noteBlind(memo);
@@ -1193,7 +1218,15 @@ function mentions(e: Expr, name: string, depth = 0): boolean {
   }
 }
 
+/** `sym:!X`: a value known not to be X (a mode's field in the runs where it is not). */
+function notEqual(a: Val, b: Val): boolean {
+  if (typeof a !== 'string' || typeof b !== 'string') return false;
+  return (a.startsWith('sym:!') && a.slice(5) === b.slice(4) && !b.startsWith('sym:!')) ||
+    (b.startsWith('sym:!') && b.slice(5) === a.slice(4) && !a.startsWith('sym:!'));
+}
+
 function binop(op: string, a: Val, b: Val): Val {
+  if ((op === '==' || op === '!=') && notEqual(a, b)) return op === '==' ? 0 : 1;
   if ((a === NEG && b === 0) || (a === 0 && b === NEG)) {
     // an errno against 0: non-zero and below it
     const neg = a === NEG ? -1 : 1;

@@ -1,7 +1,7 @@
 // Runs a pack's rules over a program: entries are grouped so each entry is
 // analysed once with the hooks of every rule that names it.
 
-import { confinedTo, type Program } from '../program/program';
+import { condLiterals, confinedTo, type Program } from '../program/program';
 import { walkedMatcher } from '../source/discover';
 import type { FunctionFact } from '../parse/ir';
 import type { Pack } from '../pack/load';
@@ -159,15 +159,21 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
         return RULE_KINDS[r.kind].create(r as never, ctx);
       });
       const freshStructs = new Set(g.rules.flatMap((r) => r.fresh ?? []));
-      // one run per vendor: merging VMX and SVM paths would mix their facts
+      // one run per vendor: merging VMX and SVM paths would mix their facts;
+      // and per build of a vendor's table whose members differ by #if side
       const groups = tableGroups.length ? tableGroups.map((_, i) => i) : [undefined];
       // which constants matter depends on what the rules watch, so entries with the same rules share it
       const ruleKey = g.rules.map((r) => r.id).join('\u0000');
       let params = paramsByRules.get(ruleKey);
       if (!params) paramsByRules.set(ruleKey, (params = Engine.paramsFor(p, hooks, pack.engine)));
-      for (const group of groups) {
-        const engine = new Engine(p, { hooks, config: pack.engine, freshStructs, tableGroups, group, ...across, params });
-        engine.run(fn, g.entry.args ?? {}, new State());
+      for (const group of groups) for (const v of runsOf(p, pack, group === undefined ? [] : tableGroups[group])) {
+        // a rule that does not apply to an object in this mode watches nothing in its run
+        const on = v.skip.size ? hooks.filter((_, i) => !v.skip.has(g.rules[i].id)) : hooks;
+        if (!on.length) continue;
+        const engine = new Engine(p, { hooks: on, config: pack.engine, freshStructs, tableGroups, group, assume: v.assume, ...across, params });
+        const st = new State();
+        for (const [q, val] of v.fixed) st.setVal(q, val);
+        engine.run(fn, g.entry.args ?? {}, st);
         if (engine.exhausted) unit.partial.push(`${name}: step budget exhausted, results partial`);
         for (const w of engine.walked) walked.add(fnKey(w));
         for (const c of engine.called) called.add(c);
@@ -179,4 +185,77 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
   unit.walked = [...walked].sort();
   unit.called = [...called].sort();
   return unit;
+}
+
+/**
+ * The runs of one vendor: each build (buildsOf), and in a build that
+ * assumes a mode's `when`, once with the mode's field equal to its value
+ * and once not (`sym:!VALUE`); in a build that assumes `when` off, the field
+ * is not that value. A TDX vCPU and a VMX one are then never one path.
+ */
+interface Run {
+  assume: ReadonlyMap<string, boolean>;
+  /** fields the run starts knowing, `struct.member` → value */
+  fixed: [string, string][];
+  /** rules that do not apply in the run's modes */
+  skip: Set<string>;
+}
+
+function runsOf(p: Program, pack: Pack, tables: string[]): Run[] {
+  const out: Run[] = [];
+  for (const assume of buildsOf(p, tables)) {
+    let runs: Run[] = [{ assume, fixed: [], skip: new Set() }];
+    for (const m of pack.program.modes ?? []) {
+      const on = assume.get(m.when);
+      if (on === undefined) continue;
+      const not: [string, string] = [m.field, `sym:!${m.equals}`];
+      if (!on) { for (const r of runs) r.fixed.push(not); continue; }
+      const next: Run[] = [];
+      for (const r of runs) {
+        const skip = new Set(r.skip);
+        for (const id of m.skip ?? []) skip.add(id);
+        next.push({ assume, fixed: [...r.fixed, [m.field, `sym:${m.equals}`]], skip });
+        next.push({ assume, fixed: [...r.fixed, not], skip: r.skip });
+      }
+      runs = next;
+    }
+    for (const r of runs) out.push(r);
+  }
+  return out;
+}
+
+/** A build is this many configuration symbols at most: each doubles the runs of its vendor. */
+const MAX_BUILD_SYMBOLS = 2;
+const builds = new WeakMap<Program, Map<string, ReadonlyMap<string, boolean>[]>>();
+
+/**
+ * The builds of a vendor's tables to run apart: every assignment of the
+ * configuration symbols its members are set under by #if side (7.x's
+ * `vt_op(name)`, `vt_name` with CONFIG_KVM_INTEL_TDX and `vmx_name`
+ * without). A path then never takes one build's member and then the
+ * other's. One build, assuming nothing, when no member depends on one.
+ */
+export function buildsOf(p: Program, tables: string[]): ReadonlyMap<string, boolean>[] {
+  let memo = builds.get(p);
+  if (!memo) builds.set(p, (memo = new Map()));
+  const key = tables.join(',');
+  let out = memo.get(key);
+  if (out) return out;
+  const names = new Set(tables);
+  const symbols = new Set<string>();
+  for (const impls of p.hookImpls.values()) {
+    for (const i of impls) {
+      if (!i.cond || !names.has(i.table.name)) continue;
+      for (const l of condLiterals(i.cond) ?? []) symbols.add(l.name);
+    }
+  }
+  const chosen = [...symbols].sort().slice(0, MAX_BUILD_SYMBOLS);
+  out = [new Map<string, boolean>()];
+  for (const s of chosen) {
+    const next: Map<string, boolean>[] = [];
+    for (const b of out) for (const v of [true, false]) next.push(new Map([...b, [s, v]]));
+    out = next;
+  }
+  memo.set(key, out);
+  return out;
 }

@@ -30,6 +30,8 @@ export interface ProgramConfig {
   opsCallMacros: OpsCallMacro[];
   /** tables that go together on one path (one vendor's ops, nested ops, PMU ops) */
   tableGroups: string[][];
+  /** fields fixed for an entry's object, run apart per value (flow/run.ts buildsOf) */
+  modes?: { field: string; equals: string; when: string; skip?: string[] }[];
   /** typedef names of plain numbers the tree does not define (`u64`, `gfn_t`): a variable of one is never called */
   scalarTypes: string[];
 }
@@ -188,6 +190,7 @@ export function loadPack(file: string, seen: string[] = []): Pack {
     },
     program: {
       opsCallMacros: raw.program?.opsCallMacros ?? [], tableGroups: raw.program?.tableGroups ?? [], scalarTypes: raw.program?.scalarTypes ?? [],
+      modes: raw.program?.modes ?? [],
     },
     engine: {
       bitOps: {
@@ -250,6 +253,7 @@ function merge(into: Pack, from: Pack): void {
   if (from.frontend.cleanup) fe.cleanup = from.frontend.cleanup;
   into.program.opsCallMacros.push(...from.program.opsCallMacros);
   into.program.tableGroups.push(...from.program.tableGroups);
+  (into.program.modes ??= []).push(...(from.program.modes ?? []));
   into.program.scalarTypes.push(...from.program.scalarTypes);
   const en = into.engine;
   en.bitOps.test.push(...from.engine.bitOps.test);

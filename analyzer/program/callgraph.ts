@@ -289,7 +289,9 @@ function opsTargets(p: Program, struct: string, member: string, only: string | n
   const targets: Target[] = [];
   for (const i of impls) {
     for (const d of resolveFunction(p, i.fn, i.from ?? i.table.file)) {
-      const cond = defCond(d.file, d.cond) || i.cond || defCond(i.table.file, i.table.cond);
+      // a member set on one #if side holds under that side and the definition's own condition both
+      const own = defCond(d.file, d.cond);
+      const cond = i.cond ? (own && own !== i.cond ? `${own} && ${i.cond}` : i.cond) : own || defCond(i.table.file, i.table.cond);
       targets.push({ fn: d, kind: 'ops', via: `${i.table.name}.${member}`, ...(cond ? { cond } : {}) });
     }
   }

@@ -187,6 +187,21 @@ export function defCond(file: string, cond: string): string {
   return m ? cond.slice(m[0].length) : cond;
 }
 
+/**
+ * The literals of a condition that is a conjunction of configuration
+ * symbols (`CONFIG_A && !CONFIG_B`, as ppCond writes them); null for any
+ * other expression.
+ */
+export function condLiterals(cond: string): { name: string; negated: boolean }[] | null {
+  const out: { name: string; negated: boolean }[] = [];
+  for (const part of cond.split(' && ')) {
+    const m = /^(!?)([A-Za-z_]\w*)$/.exec(part.trim());
+    if (!m) return null;
+    out.push({ name: m[2], negated: m[1] === '!' });
+  }
+  return out;
+}
+
 /** Follow typedefs to the underlying type, adding their pointer depth. */
 export function canonicalType(p: Program, t: TypeRef): TypeRef {
   let cur = t;
