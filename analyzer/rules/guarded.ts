@@ -4,7 +4,7 @@
 
 import type { Expr } from '../parse/ir';
 import type { GuardedRule, PredicateSpec, EventSpec } from '../pack/rule-spec';
-import { qualifiedField, resolveCall, type Scope } from '../program/callgraph';
+import { qualifiedField, resolveCall, scopeOf, type Scope } from '../program/callgraph';
 import { globMatcher, type RuleKind } from './context';
 
 const INVERSE: Record<string, string> = { '==': '!=', '!=': '==', '<': '>=', '>=': '<', '>': '<=', '<=': '>' };
@@ -15,11 +15,29 @@ function numOf(e: Expr): number | null {
   return null;
 }
 
-/** Whether a predicate holds (1) or not (0) where `e` evaluated to `taken`, and which; null: unknown. */
-export function predicateOn(e: Expr, taken: boolean, preds: PredicateSpec[], sc: Scope): { holds: 0 | 1; index: number } | null {
-  if (e.k === 'unary' && e.op === '!') return predicateOn(e.e, !taken, preds, sc);
-  if (e.k === 'binary' && e.op === '&&' && taken) return predicateOn(e.l, true, preds, sc) ?? predicateOn(e.r, true, preds, sc);
-  if (e.k === 'binary' && e.op === '||' && !taken) return predicateOn(e.l, false, preds, sc) ?? predicateOn(e.r, false, preds, sc);
+/**
+ * Whether a predicate holds (1) or not (0) where `e` evaluated to `taken`,
+ * and which; null: unknown. A call of a helper whose whole body returns a
+ * test is read as that test, in either polarity (7.x's
+ * `!kvm_can_set_cpuid_and_feature_msrs(vcpu)` returns
+ * `last_vmentry_cpu == -1 && ...`), `depth` helpers deep.
+ */
+export function predicateOn(e: Expr, taken: boolean, preds: PredicateSpec[], sc: Scope, depth = 0): { holds: 0 | 1; index: number } | null {
+  const direct = predicateHere(e, taken, preds, sc, depth);
+  if (direct || e.k !== 'call' || depth >= 3) return direct;
+  const info = resolveCall(sc, e);
+  if (info.targets.length !== 1) return null;
+  const fn = info.targets[0].fn;
+  const body = fn.body.k === 'block' && fn.body.body.length === 1 ? fn.body.body[0] : null;
+  if (!body || body.k !== 'return' || !body.e) return null;
+  return predicateOn(body.e, taken, preds, scopeOf(sc.p, fn), depth + 1);
+}
+
+function predicateHere(e: Expr, taken: boolean, preds: PredicateSpec[], sc: Scope, depth: number): { holds: 0 | 1; index: number } | null {
+  while (e.k === 'cast') e = e.e;
+  if (e.k === 'unary' && e.op === '!') return predicateOn(e.e, !taken, preds, sc, depth);
+  if (e.k === 'binary' && e.op === '&&' && taken) return predicateOn(e.l, true, preds, sc, depth) ?? predicateOn(e.r, true, preds, sc, depth);
+  if (e.k === 'binary' && e.op === '||' && !taken) return predicateOn(e.l, false, preds, sc, depth) ?? predicateOn(e.r, false, preds, sc, depth);
   for (const [index, p] of preds.entries()) {
     if (p.call && e.k === 'call') {
       const info = resolveCall(sc, e);
