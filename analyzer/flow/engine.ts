@@ -37,7 +37,8 @@ export interface Site {
 
 export interface RuleHooks {
   onRead?(field: string, st: State, at: Site): void;
-  onWrite?(field: string, st: State, at: Site, how: 'assign' | 'compound' | 'address' | 'fill'): void;
+  /** `value`: what an assignment stores, when it is a known constant */
+  onWrite?(field: string, st: State, at: Site, how: 'assign' | 'compound' | 'address' | 'fill', value?: Val): void;
   /** before the callee runs; `name` is the function or macro called by name, or the hook */
   onCall?(call: CallEvent, st: State, at: Site): void;
   onCallReturn?(call: CallEvent, st: State, at: Site): void;
@@ -956,7 +957,7 @@ export class Engine {
         return o;
       });
     }
-    const q = this.writeTarget(e.lhs, cur, cx, compound ? 'compound' : 'assign');
+    const q = this.writeTarget(e.lhs, cur, cx, compound ? 'compound' : 'assign', compound ? undefined : r.val);
     if (q) {
       const whole = e.lhs.k === 'field';
       const known = !compound && whole && r.val !== undefined;
@@ -973,7 +974,7 @@ export class Engine {
   }
 
   /** Report a write to the field `lhs` names, if it names one. */
-  private writeTarget(lhs: Expr, st: State, cx: Ctx, how: 'assign' | 'compound' | 'address' | 'fill'): string | null {
+  private writeTarget(lhs: Expr, st: State, cx: Ctx, how: 'assign' | 'compound' | 'address' | 'fill', value?: Val): string | null {
     let target = lhs;
     // `regs[i] = x` writes (part of) the array field
     while (target.k === 'index') target = target.base;
@@ -983,7 +984,7 @@ export class Engine {
     if (!q) return null;
     const line = target.line;
     const at = this.site(cx.fn, line, target.col);
-    for (const h of this.hooks()) h.onWrite?.(q, st, at, how);
+    for (const h of this.hooks()) h.onWrite?.(q, st, at, how, value);
     if (how !== 'assign' && this.tracksValue(q, st)) st.setVal(q, null);
     return q;
   }

@@ -77,6 +77,13 @@ export interface MustFollowRule extends RuleBase {
   conditionMentions?: string[];
   /** functions or `struct.member` hooks whose implementations are not changes (cache fills) */
   exempt?: string[];
+  /**
+   * `struct.member` flags whose setting defers the refresh (7.x's
+   * cpuid_dynamic_bits_dirty): setting one to a non-zero value discharges
+   * the change, provided every test of the flag in the tree refreshes on
+   * its true side
+   */
+  deferredBy?: string[];
 }
 
 export interface MarkWithoutWriteRule extends RuleBase {

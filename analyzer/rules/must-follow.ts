@@ -4,7 +4,8 @@
 // each implementation of an ops hook is held to the same rule; a branch
 // whose condition tests the relevant bits decides whether the refresh is due.
 
-import type { Expr } from '../parse/ir';
+import type { Expr, Stmt } from '../parse/ir';
+import type { Program } from '../program/program';
 import type { MustFollowRule, EntrySpec } from '../pack/rule-spec';
 import { qualifiedField, scopeOf, resolveCall, type Scope } from '../program/callgraph';
 import { walkStmt, walkExpr } from '../program/walk';
@@ -23,6 +24,64 @@ function mentions(e: Expr, names: Set<string>, sc: Scope): boolean {
     }
   });
   return hit;
+}
+
+/**
+ * The deferral flags that hold up in this program: every `if` that tests the
+ * flag calls a refresh on its true side. A flag some consumer reads without
+ * refreshing defers nothing, and setting it discharges no change.
+ */
+function deferrals(flags: string[], isFollow: (n: string) => boolean, p: Program): Set<string> {
+  const ok = new Set<string>();
+  if (!flags.length) return ok;
+  const bad = new Set<string>();
+  const seen = new Set<string>();
+  const members = new Set(flags.map((q) => q.slice(q.lastIndexOf('.') + 1)));
+  const wanted = new Set(flags);
+  for (const f of p.files) {
+    for (const fn of f.functions) {
+      const sc = scopeOf(p, fn);
+      walkStmtTests(fn.body, (cond, then) => {
+        walkExpr(cond, [], (x) => {
+          if (x.k !== 'field' || !members.has(x.name)) return;
+          const q = qualifiedField(sc, x);
+          if (!q || !wanted.has(q)) return;
+          seen.add(q);
+          let refreshes = false;
+          walkStmt(then, [], (e) => {
+            if (!refreshes && e.k === 'call' && isFollow(e.fn.k === 'id' ? e.fn.name : resolveCall(sc, e).name ?? '')) refreshes = true;
+          });
+          if (!refreshes) bad.add(q);
+        });
+      });
+    }
+  }
+  for (const q of seen) if (!bad.has(q)) ok.add(q);
+  return ok;
+}
+
+const deferralMemo = new WeakMap<Program, Map<string, Set<string>>>();
+
+/** deferrals() once per program and rule: every entry's run asks, and the answer reads bodies across the tree. */
+function deferralsOf(rule: MustFollowRule, isFollow: (n: string) => boolean, p: Program): Set<string> {
+  if (!rule.deferredBy?.length) return new Set();
+  let m = deferralMemo.get(p);
+  if (!m) deferralMemo.set(p, (m = new Map()));
+  let s = m.get(rule.id);
+  if (!s) m.set(rule.id, (s = deferrals(rule.deferredBy, isFollow, p)));
+  return s;
+}
+
+/** Each `if` of a body, its condition and its true side. */
+function walkStmtTests(s: Stmt, visit: (cond: Expr, then: Stmt) => void, depth = 0): void {
+  if (depth > 400) return;
+  switch (s.k) {
+    case 'if': visit(s.c, s.t); walkStmtTests(s.t, visit, depth + 1); if (s.f) walkStmtTests(s.f, visit, depth + 1); return;
+    case 'block': for (const x of s.body) walkStmtTests(x, visit, depth + 1); return;
+    case 'pp': walkStmtTests(s.t, visit, depth + 1); if (s.f) walkStmtTests(s.f, visit, depth + 1); return;
+    case 'while': case 'switch': case 'for': walkStmtTests(s.body, visit, depth + 1); return;
+    default:
+  }
 }
 
 const kind: RuleKind<MustFollowRule> = {
@@ -64,6 +123,7 @@ const kind: RuleKind<MustFollowRule> = {
     const names = new Set(rule.conditionMentions ?? []);
     const exempt = exemptSet(rule.exempt, ctx.program);
     const fact = `ob:${rule.id}`;
+    const defer = deferralsOf(rule, isFollow, ctx.program);
     let first: { at: Site; what: string } | null = null;
     const trigger = (what: string, st: import('../flow/state').State, at: Site) => {
       if (at.stack.some((f) => exempt.has(f.fn.name))) return;
@@ -74,13 +134,15 @@ const kind: RuleKind<MustFollowRule> = {
     return {
       watch: {
         key: rule.id,
-        fields: new Set([...m.writes, ...mentioned.filter((n) => n.includes('.'))]),
+        fields: new Set([...m.writes, ...mentioned.filter((n) => n.includes('.')), ...defer]),
         calls: (n) => isFollow(n) || m.calls(n),
         idents: new Set(mentioned.filter((n) => !n.includes('.'))),
         facts: (k) => k === fact,
       },
-      onWrite(q, st, at, how) {
+      onWrite(q, st, at, how, value) {
         if (m.writes.has(q) && (how === 'assign' || how === 'compound')) trigger(`writes ${q}`, st, at);
+        // the flag set: every consumer refreshes before it uses the derived state
+        else if (defer.has(q) && how === 'assign' && value !== undefined && value !== 0) st.set(fact, 0);
       },
       onCall(call, st, at) {
         if (isFollow(call.name)) st.set(fact, 0);
