@@ -11,7 +11,7 @@
 
 import type { Expr, FunctionFact, Stmt } from '../parse/ir';
 import { condLiterals, type Program } from '../program/program';
-import { resolveCall, calledNames, scopeOf, qualifiedField, type Scope, type CallInfo, type Target } from '../program/callgraph';
+import { resolveCall, calledNames, scopeOf, qualifiedField, exprText, type Scope, type CallInfo, type Target } from '../program/callgraph';
 import type { EngineConfig } from '../pack/load';
 import { State, merge, mergeAll, testBit, project, applyProjected, type Tri } from './state';
 import { Footprints, type Watch } from './footprint';
@@ -33,6 +33,26 @@ export interface Site {
   line: number;
   col: number;
   stack: readonly Frame[];
+  /** the branches around this site that the path's facts decided, outermost first */
+  decided?: readonly Decided[];
+}
+
+/**
+ * A branch the state decided: its bit test was known on this path, so only
+ * one side could be taken (`!kvm_register_is_available(vcpu, REG)` with the
+ * bit still clear). A finding under it says so: that is why the path went
+ * where it did.
+ */
+export interface Decided {
+  /** index in the stack of the frame the branch is in */
+  depth: number;
+  line: number;
+  /** the bit test as written, without the `!`s around it */
+  text: string;
+  /** the field (`struct.member`) and the bit the test reads, and whether the bit was set */
+  field: string;
+  bit: string;
+  set: boolean;
 }
 
 export interface RuleHooks {
@@ -396,7 +416,39 @@ export class Engine {
   private site(fn: FunctionFact, line: number, col = 1): Site {
     // one copy while the stack stays as it is: a body has many sites, and hooks only read them
     this.frozen ??= this.stack.slice();
-    return { fn, line, col, stack: this.frozen };
+    if (!this.decided.length) return { fn, line, col, stack: this.frozen };
+    this.decidedFrozen ??= this.decided.slice();
+    return { fn, line, col, stack: this.frozen, decided: this.decidedFrozen };
+  }
+
+  /** decided branches around the statement being walked (Site.decided) */
+  private decided: Decided[] = [];
+  private decidedFrozen: readonly Decided[] | null = null;
+
+  /** Walk one side of an if that the state decided, with the decision on the stack its sites see. */
+  private sideDecided(s: Stmt, st: State, cx: Ctx, d: Decided | null): Flow {
+    if (!d) return this.stmt(s, st, cx);
+    this.decided.push(d);
+    this.decidedFrozen = null;
+    this.frozen = null;
+    try {
+      return this.stmt(s, st, cx);
+    } finally {
+      this.decided.pop();
+      this.decidedFrozen = null;
+      this.frozen = null;
+    }
+  }
+
+  /** The bit test a condition is, with how many `!` wrap it, when the state knows the bit. */
+  private decision(e: Expr, st: State, cx: Ctx): Decided | null {
+    let x = e;
+    while (x.k === 'unary' && x.op === '!') x = x.e;
+    const bt = this.bitTestOf(x, st, cx);
+    if (!bt) return null;
+    const v = testBit(st.bits.get(bt.q) ?? (this.isFresh(bt.q, st) ? { all: 0, set: [], clear: [] } : undefined), bt.bit);
+    if (v === null) return null;
+    return { depth: this.stack.length - 1, line: 0, text: exprText(x), field: bt.q, bit: bt.bit.replace(/^sym:/, ''), set: v === 1 };
   }
 
   /** one a blind analysis under way, innermost last */
@@ -599,8 +651,11 @@ export class Engine {
       }
       case 'if': {
         const c = this.cond(s.c, st, cx);
-        const t = c.t ? this.stmt(s.t, c.t, cx) : emptyFlow(null);
-        const f = c.f ? (s.f ? this.stmt(s.f, c.f, cx) : emptyFlow(c.f)) : emptyFlow(null);
+        // one side only: the state decided it, and a finding under it says how
+        const d = !c.t !== !c.f ? this.decision(s.c, st, cx) : null;
+        if (d) d.line = s.line;
+        const t = c.t ? this.sideDecided(s.t, c.t, cx, d) : emptyFlow(null);
+        const f = c.f ? (s.f ? this.sideDecided(s.f, c.f, cx, d) : emptyFlow(c.f)) : emptyFlow(null);
         return joinFlows(t, f);
       }
       case 'while': {

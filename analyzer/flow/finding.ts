@@ -35,6 +35,12 @@ export function traceOf(at: Site, note: string): TraceStep[] {
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i];
     const next = frames[i + 1];
+    // why the path went this way in this frame: a branch the facts decided
+    for (const d of at.decided ?? []) {
+      if (d.depth !== i) continue;
+      steps.push({ function: f.fn.name, file: f.fn.file, line: d.line,
+        note: `${d.text} is ${d.set}: ${d.field} ${d.set ? 'has' : 'does not have'} ${d.bit} on this path` });
+    }
     if (next) {
       steps.push({ function: f.fn.name, file: f.fn.file, line: next.callLine, note: `calls ${next.fn.name}()${next.via ? ` via ${next.via}` : ''}` });
     } else {

@@ -3,15 +3,17 @@
 
 import { condLiterals, confinedTo, type Program } from '../program/program';
 import { walkedMatcher } from '../source/discover';
-import type { FunctionFact } from '../parse/ir';
+import type { Expr, FunctionFact } from '../parse/ir';
+import { qualifiedField, scopeOf } from '../program/callgraph';
+import { walkStmt } from '../program/walk';
 import type { Pack } from '../pack/load';
 import { PackError } from '../pack/load';
 import { entryOf, entryName, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
-import { Engine, SharedSummaries, type RuleHooks } from './engine';
+import { Engine, SharedSummaries, type RuleHooks, type Site } from './engine';
 import { State } from './state';
 import { Footprints } from './footprint';
 import type { ParamRelevance } from './params';
-import { fingerprint, sortFindings, traceOf, type Finding } from './finding';
+import { fingerprint, sortFindings, traceOf, type Finding, type TraceStep } from './finding';
 import { RULE_KINDS } from '../rules';
 import { fill, type RuleContext } from '../rules/context';
 
@@ -130,6 +132,7 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
           report(rep) {
             const trace = traceOf(rep.at, rep.note);
             if (rep.extra) trace.push(...rep.extra);
+            for (const step of whereSet(p, pack, rep.at)) trace.push(step);
             const chain = rep.at.stack.map((f) => f.fn.name);
             const id = fingerprint([r.id, g.entry.function, rep.at.fn.name, rep.key, chain.join('>')]);
             const dedupe = `${r.id}|${rep.at.fn.file}:${rep.at.line}:${rep.at.col}|${rep.key}`;
@@ -258,4 +261,47 @@ export function buildsOf(p: Program, tables: string[]): ReadonlyMap<string, bool
   }
   memo.set(key, out);
   return out;
+}
+
+/**
+ * For each bit a decided branch found clear on the way to a finding, the
+ * first place after the path's calls where a frame of it sets the bit (an
+ * assignment of the field, a set-bit or fill of it): the step that says
+ * where the fact the branch wanted comes only later.
+ */
+function whereSet(p: Program, pack: Pack, at: Site): TraceStep[] {
+  const out: TraceStep[] = [];
+  const setters = new Set([...pack.engine.bitOps.set, ...(pack.engine.bitOps.fill ?? [])]);
+  for (const d of at.decided ?? []) {
+    if (d.set) continue;
+    // in the callers of the branch's frame: the branch's own frame setting the bit is its cache fill
+    for (let i = Math.min(d.depth, at.stack.length) - 1; i >= 0; i--) {
+      const fn = at.stack[i].fn;
+      // past the call this frame made on the way to the finding
+      const after = i + 1 < at.stack.length ? at.stack[i + 1].callLine : at.line;
+      const line = firstSet(p, fn, d.field, setters, after);
+      if (line === null) continue;
+      out.push({ function: fn.name, file: fn.file, line, note: `sets ${d.field}: ${d.bit} is there only from here` });
+      break;
+    }
+  }
+  return out;
+}
+
+function firstSet(p: Program, fn: FunctionFact, field: string, setters: Set<string>, after: number): number | null {
+  const sc = scopeOf(p, fn);
+  let best: number | null = null;
+  const note = (line: number) => {
+    if (line > after && (best === null || line < best)) best = line;
+  };
+  const fieldOfArg = (a: Expr | undefined): string | null => {
+    let x = a;
+    while (x && (x.k === 'cast' || (x.k === 'unary' && x.op === '&'))) x = x.e;
+    return x && x.k === 'field' ? qualifiedField(sc, x) : null;
+  };
+  walkStmt(fn.body, [], (e) => {
+    if (e.k === 'assign' && e.lhs.k === 'field' && qualifiedField(sc, e.lhs) === field) note(e.line);
+    else if (e.k === 'call' && e.fn.k === 'id' && setters.has(e.fn.name) && e.args.some((a) => fieldOfArg(a) === field)) note(e.line);
+  });
+  return best;
 }
