@@ -5,6 +5,7 @@ import type { Program } from '../program/program';
 import type { RuleHooks, Site } from '../flow/engine';
 import type { RuleSpec, EntrySpec } from '../pack/rule-spec';
 import type { TraceStep } from '../flow/finding';
+import type { State } from '../flow/state';
 
 export interface Report {
   at: Site;
@@ -33,8 +34,21 @@ export interface RuleContext {
 export class Later {
   private waiting: { key: string; add: (step: TraceStep) => void }[] = [];
 
-  wait(key: string, add: (step: TraceStep) => void): void {
+  /**
+   * `fact`: set on the path of a finding that waits, so that only an event
+   * on a path that went through it closes it: in an ioctl dispatcher the
+   * next case's acquire is no later step of this case's finding. The rule's
+   * watch must claim it (`owns`), so that callees keep it.
+   */
+  constructor(private fact: string) {}
+
+  owns(k: string): boolean {
+    return k === this.fact;
+  }
+
+  wait(key: string, add: (step: TraceStep) => void, st: State): void {
     this.waiting.push({ key, add });
+    st.set(this.fact, 1);
   }
 
   /** A run ended: what it did not do, a later run does not do for it. */
@@ -42,9 +56,9 @@ export class Later {
     this.waiting = [];
   }
 
-  /** The event happened at `at`: close every finding waiting on one of `keys`. */
-  happened(keys: (k: string) => boolean, at: Site, note: string): void {
-    if (!this.waiting.length) return;
+  /** The event happened at `at` on a path in state `st`: close every finding of this path waiting on one of `keys`. */
+  happened(keys: (k: string) => boolean, at: Site, note: string, st: State): void {
+    if (!this.waiting.length || st.get(this.fact) === 0) return;
     const step: TraceStep = { function: at.fn.name, file: at.fn.file, line: at.line, note };
     this.waiting = this.waiting.filter((w) => {
       if (!keys(w.key)) return true;

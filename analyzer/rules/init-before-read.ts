@@ -11,19 +11,19 @@ const kind: RuleKind<InitBeforeReadRule> = {
     const fields = new Set(rule.fields);
     const inits = new Set(rule.initializers ?? []);
     const fact = (f: string) => `w:${f}`;
-    const later = new Later();
+    const later = new Later(`lt:${rule.id}`);
     return {
-      watch: { key: rule.id, fields, calls: (n) => inits.has(n), facts: (k) => k.startsWith('w:') && fields.has(k.slice(2)) },
+      watch: { key: rule.id, fields, calls: (n) => inits.has(n), facts: (k) => (k.startsWith('w:') && fields.has(k.slice(2))) || later.owns(k) },
       onRunEnd: () => later.clear(),
       onWrite(q, st, at) {
         if (!fields.has(q)) return;
         st.set(fact(q), 1);
-        later.happened((k) => k === q, at, `writes ${q}: the initialisation comes only here`);
+        later.happened((k) => k === q, at, `writes ${q}: the initialisation comes only here`, st);
       },
       onCallReturn(call, st, at) {
         if (!call.name || !inits.has(call.name)) return;
         for (const f of fields) st.set(fact(f), 1);
-        later.happened(() => true, at, `calls ${call.name}(): the initialisation comes only here`);
+        later.happened(() => true, at, `calls ${call.name}(): the initialisation comes only here`, st);
       },
       onRead(q, st, at) {
         if (!fields.has(q)) return;
@@ -36,7 +36,7 @@ const kind: RuleKind<InitBeforeReadRule> = {
           field: q,
           key: q,
         });
-        later.wait(q, add);
+        later.wait(q, add, st);
       },
     };
   },

@@ -15,14 +15,14 @@ const kind: RuleKind<RequiresBeforeRule> = {
     // set by a release, so that an operation after it is not said to come "before" the acquire
     const released = `rl:${rule.id}`;
     const acquire = rule.acquire.join('/');
-    const later = new Later();
+    const later = new Later(`lt:${rule.id}`);
     const outside = (st: State): string => {
       const r = st.get(released);
       const after = `after ${(rule.release ?? []).join('/')}`;
       return r === 0 ? `before ${acquire}` : r === 1 ? after : `before ${acquire} or ${after}`;
     };
     return {
-      watch: { key: rule.id, calls: (n) => isAcq(n) || isOp(n) || isRel(n), facts: (k) => k === fact || k === released },
+      watch: { key: rule.id, calls: (n) => isAcq(n) || isOp(n) || isRel(n), facts: (k) => k === fact || k === released || later.owns(k) },
       onRunEnd: () => later.clear(),
       onCall(call, st, at) {
         // the acquiring function's own work happens inside the region
@@ -30,7 +30,7 @@ const kind: RuleKind<RequiresBeforeRule> = {
         if (acq) {
           st.set(fact, 1);
           st.set(released, 0);
-          later.happened(() => true, at, `calls ${acq}(): ${acquire} comes only here`);
+          later.happened(() => true, at, `calls ${acq}(): ${acquire} comes only here`, st);
           return;
         }
         if (!isOp(call.name)) return;
@@ -44,7 +44,7 @@ const kind: RuleKind<RequiresBeforeRule> = {
           vars: { op: call.name ?? '?', acquire, region: rule.region ?? acquire },
           key: call.name ?? '?',
         });
-        later.wait(call.name ?? '?', add);
+        later.wait(call.name ?? '?', add, st);
       },
       onCallReturn(call, st) {
         if (isRel(call.name) || call.info.targets.some((t) => isRel(t.fn.name))) {
