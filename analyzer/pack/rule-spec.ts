@@ -6,9 +6,7 @@ import type { KINDS } from '../rules';
 import type { RuleKind } from '../rules/context';
 import type { EntrySpec } from './rule-schema';
 
-export type { EntrySpec, EventSpec, RuleBase } from './rule-schema';
-
-export type Confidence = 'high' | 'medium' | 'low';
+export type { EntrySpec } from './rule-schema';
 
 type SpecOf<K> = K extends RuleKind<infer R> ? R : never;
 
