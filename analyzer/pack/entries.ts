@@ -8,7 +8,7 @@
 // all: then the tree is not one the pack is about (a fixture, a partial
 // checkout), and every entry is reported missing in the notes.
 
-import { PackError, type Pack } from './load';
+import { packErrorAt, type PackError, type Pack } from './load';
 import { entryOf } from './rule-spec';
 
 export function missingEntryError(pack: Pack, defined: (fn: string) => boolean, only?: string[]): PackError | null {
@@ -24,7 +24,7 @@ export function missingEntryError(pack: Pack, defined: (fn: string) => boolean, 
       const e = entryOf(raw);
       if (defined(e.function)) anyDefined = true;
       else if (!e.optional && !first) {
-        first = new PackError(file, `rules[${k}].entries[${j}]`,
+        first = packErrorAt(file, null, ['rules', k, 'entries', j],
           `${e.function} is not defined in the analysed files (rule ${r.id}; mark it "optional": true if only some trees have it)`);
       }
     }

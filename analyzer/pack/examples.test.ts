@@ -112,18 +112,24 @@ test('a missing examples directory stops the run: file, key and reason on one li
   try {
     const raw = JSON.parse(fs.readFileSync(t.file, 'utf8'));
     raw.rules[0].examples = 'no-such-dir';
-    fs.writeFileSync(t.file, JSON.stringify(raw));
+    const text = JSON.stringify(raw);
+    fs.writeFileSync(t.file, text);
+    // the pack is one line: the column is where the value starts
+    const column = text.indexOf('"no-such-dir"') + 1;
     assert.throws(() => loadPack(t.file), (e: unknown) =>
-      e instanceof PackError && e.file === t.file && e.key === 'rules[0].examples' && e.reason === 'no such directory: no-such-dir');
+      e instanceof PackError && e.file === t.file && e.key === 'rules[0].examples' && e.reason === 'no such directory: no-such-dir' &&
+      e.at?.line === 1 && e.at.column === column);
     for (const action of ['test', 'list']) {
       const r = cli(['rules', action, '--rules', t.file], t.dir);
       assert.equal(r.status, 2);
       assert.equal(r.stdout, '');
-      assert.equal(r.stderr, `callorder: ${t.file}: rules[0].examples: no such directory: no-such-dir\n`);
+      assert.equal(r.stderr, `callorder: ${t.file}:1:${column}: rules[0].examples: no such directory: no-such-dir\n`);
     }
     raw.rules[0].examples = '';
-    fs.writeFileSync(t.file, JSON.stringify(raw));
-    assert.equal(cli(['rules', 'test', '--rules', t.file], t.dir).stderr, `callorder: ${t.file}: rules[0].examples: must not be empty\n`);
+    const empty = JSON.stringify(raw);
+    fs.writeFileSync(t.file, empty);
+    assert.equal(cli(['rules', 'test', '--rules', t.file], t.dir).stderr,
+      `callorder: ${t.file}:1:${empty.indexOf('"examples":""') + '"examples":'.length + 1}: rules[0].examples: must not be empty\n`);
   } finally {
     fs.rmSync(t.dir, { recursive: true, force: true });
   }

@@ -1,20 +1,35 @@
 // Loads a rule pack (JSON, or YAML for .yaml/.yml) and the packs it extends,
 // validates each file against rules/schema.json, and merges them. A bad pack
-// is a PackError naming the file, the key and the reason: the CLI prints it as
-// one line and exits 2.
+// is a PackError naming the file, the key and the reason, with the key's line
+// and column: the CLI prints it as one line and exits 2.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Alias } from 'yaml';
-import { validate, type Schema } from '../util/schema';
+import type { ValidateFunction } from 'ajv';
 import { jsonError } from '../util/json-error';
 import type { FrontendConfig } from '../source/normalize';
 import type { RuleSpec } from './rule-spec';
+import { keyName, locate, type KeyPath, type Position } from './locate';
+import { packValidator, schemaError } from './validate';
 
+/** `FILE:LINE:COLUMN: KEY: REASON`, without the position when the file has none for the key. */
 export class PackError extends Error {
-  constructor(public file: string, public key: string, public reason: string) {
-    super(`${file}: ${key ? `${key}: ` : ''}${reason}`);
+  constructor(public file: string, public key: string, public reason: string, public at?: Position) {
+    super(`${file}${at ? `:${at.line}:${at.column}` : ''}: ${key ? `${key}: ` : ''}${reason}`);
   }
+}
+
+/** A PackError at `path` of a file whose text is `text` (read again when not given). */
+export function packErrorAt(file: string, text: string | null, path: KeyPath, reason: string, on: 'key' | 'value' | 'parent' = 'value'): PackError {
+  if (text === null) {
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      // the position is a help, not a need
+    }
+  }
+  return new PackError(file, keyName(path), reason, (text !== null && locate(text, path, on)) || undefined);
 }
 
 export interface OpsCallMacro {
@@ -61,13 +76,21 @@ export interface Pack {
   ruleFile: Record<string, string>;
 }
 
-let schemaCache: Schema | null = null;
-export function packSchema(): Schema {
-  if (!schemaCache) {
-    const p = path.join(rulesDir(), 'schema.json');
-    schemaCache = JSON.parse(fs.readFileSync(p, 'utf8')) as Schema;
-  }
-  return schemaCache;
+let schemaText: string | null = null;
+let validator: ValidateFunction | null = null;
+
+function packSchemaText(): string {
+  return (schemaText ??= fs.readFileSync(path.join(rulesDir(), 'schema.json'), 'utf8'));
+}
+
+/** rules/schema.json, parsed. */
+export function packSchema(): { definitions: Record<string, { oneOf?: { properties: { kind: { const: string } } }[] }> } {
+  return JSON.parse(packSchemaText());
+}
+
+/** The kinds the schema allows, for the message that names them. */
+function schemaKinds(): string[] {
+  return (packSchema().definitions.rule.oneOf ?? []).map((b) => b.properties.kind.const);
 }
 
 /** rules/ of this checkout, wherever the compiled code runs from. */
@@ -95,7 +118,7 @@ interface RawPack {
   rules?: RuleSpec[];
 }
 
-function readPack(file: string): RawPack {
+function readPack(file: string): { raw: RawPack; text: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -103,9 +126,12 @@ function readPack(file: string): RawPack {
     throw new PackError(file, '', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   const raw = isYaml(file) ? parseYaml(file, text) : parseJson(file, text);
-  const err = validate(raw, packSchema());
-  if (err) throw new PackError(file, err.path, err.message);
-  return raw as RawPack;
+  validator ??= packValidator(packSchemaText());
+  if (!validator(raw)) {
+    const e = schemaError(validator.errors ?? [], raw, schemaKinds);
+    throw packErrorAt(file, text, e.path, e.reason, e.on);
+  }
+  return { raw: raw as RawPack, text };
 }
 
 /** Packs are JSON, or YAML when the name says so; `extends` may mix them. */
@@ -147,7 +173,8 @@ function parseYaml(file: string, text: string): unknown {
 export function loadPack(file: string, seen: string[] = []): Pack {
   const abs = path.resolve(file);
   if (seen.includes(abs)) throw new PackError(file, 'extends', `cycle: ${[...seen, abs].map((s) => path.basename(s)).join(' -> ')}`);
-  const raw = readPack(abs);
+  const { raw, text } = readPack(abs);
+  const at = (keys: KeyPath, reason: string) => packErrorAt(file, text, keys, reason);
   const base: Pack = {
     name: raw.name ?? path.basename(file),
     files: [abs],
@@ -164,9 +191,9 @@ export function loadPack(file: string, seen: string[] = []): Pack {
   };
   for (const [i, ext] of (raw.extends ?? []).entries()) {
     const p = path.resolve(path.dirname(abs), ext);
-    if (!fs.existsSync(p)) throw new PackError(file, `extends[${i}]`, `no such pack: ${ext}`);
+    if (!fs.existsSync(p)) throw at(['extends', i], `no such pack: ${ext}`);
     // the key that closes a cycle is this one, in this file
-    if ([...seen, abs].includes(p)) throw new PackError(file, `extends[${i}]`, `cycle: ${[...seen, abs, p].map((s) => path.basename(s)).join(' -> ')}`);
+    if ([...seen, abs].includes(p)) throw at(['extends', i], `cycle: ${[...seen, abs, p].map((s) => path.basename(s)).join(' -> ')}`);
     merge(base, loadPack(p, [...seen, abs]));
   }
   const own: Pack = {
@@ -202,30 +229,32 @@ export function loadPack(file: string, seen: string[] = []): Pack {
     rules: raw.rules ?? [],
     ruleFile: Object.fromEntries((raw.rules ?? []).map((r) => [r.id, abs])),
   };
-  for (const [i, pat] of [...own.frontend.fileScopeMacroPatterns, ...own.frontend.iteratorPatterns].entries()) {
-    try {
-      new RegExp(pat);
-    } catch {
-      throw new PackError(file, `frontend pattern ${i}`, `not a valid regular expression: ${pat}`);
+  for (const key of ['fileScopeMacroPatterns', 'iteratorPatterns'] as const) {
+    for (const [i, pat] of own.frontend[key].entries()) {
+      try {
+        new RegExp(pat);
+      } catch {
+        throw at(['frontend', key, i], `not a valid regular expression: ${pat}`);
+      }
     }
   }
   // the front end rewrites in place: a replacement must fit in what it replaces
   for (const [name, to] of Object.entries(own.frontend.aliases ?? {})) {
-    if (to.length > name.length) throw new PackError(file, `frontend.aliases.${name}`, `${to} is longer than ${name}`);
+    if (to.length > name.length) throw at(['frontend', 'aliases', name], `${to} is longer than ${name}`);
   }
   for (const [name, d] of Object.entries(own.frontend.declaratorMacros ?? {})) {
     if (d.type !== undefined && d.type.length > name.length) {
-      throw new PackError(file, `frontend.declaratorMacros.${name}.type`, `${d.type} is longer than ${name}`);
+      throw at(['frontend', 'declaratorMacros', name, 'type'], `${d.type} is longer than ${name}`);
     }
   }
   const ids = new Set(base.rules.map((r) => r.id));
   for (const [i, r] of own.rules.entries()) {
-    if (ids.has(r.id)) throw new PackError(file, `rules[${i}].id`, `duplicate rule id ${r.id}`);
+    if (ids.has(r.id)) throw at(['rules', i, 'id'], `duplicate rule id ${r.id}`);
     ids.add(r.id);
     if (r.examples !== undefined) {
       const dir = path.resolve(path.dirname(abs), r.examples);
-      if (!fs.existsSync(dir)) throw new PackError(file, `rules[${i}].examples`, `no such directory: ${r.examples}`);
-      if (!fs.statSync(dir).isDirectory()) throw new PackError(file, `rules[${i}].examples`, `not a directory: ${r.examples}`);
+      if (!fs.existsSync(dir)) throw at(['rules', i, 'examples'], `no such directory: ${r.examples}`);
+      if (!fs.statSync(dir).isDirectory()) throw at(['rules', i, 'examples'], `not a directory: ${r.examples}`);
     }
   }
   merge(base, own);

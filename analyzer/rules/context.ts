@@ -3,7 +3,8 @@
 
 import type { Program } from '../program/program';
 import type { RuleHooks, Site } from '../flow/engine';
-import type { RuleSpec, EntrySpec } from '../pack/rule-spec';
+import type { EntrySpec } from '../pack/rule-spec';
+import type { KindSchema, RuleBase } from '../pack/rule-schema';
 import type { TraceStep } from '../flow/finding';
 import type { State } from '../flow/state';
 
@@ -68,8 +69,10 @@ export class Later {
   }
 }
 
-export interface RuleKind<R extends RuleSpec = RuleSpec> {
+export interface RuleKind<R extends RuleBase = RuleBase> {
   kind: R['kind'];
+  /** the kind's own keys (ESLint's meta.schema): rules/schema.json and the kind's spec type come from it */
+  schema: KindSchema;
   /** entries to analyse when the rule lists none */
   entries?(rule: R, p: Program): EntrySpec[];
   create(rule: R, ctx: RuleContext): RuleHooks;

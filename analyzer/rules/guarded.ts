@@ -3,9 +3,30 @@
 // found false (KVM_SET_CPUID2 after KVM_RUN).
 
 import type { Expr } from '../parse/ir';
-import type { GuardedRule, PredicateSpec, EventSpec } from '../pack/rule-spec';
+import type { FromSchema } from 'json-schema-to-ts';
+import { EVENT, FIELD, IDENT, type EventSpec, type RuleOf } from '../pack/rule-schema';
 import { qualifiedField, resolveCall, scopeOf, type Scope } from '../program/callgraph';
 import { globMatcher, type RuleKind } from './context';
+
+const PREDICATE = {
+  type: 'object', additionalProperties: false,
+  properties: {
+    call: IDENT,
+    field: FIELD,
+    op: { enum: ['!=', '==', '<', '>', '<=', '>='] },
+    value: { type: 'number' },
+  },
+} as const;
+export type PredicateSpec = FromSchema<typeof PREDICATE>;
+
+const schema = {
+  properties: {
+    changes: { type: 'array', items: EVENT, minItems: 1 },
+    predicate: { type: 'array', items: PREDICATE, minItems: 1 },
+  },
+  required: ['changes', 'predicate'],
+} as const;
+export type GuardedRule = RuleOf<'guarded', typeof schema>;
 
 const INVERSE: Record<string, string> = { '==': '!=', '!=': '==', '<': '>=', '>=': '<', '>': '<=', '<=': '>' };
 
@@ -70,6 +91,7 @@ export function eventMatchers(evs: EventSpec[]) {
 
 const kind: RuleKind<GuardedRule> = {
   kind: 'guarded',
+  schema,
   create(rule, ctx) {
     const fact = `ck:${rule.id}`;
     // per predicate: a check found it true on a path that went on

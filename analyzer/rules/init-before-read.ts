@@ -2,11 +2,18 @@
 // wrote it, on some path from the entry. Only fields the rule lists are
 // tracked: for most fields zero is a fine value, for these it is not.
 
-import type { InitBeforeReadRule } from '../pack/rule-spec';
+import { FIELDS, NAMES, type RuleOf } from '../pack/rule-schema';
 import { Later, type RuleKind } from './context';
+
+const schema = {
+  properties: { fields: FIELDS, initializers: NAMES },
+  required: ['fields'],
+} as const;
+export type InitBeforeReadRule = RuleOf<'init-before-read', typeof schema>;
 
 const kind: RuleKind<InitBeforeReadRule> = {
   kind: 'init-before-read',
+  schema,
   create(rule, ctx) {
     const fields = new Set(rule.fields);
     const inits = new Set(rule.initializers ?? []);

@@ -13,9 +13,8 @@ import { ROOT, kindFixtureDir } from './fixture-cases';
 const kinds = Object.keys(RULE_KINDS).sort();
 
 test('the registry and the schema know the same kinds', () => {
-  const rule = packSchema().definitions?.rule;
-  const enumKinds = (rule?.properties?.kind?.enum ?? []) as string[];
-  assert.deepEqual([...enumKinds].sort(), kinds);
+  const schemaKinds = (packSchema().definitions.rule.oneOf ?? []).map((b) => b.properties.kind.const);
+  assert.deepEqual([...schemaKinds].sort(), kinds);
 });
 
 for (const kind of kinds) {
@@ -25,6 +24,11 @@ for (const kind of kinds) {
     const text = fs.readFileSync(doc, 'utf8');
     for (const heading of ['## What it finds', '## How sure it is', '## Keys', '## Example']) {
       assert.ok(text.includes(heading), `${kind}.md has "${heading}"`);
+    }
+    // the schema says a key's shape, the doc its meaning: every key of the kind has its row
+    const keys = text.slice(text.indexOf('## Keys'), text.indexOf('## Example'));
+    for (const key of Object.keys(RULE_KINDS[kind].schema.properties)) {
+      assert.match(keys, new RegExp(`^\\| [^|]*\`${key}\``, 'm'), `${kind}.md's Keys has a row for ${key}`);
     }
     assert.ok(fs.existsSync(path.join(__dirname, `${kind}.test.js`)), `analyzer/rules/${kind}.test.ts`);
     const { cases, problems } = casesIn(kindFixtureDir(kind));

@@ -1,12 +1,30 @@
 // mark-without-write: a cached register is marked available or dirty while
 // its cached value was not written first on every path from the entry.
 
-import type { MarkWithoutWriteRule } from '../pack/rule-spec';
+import { FIELD, IDENT, TEXTS, type RuleOf } from '../pack/rule-schema';
 import { exemptSet, type RuleKind } from './context';
 import { testBit } from '../flow/state';
 
+const schema = {
+  properties: {
+    marks: {
+      type: 'array', minItems: 1,
+      items: {
+        type: 'object', additionalProperties: false, required: ['call', 'regArg'],
+        properties: { call: IDENT, regArg: { type: 'integer', minimum: 0 } },
+      },
+    },
+    registers: { type: 'object', additionalProperties: FIELD },
+    available: FIELD,
+    exempt: TEXTS,
+  },
+  required: ['marks', 'registers'],
+} as const;
+export type MarkWithoutWriteRule = RuleOf<'mark-without-write', typeof schema>;
+
 const kind: RuleKind<MarkWithoutWriteRule> = {
   kind: 'mark-without-write',
+  schema,
   create(rule, ctx) {
     const fields = new Set(Object.values(rule.registers));
     const marks = new Map(rule.marks.map((m) => [m.call, m.regArg]));

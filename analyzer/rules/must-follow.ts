@@ -6,7 +6,8 @@
 
 import type { Expr, Stmt } from '../parse/ir';
 import type { Program } from '../program/program';
-import type { MustFollowRule, EntrySpec } from '../pack/rule-spec';
+import type { EntrySpec } from '../pack/rule-spec';
+import { EVENT, FIELD, GLOBS, TEXTS, type RuleOf } from '../pack/rule-schema';
 import { qualifiedField, scopeOf, resolveCall, type Scope } from '../program/callgraph';
 import { walkStmt, walkExpr } from '../program/walk';
 import type { Site } from '../flow/engine';
@@ -84,8 +85,21 @@ function walkStmtTests(s: Stmt, visit: (cond: Expr, then: Stmt) => void, depth =
   }
 }
 
+const schema = {
+  properties: {
+    trigger: { type: 'array', items: EVENT, minItems: 1 },
+    follow: GLOBS,
+    conditionMentions: TEXTS,
+    deferredBy: { type: 'array', items: FIELD },
+    exempt: TEXTS,
+  },
+  required: ['trigger', 'follow'],
+} as const;
+export type MustFollowRule = RuleOf<'must-follow', typeof schema>;
+
 const kind: RuleKind<MustFollowRule> = {
   kind: 'must-follow',
+  schema,
   entries(rule, p) {
     const m = eventMatchers(rule.trigger);
     const exempt = exemptSet(rule.exempt, p);

@@ -1,12 +1,19 @@
 // requires-before: operations that need an event earlier on every path (a
 // loaded vCPU, an initialised VMCS) and not undone since by a release.
 
-import type { RequiresBeforeRule } from '../pack/rule-spec';
 import type { State } from '../flow/state';
+import { GLOBS, type RuleOf } from '../pack/rule-schema';
 import { globMatcher, Later, type RuleKind } from './context';
+
+const schema = {
+  properties: { operations: GLOBS, acquire: GLOBS, release: GLOBS, region: { type: 'string' } },
+  required: ['operations', 'acquire'],
+} as const;
+export type RequiresBeforeRule = RuleOf<'requires-before', typeof schema>;
 
 const kind: RuleKind<RequiresBeforeRule> = {
   kind: 'requires-before',
+  schema,
   create(rule, ctx) {
     const isOp = globMatcher(rule.operations);
     const isAcq = globMatcher(rule.acquire);

@@ -2,11 +2,15 @@
 // path, through whatever it calls (each implementation of an ops hook counts
 // as a path of its own).
 
-import type { ResetCompleteRule } from '../pack/rule-spec';
+import { FIELDS, type RuleOf } from '../pack/rule-schema';
 import type { RuleKind } from './context';
+
+const schema = { properties: { fields: FIELDS }, required: ['fields'] } as const;
+export type ResetCompleteRule = RuleOf<'reset-complete', typeof schema>;
 
 const kind: RuleKind<ResetCompleteRule> = {
   kind: 'reset-complete',
+  schema,
   create(rule, ctx) {
     const fields = new Set(rule.fields);
     return {
