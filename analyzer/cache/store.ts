@@ -42,12 +42,21 @@ export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** A hash of several parts, each ended by a NUL. */
-export function sha(...parts: (string | Buffer)[]): string {
+/**
+ * A hash of several parts, each ended by a NUL. A part may be a list of parts
+ * (hashed as if each stood in the call), so that a caller with a list as long
+ * as a whole kernel's files passes it as it is: a spread into the call
+ * overflows the stack past about 125,000 arguments.
+ */
+export function sha(...parts: (string | Buffer | readonly (string | Buffer)[])[]): string {
   const h = createHash('sha256');
-  for (const p of parts) {
+  const add = (p: string | Buffer) => {
     h.update(p);
     h.update('\u0000');
+  };
+  for (const p of parts) {
+    if (typeof p === 'string' || Buffer.isBuffer(p)) add(p);
+    else for (const q of p) add(q);
   }
   return h.digest('hex');
 }

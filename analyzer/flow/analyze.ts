@@ -98,7 +98,7 @@ function packKey(pack: Pack): string {
  * in every entry's version (cache/store.ts).
  */
 export function resultKeyOf(pack: Pack, limits: ParseLimits, entry: string[] | undefined, files: [string, string][]): string {
-  return sha(packKey(pack), `${limits.maxFileSize}/${limits.timeoutMs}`, JSON.stringify(entry ?? []), ...files.flat());
+  return sha(packKey(pack), `${limits.maxFileSize}/${limits.timeoutMs}`, JSON.stringify(entry ?? []), files.flat());
 }
 
 export function contentKey(f: Buffer | { note: string }): string {

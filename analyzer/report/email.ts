@@ -36,7 +36,7 @@ function traceLines(f: Finding): string[] {
 /** The Message-ID of a report: the same findings on the same patch get the same one. */
 export function reportMessageId(reporter: Reporter, about: string, findings: Finding[]): string {
   const domain = /@([^>\s]+)>?\s*$/.exec(reporter.identity)?.[1] ?? 'localhost';
-  return `<callorder.${sha(about, ...findings.map((f) => f.id)).slice(0, 16)}@${domain}>`;
+  return `<callorder.${sha(about, findings.map((f) => f.id)).slice(0, 16)}@${domain}>`;
 }
 
 export interface EmailScope {
@@ -86,10 +86,10 @@ export function emailBody(input: ReportInput, scope: EmailScope = {}): string {
     const from = patches.find((p) => p.findings.includes(f));
     out.push(`vim +${f.line} ${f.file}`);
     out.push('');
-    out.push(...excerpt((from?.source ?? input.source)(f.file), f.line));
+    for (const l of excerpt((from?.source ?? input.source)(f.file), f.line)) out.push(l);
     out.push('');
     out.push(`call path from ${f.entry}:`);
-    out.push(...traceLines(f));
+    for (const l of traceLines(f)) out.push(l);
     out.push('');
   }
   if (shown.length) {

@@ -137,11 +137,13 @@ export function applyHunks(text: string, hunks: Hunk[], name: string, file: stri
     if (at < 0) {
       throw new InputError(`${name}:${h.at}: hunk #${k + 1} of ${file} does not apply (@@ -${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount} @@)`);
     }
-    out.push(...lines.slice(pos, at), ...neu);
+    // loops, not push(...list): a spread of a 130,000-line hunk overflows the stack
+    for (let i = pos; i < at; i++) out.push(lines[i]);
+    for (const l of neu) out.push(l);
     pos = at + old.length;
     offset = at - (h.oldStart - (old.length === 0 ? 0 : 1));
   }
-  out.push(...lines.slice(pos));
+  for (let i = pos; i < lines.length; i++) out.push(lines[i]);
   return out.join('');
 }
 

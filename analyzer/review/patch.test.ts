@@ -116,6 +116,31 @@ describe('apply', () => {
     throwsAt(() => applyHunks(file, parseDiff(d, 'p', 1)[0].hunks, 'p', 'f'), /costs too much/);
   });
 
+  // issue 19.1: out.push(...lines) overflowed the stack past ~125,000 lines: `internal error` on a 260 KB patch
+  it('applies a new file of 130,000 lines (a 260 KB patch), and edits around it', () => {
+    const n = 130_000;
+    const d = `--- /dev/null\n+++ b/f\n@@ -0,0 +1,${n} @@\n${'+x\n'.repeat(n)}`;
+    assert.equal(d.length > 260_000, true);
+    const made = applyHunks('', parseDiff(d, 'p', 1)[0].hunks, 'p', 'f');
+    assert.equal(made.length, 2 * n);
+    // a one-line change in the middle keeps the 130,000 lines around it
+    const edit = `--- a/f\n+++ b/f\n@@ -65000,1 +65000,1 @@\n-x\n+y\n`;
+    const edited = applyHunks(made, parseDiff(edit, 'p', 1)[0].hunks, 'p', 'f');
+    assert.equal(edited.split('\n')[64999], 'y');
+    assert.equal(edited.length, 2 * n);
+  });
+
+  it('numbers a series of 130,000 patch mails without a spread into Math.max', () => {
+    const n = 130_000;
+    const mails = Array.from({ length: n }, (_, i) => ({
+      line: 1, headers: [], subject: `[PATCH ${i + 1}/${n}] x`, messageId: '', from: '',
+      body: `--- /dev/null\n+++ b/f${i}\n@@ -0,0 +1 @@\n+x\n`, bodyLine: 1,
+    }));
+    const { patches } = seriesOf(mails, 'p');
+    assert.equal(patches.length, n);
+    assert.equal(patches[n - 1].total, n);
+  });
+
   it('honours "no newline at end of file" on both sides', () => {
     const d = '--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n';
     assert.equal(applyHunks('a\nb', parseDiff(d, 'p', 1)[0].hunks, 'p', 'f'), 'a\nc\n');
