@@ -8,8 +8,8 @@ import { render, type Format } from '../report/render';
 import type { ReportInput } from '../report/model';
 import { selector, snapshotDir, type SourceTree } from '../source/snapshot';
 import { InputError, loadTreeAsync, scanTree, type LoadOptions } from '../source/load-tree';
-import { prefixOf, resolveCommit, revisionTree, shortCommit, workTreeTop } from '../vcs/git';
-import { CommonArgs, UsageError, resolveTree, resolvePack, limitsOf, loadOptionsOf, log, reporterOf, sourceText, type ReportArgs } from './common';
+import { git, prefixOf, resolveCommit, revisionTree, shortCommit, workTreeTop } from '../vcs/git';
+import { CommonArgs, UsageError, resolveTree, resolvePack, limitsOf, loadOptionsOf, log, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
 
 export interface CheckArgs extends CommonArgs, ReportArgs {
   format?: Format;
@@ -56,10 +56,12 @@ export async function check(a: CheckArgs): Promise<number> {
 function report(a: CheckArgs, root: string, pack: Pack, res: { findings: Analysis['findings']; stats: AnalysisStats },
   src?: SourceTree, before?: Set<string>, against?: string): number {
   const head = a.format === 'email' ? workTreeHead(root) : undefined;
+  const date = a.format === 'email' ? treeDate(root) ?? fallbackDate() : undefined;
   const split = before ? splitByBaseline(res.findings, before) : undefined;
   const input: ReportInput = {
     tree: src?.label ?? path.basename(root),
     ...(head ? { head } : {}),
+    ...(date ? { date } : {}),
     ...(against ? { against } : {}),
     findings: split?.added ?? res.findings,
     ...(split ? { old: split.old } : {}),
@@ -89,6 +91,18 @@ function workTreeHead(root: string): string | undefined {
   if (!top) return undefined;
   try {
     return `${shortCommit(top, resolveCommit(top, 'HEAD'))}, work tree as found`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The commit date of the HEAD of the checkout a tree is in: what an email report of it is dated with. */
+function treeDate(root: string): Date | undefined {
+  const top = workTreeTop(root);
+  if (!top) return undefined;
+  try {
+    const t = Number(git(top, ['show', '-s', '--format=%ct', 'HEAD']).toString('utf8').trim());
+    return Number.isFinite(t) && t > 0 ? new Date(t * 1000) : undefined;
   } catch {
     return undefined;
   }

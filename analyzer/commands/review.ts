@@ -9,7 +9,9 @@ import { sortFindings } from '../flow/finding';
 import { selector, snapshotDir } from '../source/snapshot';
 import { InputError } from '../source/load-tree';
 import { looksLikeKernelTree } from '../source/discover';
-import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, reporterOf, sourceText, type ReportArgs } from './common';
+import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
+import { HeaderError } from '../report/header';
+import { resolveCommit, shortCommit, workTreeTop } from '../vcs/git';
 
 export const DEFAULT_MAX_PATCH = 32 * 1024 * 1024;
 
@@ -52,10 +54,14 @@ export async function review(a: ReviewArgs): Promise<number> {
     const before = new Set(res.base.findings.map((f) => f.id));
     const added = series.flatMap((p) => p.findings);
     found = added.length;
-    const baseCommit = mails.map((m) => /^base-commit: ([0-9a-f]{7,40})$/m.exec(m.body)?.[1]).find(Boolean);
+    // the tree the series applies to: what it says (b4's base-commit: trailer), else the commit the tree is at
+    const baseCommit = mails.map((m) => /^base-commit: ([0-9a-f]{7,40})$/m.exec(m.body)?.[1]).find(Boolean) ?? treeCommit(root);
+    // dated by the series itself (its last patch's Date), so that the same review is the same bytes
+    const dates = patches.map((p) => mailDate(p.mail)).filter((d): d is Date => !!d);
     const input: ReportInput = {
       tree: path.basename(root),
       ...(baseCommit ? { base: baseCommit } : {}),
+      date: dates.length ? dates[dates.length - 1] : fallbackDate(),
       against: `the tree before ${patches.length === 1 ? 'the patch' : 'the series'}`,
       findings: added,
       old: sortFindings(final.analysis.findings.filter((f) => before.has(f.id))),
@@ -68,11 +74,21 @@ export async function review(a: ReviewArgs): Promise<number> {
     if (a.mailback) {
       // as checkpatch's --mailback, which b4's per-patch check runs: silence when there is nothing to say
       out = series.filter((p) => p.findings.length)
-        .map((p) => replyMail(input, targetOf(patches.find((x) => x.index === p.index)!.mail), p)).join('\n');
+        .map((p) => {
+          const mail = patches.find((x) => x.index === p.index)!.mail;
+          try {
+            return replyMail(input, targetOf(mail), p);
+          } catch (e) {
+            // a header of the patch that would carry another header into the reply (a bare CR, a LF)
+            if (e instanceof HeaderError) throw new InputError(`${name}:${mail.line}: ${e.message}`);
+            throw e;
+          }
+        }).join('\n');
     } else out = render(format, input);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
-    process.stdout.write(renderError(format, e.message));
+    // a reply is a mail or nothing: the one line on stderr says why there is none
+    if (!a.mailback) process.stdout.write(renderError(format, e.message));
     throw e;
   }
   process.stdout.write(out);
@@ -85,9 +101,28 @@ function reviewTree(tree: string | undefined): string {
   throw new UsageError('name the kernel tree the patches apply to: --tree TREE (or run in it)');
 }
 
+/** When a mail says it was sent, if it says so in a form Date can read. */
+function mailDate(m: Mail): Date | undefined {
+  const raw = header(m, 'date');
+  const t = raw === undefined ? NaN : Date.parse(raw);
+  return Number.isFinite(t) ? new Date(t) : undefined;
+}
+
+/** The commit a tree that is a git checkout is at, short; undefined elsewhere. */
+function treeCommit(root: string): string | undefined {
+  const top = workTreeTop(root);
+  if (!top) return undefined;
+  try {
+    return shortCommit(top, resolveCommit(top, 'HEAD'));
+  } catch {
+    return undefined;
+  }
+}
+
 function targetOf(m: Mail): ReplyTarget {
   return {
-    subject: header(m, 'subject') ?? m.subject,
+    subject: m.subject,
+    date: mailDate(m) ?? fallbackDate(),
     messageId: m.messageId,
     references: header(m, 'references') ?? header(m, 'in-reply-to') ?? '',
     from: header(m, 'from') ?? '',

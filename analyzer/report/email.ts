@@ -7,6 +7,7 @@
 import type { Finding } from '../flow/finding';
 import { VERSION } from '../version';
 import { sha } from '../cache/store';
+import { rfc5322Date } from './header';
 import { patchLabel, type PatchReport, type ReportInput, type Reporter } from './model';
 
 const EXCERPT_BEFORE = 5;
@@ -50,9 +51,10 @@ export function emailBody(input: ReportInput, scope: EmailScope = {}): string {
   const compared = input.old !== undefined;
   const shown = scope.patch ? scope.patch.findings : input.findings;
   const out: string[] = [];
-  out.push(`tree:     ${input.tree}`);
-  if (input.head) out.push(`head:     ${input.head}`);
-  if (input.base) out.push(`base:     ${input.base}`);
+  // the tree is named by its commit, which a reader can fetch; a directory's name says nothing outside this machine
+  const commit = input.base ?? input.head;
+  out.push(`tree:     ${commit ?? `${input.tree} (no commit known)`}`);
+  if (input.date) out.push(`date:     ${rfc5322Date(input.date)}`);
   const patches = scope.patch ? [scope.patch] : input.series ?? [];
   for (const [i, p] of patches.entries()) out.push(`${i === 0 ? 'patch:' : '      '}    ${patchLabel(p)}`);
   if (input.against && !patches.length) out.push(`against:  ${input.against}`);
@@ -97,7 +99,7 @@ export function emailBody(input: ReportInput, scope: EmailScope = {}): string {
     out.push('If you fix the issue in a separate patch/commit (i.e. not just a new version of');
     out.push('the same patch/commit), kindly add following tags');
     out.push(`| Reported-by: ${input.reporter.identity}`);
-    out.push(`| Closes: ${input.reporter.closesUrlBase}${mid.replace(/^<|>$/g, '')}/`);
+    if (input.reporter.closesUrlBase) out.push(`| Closes: ${input.reporter.closesUrlBase}${mid.replace(/^<|>$/g, '')}/`);
     out.push('');
   }
   out.push('-- ');
