@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze } from '../flow/analyze';
+import { removedEntryNotes } from '../pack/entries';
 import { renderText } from '../report/text';
 import { splitByBaseline } from '../report/baseline';
 import { selector, type SourceTree } from '../source/snapshot';
@@ -131,7 +132,10 @@ async function runHook(top: string, a: HookArgs): Promise<number> {
   const opts = { limits, cache: a.cache, jobs: jobsOf(a) };
   const headResult = await analyze(head, pack, opts);
   const before = new Set(headResult.findings.map((f) => f.id));
-  const { added } = splitByBaseline((await analyze(staged, pack, { ...opts, near: headResult })).findings, before);
+  const stagedResult = await analyze(staged, pack, { ...opts, near: headResult });
+  const { added } = splitByBaseline(stagedResult.findings, before);
+  // a commit that renames or removes an entry passes, but not in silence: its rule no longer runs from there
+  for (const n of removedEntryNotes(pack, headResult.missing ?? [], stagedResult.missing ?? [])) log(`callorder: the staged change ${n}`);
   if (!added.length) return 0;
   process.stderr.write(`callorder: the staged change adds ${added.length} call-ordering warning${added.length === 1 ? '' : 's'}:\n`);
   process.stderr.write(renderText(added));

@@ -4,12 +4,13 @@ import { parseMbox, header, type Mail } from '../review/mbox';
 import { reviewSeries, seriesOf } from '../review/series';
 import { render, renderError, type Format } from '../report/render';
 import { replyMail, type ReplyTarget } from '../report/reply';
-import type { PatchReport, ReportInput } from '../report/model';
+import { patchLabel, type PatchReport, type ReportInput } from '../report/model';
 import { sortFindings } from '../flow/finding';
 import { selector, snapshotDir } from '../source/snapshot';
 import { InputError } from '../source/load-tree';
 import { looksLikeKernelTree } from '../source/discover';
-import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
+import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, log, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
+import { noPackFiles, removedEntryNotes } from '../pack/entries';
 import { HeaderError } from '../report/header';
 import { resolveCommit, shortCommit, workTreeTop } from '../vcs/git';
 
@@ -40,16 +41,21 @@ export async function review(a: ReviewArgs): Promise<number> {
     const sel = { include: a.include, exclude: a.exclude, limits };
     const select = selector(pack, sel);
     const base = snapshotDir(root, pack, sel);
+    const none = noPackFiles(pack, base.files.keys(), root);
+    if (none) throw new InputError(none);
     const res = await reviewSeries(patches, fs.realpathSync(root), base, pack, select,
       { limits, cache: a.cache, jobs: jobsOf(a), maxFileSize: limits.maxFileSize }, name);
-    const series: PatchReport[] = res.steps.map((s) => ({
+    const series: PatchReport[] = res.steps.map((s, k) => ({
       index: s.patch.index,
       total: s.patch.total,
       subject: s.patch.mail.subject,
       messageId: s.patch.mail.messageId,
       findings: s.added,
+      // a patch that removes an entry function leaves a rule idle: "no new warnings" must not hide that
+      notes: removedEntryNotes(pack, (k ? res.steps[k - 1].analysis : res.base).missing ?? [], s.analysis.missing ?? []),
       source: (file: string) => sourceText(s.tree, file),
     }));
+    for (const p of series) for (const n of p.notes ?? []) log(`callorder: ${patchLabel(p)} ${n}`);
     const final = res.steps[res.steps.length - 1];
     const before = new Set(res.base.findings.map((f) => f.id));
     const added = series.flatMap((p) => p.findings);

@@ -79,6 +79,13 @@ export function emailBody(input: ReportInput, scope: EmailScope = {}): string {
     }
     out.push('');
   }
+  const noted = patches.filter((p) => p.notes?.length);
+  if (noted.length) {
+    // what the series did to the rules: a rule with no entry left finds nothing, whatever the code does
+    out.push('Notes:');
+    for (const p of noted) for (const n of p.notes!) out.push(`${patches.length > 1 ? `${patchLabel(p)} ` : 'this patch '}${n}`);
+    out.push('');
+  }
   if (compared && input.old!.length) {
     out.push('Old callorder warnings:');
     for (const f of input.old!) out.push(warnLine(f));

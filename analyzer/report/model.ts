@@ -28,6 +28,8 @@ export interface PatchReport {
   subject: string;
   messageId: string;
   findings: Finding[];
+  /** what the patch did to the rules themselves: an entry function it removes (pack/entries.ts removedEntryNotes) */
+  notes?: string[];
   /** the tree right after this patch, where its findings' lines are */
   source?(file: string): string | undefined;
 }
