@@ -123,7 +123,15 @@ function sameTree(a: SourceTree, b: SourceTree): boolean {
 /** The staged content against HEAD, both read from git's objects: what the commit would add. */
 async function runHook(top: string, a: HookArgs): Promise<number> {
   // this process runs the hook, so no server answered it: one starts for the next commit
-  if (a.server && a.cache !== false && !inServer() && !process.env.CALLORDER_NO_SERVER) spawnServer();
+  if (a.server && a.cache !== false && !inServer() && !process.env.CALLORDER_NO_SERVER) {
+    // a server that cannot be started costs the next commit its speed, never this one its check
+    try {
+      spawnServer().on('error', () => undefined);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      log(`callorder: no server started: ${e.message}`);
+    }
+  }
   const pack = resolvePack(a);
   const limits = limitsOf(a);
   const select = selector(pack, { include: a.include, exclude: a.exclude });
