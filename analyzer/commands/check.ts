@@ -8,7 +8,7 @@ import { render, type Format } from '../report/render';
 import type { ReportInput } from '../report/model';
 import { selector, snapshotDir, type SourceTree } from '../source/snapshot';
 import { InputError, loadTreeAsync, scanTree, type LoadOptions } from '../source/load-tree';
-import { git, prefixOf, resolveCommit, revisionTree, shortCommit, workTreeTop } from '../vcs/git';
+import { checkoutHead, prefixOf, resolveCommit, revisionTree, shortCommit, workTreeTop } from '../vcs/git';
 import { noPackFiles } from '../pack/entries';
 import { discoverFiles } from '../source/discover';
 import { CommonArgs, UsageError, resolveTree, resolvePack, limitsOf, loadOptionsOf, log, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
@@ -77,8 +77,10 @@ function withNotes<T extends { stats: AnalysisStats }>(res: T, note: string | nu
 /** Prints the findings of a check in the format asked for; the exit code. */
 function report(a: CheckArgs, root: string, pack: Pack, res: { findings: Analysis['findings']; stats: AnalysisStats },
   src?: SourceTree, before?: Set<string>, against?: string): number {
-  const head = a.format === 'email' ? workTreeHead(root) : undefined;
-  const date = a.format === 'email' ? treeDate(root) ?? fallbackDate() : undefined;
+  // the commit the work tree is at names it, and dates the report (the work tree may differ from it, and says so)
+  const at = a.format === 'email' ? checkoutHead(root) : undefined;
+  const head = at ? `${at.commit}, work tree as found` : undefined;
+  const date = a.format === 'email' ? at?.date ?? fallbackDate() : undefined;
   const split = before ? splitByBaseline(res.findings, before) : undefined;
   const input: ReportInput = {
     tree: src?.label ?? path.basename(root),
@@ -105,29 +107,6 @@ function sinceTree(root: string, rev: string, select: (rel: string) => boolean, 
   const commit = resolveCommit(top, rev);
   const label = `${rev} (${shortCommit(top, commit)})`;
   return { tree: revisionTree(top, commit, prefixOf(top, root), select, limits, label), label };
-}
-
-/** The commit a checked-out tree is at, for the email header; the work tree may differ from it, and says so. */
-function workTreeHead(root: string): string | undefined {
-  const top = workTreeTop(root);
-  if (!top) return undefined;
-  try {
-    return `${shortCommit(top, resolveCommit(top, 'HEAD'))}, work tree as found`;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The commit date of the HEAD of the checkout a tree is in: what an email report of it is dated with. */
-function treeDate(root: string): Date | undefined {
-  const top = workTreeTop(root);
-  if (!top) return undefined;
-  try {
-    const t = Number(git(top, ['show', '-s', '--format=%ct', 'HEAD']).toString('utf8').trim());
-    return Number.isFinite(t) && t > 0 ? new Date(t * 1000) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -12,7 +12,7 @@ import { looksLikeKernelTree } from '../source/discover';
 import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, log, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
 import { noPackFiles, removedEntryNotes } from '../pack/entries';
 import { HeaderError } from '../report/header';
-import { resolveCommit, shortCommit, workTreeTop } from '../vcs/git';
+import { checkoutHead } from '../vcs/git';
 
 export const DEFAULT_MAX_PATCH = 32 * 1024 * 1024;
 
@@ -61,7 +61,7 @@ export async function review(a: ReviewArgs): Promise<number> {
     const added = series.flatMap((p) => p.findings);
     found = added.length;
     // the tree the series applies to: what it says (b4's base-commit: trailer), else the commit the tree is at
-    const baseCommit = mails.map((m) => /^base-commit: ([0-9a-f]{7,40})$/m.exec(m.body)?.[1]).find(Boolean) ?? treeCommit(root);
+    const baseCommit = mails.map((m) => /^base-commit: ([0-9a-f]{7,40})$/m.exec(m.body)?.[1]).find(Boolean) ?? checkoutHead(root)?.commit;
     // dated by the series itself (its last patch's Date), so that the same review is the same bytes
     const dates = patches.map((p) => mailDate(p.mail)).filter((d): d is Date => !!d);
     const input: ReportInput = {
@@ -112,17 +112,6 @@ function mailDate(m: Mail): Date | undefined {
   const raw = header(m, 'date');
   const t = raw === undefined ? NaN : Date.parse(raw);
   return Number.isFinite(t) ? new Date(t) : undefined;
-}
-
-/** The commit a tree that is a git checkout is at, short; undefined elsewhere. */
-function treeCommit(root: string): string | undefined {
-  const top = workTreeTop(root);
-  if (!top) return undefined;
-  try {
-    return shortCommit(top, resolveCommit(top, 'HEAD'));
-  } catch {
-    return undefined;
-  }
 }
 
 function targetOf(m: Mail): ReplyTarget {

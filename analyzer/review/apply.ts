@@ -186,7 +186,7 @@ export function applyHunks(text: string, hunks: Hunk[], name: string, file: stri
     if (at < 0) {
       throw new InputError(`${name}:${h.at}: hunk #${k + 1} of ${file} does not apply (@@ -${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount} @@)`);
     }
-    // loops, not push(...list): a spread of a 130,000-line hunk overflows the stack
+    // loops, not a spread of the lines into push: a 130,000-line hunk overflows the stack
     for (let i = pos; i < at; i++) out.push(lines[i]);
     for (const l of neu) out.push(l);
     pos = at + old.length;

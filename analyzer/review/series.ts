@@ -34,7 +34,7 @@ export function seriesOf(mails: Mail[], name: string): { patches: Patch[] } {
   const numbered = nums.every((m) => m) && new Set(nums.map((m) => Number(m![1]))).size === nums.length;
   const order = withDiff.map((p, i) => ({ p, k: numbered ? Number(nums[i]![1]) : i + 1 }));
   if (numbered) order.sort((a, b) => a.k - b.k);
-  // a loop, not Math.max(...list): an mbox of 130,000 mails would overflow the stack
+  // a loop, not a spread into Math.max: an mbox of 130,000 mails would overflow the stack
   let total = order.length;
   if (numbered) for (const m of nums) total = Math.max(total, Number(m![2]));
   return { patches: order.map(({ p, k }) => ({ ...p, index: k, total })) };
