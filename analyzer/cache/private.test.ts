@@ -1,7 +1,8 @@
 // The cache is the user's alone and never fails in silence (issue 19, items 7
 // and 8): under umask 022 every entry a check and a review write, the text
 // of the patched files among them, is 0600 and every directory 0700, and a
-// cache directory made wider before is narrowed; a cache on a disk that fills
+// directory under the cache's root made wider before is narrowed (a root the
+// user made is left as made); a cache on a disk that fills
 // up (a 256 KiB tmpfs, mounted here when the test runs as root) gives the
 // same output, one line saying the cache could not be written, no temporary
 // file left, and the same line on the next run.
@@ -33,12 +34,18 @@ function modes(dir: string): { files: [string, number][]; dirs: [string, number]
 
 test('cache entries are 0600 and its directories 0700 under umask 022, patches under review among them', () => {
   const tree = speedTree(4);
-  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-cache-'));
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-cache-'));
+  // a cache directory callorder makes is 0700; its kinds' directories made before, open to all, are narrowed
+  const cache = path.join(parent, 'cache');
   try {
-    // a cache directory made before, open to all: narrowed at the first write
-    fs.chmodSync(cache, 0o755);
-    fs.mkdirSync(path.join(cache, 'facts'), { mode: 0o755 });
-    fs.chmodSync(path.join(cache, 'facts'), 0o755);
+    const kept = path.join(parent, 'kept');
+    fs.mkdirSync(path.join(kept, 'facts'), { recursive: true });
+    fs.chmodSync(kept, 0o755);
+    fs.chmodSync(path.join(kept, 'facts'), 0o755);
+    assert.equal(run(['check', tree, '--rules', SPEED_PACK], kept).status, 1);
+    assert.equal(fs.statSync(path.join(kept, 'facts')).mode & 0o777, 0o700, 'a kind\'s directory narrowed');
+    assert.equal(fs.statSync(kept).mode & 0o777, 0o755, 'a root the user made is left as made (it may be shared on purpose)');
+    assert.deepEqual(modes(kept).files.filter(([, mode]) => mode !== 0o600), []);
     assert.equal(run(['check', tree, '--rules', SPEED_PACK], cache).status, 1);
     const patch = ['From 1 Mon Sep 17 00:00:00 2001', 'From: a <a@example.org>', 'Subject: [PATCH] secret', '', '---',
       '--- /dev/null', '+++ b/drv0/secret.c', '@@ -0,0 +1 @@', '+int secret_of_the_sender(void) { return 42; }', ''].join('\n');
@@ -53,7 +60,7 @@ test('cache entries are 0600 and its directories 0700 under umask 022, patches u
     assert.ok(holding.length > 0);
   } finally {
     fs.rmSync(tree, { recursive: true, force: true });
-    fs.rmSync(cache, { recursive: true, force: true });
+    fs.rmSync(parent, { recursive: true, force: true });
   }
 });
 

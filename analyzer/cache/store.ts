@@ -74,8 +74,8 @@ const TMP_MARK = '.tmp-';
 /**
  * The cache is the user's alone: it holds the text of every file analysed,
  * patches under review among them. Entries are written 0600 and directories
- * made 0700 whatever the umask; a directory made before this is narrowed the
- * first time a run writes into it.
+ * made 0700 whatever the umask; a directory under the root made before this
+ * is narrowed the first time a run writes into it (ownDirs).
  */
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
@@ -205,15 +205,19 @@ export class EntryStore {
   }
 }
 
-/** `dir` and every directory between it and the cache's root made, and kept, 0700. */
+/**
+ * `dir` and every directory between it and the cache's root made 0700 (the
+ * root too, when this makes it), and those below the root narrowed to 0700
+ * when the user's and wider. The root itself, when it was there, is left as
+ * the user made it: CALLORDER_ANALYSIS_CACHE may name a directory shared on
+ * purpose, /tmp even, and what is in it is closed all the same.
+ */
 function ownDirs(root: string, dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
   const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
-  for (let d = dir; ; d = path.dirname(d)) {
+  for (let d = dir; d !== root && d.startsWith(root + path.sep); d = path.dirname(d)) {
     const st = fs.statSync(d);
-    // a directory the user shares on purpose (another owner's) is left as it is
-    if ((st.mode & 0o077) && (uid < 0 || st.uid === uid)) fs.chmodSync(d, st.mode & 0o700 | DIR_MODE);
-    if (d === root || path.dirname(d) === d) break;
+    if ((st.mode & 0o077) && (uid < 0 || st.uid === uid)) fs.chmodSync(d, DIR_MODE);
   }
 }
 
