@@ -26,7 +26,9 @@ const commands = {
 };
 import { stopWorkers } from './source/parse-pool';
 import { cacheRoot, sweepTemporaries } from './cache/store';
+import { kernelCacheRoot } from './cache/root';
 import { SIGNALS, interruptedLine } from './util/signals';
+import { stopProgress } from './report/progress';
 
 export async function main(argv: string[]): Promise<number> {
   onSignals();
@@ -45,37 +47,29 @@ export async function dispatch(argv: string[]): Promise<number> {
     .help()
     .version(VERSION)
     .wrap(Math.min(100, process.stdout.columns || 100))
-    .option('rules', { type: 'string', describe: 'rule pack file (default: rules/kvm-x86.json)' })
-    .option('include', { type: 'array', string: true, describe: 'glob of files to analyse (replaces the pack\'s)' })
-    .option('exclude', { type: 'array', string: true, describe: 'glob of files to leave out' })
-    .option('max-file-size', { type: 'number', describe: 'skip files larger than this many bytes (default 8 MiB)' })
-    .option('timeout', { type: 'number', describe: 'per-file parse budget in seconds (default 20)' })
-    .option('jobs', { type: 'number', describe: 'threads that parse (default: all cores)' })
-    .option('max-body-bytes', { type: 'number', describe: 'a tree with this many bytes of source read with its function bodies, or more, keeps the bodies on disk and reads each back when needed (check reads them only in the pack\'s files; default 96 MiB; 0: always)' })
-    .option('cache', { type: 'boolean', default: true, describe: 'read and write the fact and results cache, see `callorder cache path` (--no-cache: neither)' })
-    .command('check [tree]', 'check a kernel tree with the rule pack', (y) => reportOptions(y)
+    .command('check [tree]', 'check a kernel tree with the rule pack', (y) => reportOptions(treeOptions(y))
       .positional('tree', { type: 'string', describe: 'kernel tree (default: the current directory, if it is one)' })
       .option('fetch', { type: 'string', describe: 'check the Debian tree of this version (6.12 or 6.1), fetching it first' })
       .option('entry', { type: 'array', string: true, describe: 'only rules with these ids' })
       .option('baseline', { type: 'string', describe: 'a previous `check --format json` output: show only findings it does not have' })
       .option('since', { type: 'string', describe: 'a git revision: show only findings the change from it to the working tree adds' }),
     (a) => run(() => commands.check(a))())
-    .command('review [patch]', 'apply a patch or series (mbox, or - for stdin) to a copy of TREE in memory; report the findings it adds', (y) => reportOptions(y, 'email')
+    .command('review [patch]', 'apply a patch or series (mbox, or - for stdin) to a copy of TREE in memory; report the findings it adds', (y) => reportOptions(treeOptions(y), 'email')
       .positional('patch', { type: 'string', describe: 'mbox file as `b4 am -o -` or `git format-patch` write it; - or nothing: stdin' })
       .option('tree', { type: 'string', describe: 'the kernel tree the patches apply to (default: the current directory, if it is one)' })
       .option('mailback', { type: 'boolean', default: false, describe: 'print a reply to each patch with new findings, ready to send; nothing when there are none' })
       .option('max-patch-size', { type: 'number', describe: 'refuse input larger than this many bytes (default 32 MiB)' }),
     (a) => run(() => commands.review(a))())
-    .command('hook <action>', 'install or uninstall a git pre-commit hook that blocks commits adding findings; run: what the hook runs', (y) => y
+    .command('hook <action>', 'install or uninstall a git pre-commit hook that blocks commits adding findings; run: what the hook runs', (y) => treeOptions(y)
       .positional('action', { choices: ['install', 'uninstall', 'run'] as const, demandOption: true })
       .option('server', { type: 'boolean', default: false, describe: 'install: a hook that starts a resident server (`callorder server`) when none answers, so that the commits after the first are checked by it; run: start one now when none answered' }),
     (a) => run(() => commands.hook(a))())
-    .command('stats [tree]', 'parse coverage and call-graph resolution of a tree', (y) => y
+    .command('stats [tree]', 'parse coverage and call-graph resolution of a tree', (y) => treeOptions(y)
       .positional('tree', { type: 'string' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
       .option('fetch', { type: 'string', describe: 'use the Debian tree of this version (6.12 or 6.1)' }),
     (a) => run(() => commands.stats(a))())
-    .command('graph [tree]', 'the call graph from a function', (y) => y
+    .command('graph [tree]', 'the call graph from a function', (y) => treeOptions(y)
       .positional('tree', { type: 'string' })
       .option('from', { type: 'string', demandOption: true, describe: 'function to start from' })
       .option('to', { type: 'string', describe: 'only the paths that reach this function' })
@@ -86,10 +80,11 @@ export async function dispatch(argv: string[]): Promise<number> {
     .command('fetch-kernel <release>', 'download and unpack a Debian kernel source tree, print its path', (y) => y
       // not `version`: yargs reserves that name for --version, and the positional then never parses
       .positional('release', { type: 'string', choices: ['6.12', '6.1'] as const, demandOption: true })
-      .option('dir', { type: 'string', describe: 'cache directory (default ~/.cache/callorder)' })
+      .option('dir', { type: 'string', describe: `directory the trees are kept in (default: ${kernelCacheRoot()})` })
       .option('full', { type: 'boolean', default: false, describe: 'unpack the whole tree, not only the KVM parts' }),
     (a) => run(() => commands.fetchKernelCmd(a))())
     .command('rules <action>', 'list the rules of the pack, or run their fixture tests', (y) => y
+      .option('rules', RULES_OPTION)
       .positional('action', { choices: ['list', 'test'] as const, demandOption: true })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const }),
     (a) => run(() => commands.rulesCmd(a))())
@@ -110,6 +105,25 @@ export async function dispatch(argv: string[]): Promise<number> {
     return reportError(e);
   }
   return code;
+}
+
+const RULES_OPTION = { type: 'string', describe: 'rule pack file (default: rules/kvm-x86.json)' } as const;
+
+/**
+ * Options of the commands that read a tree (check, review, hook, stats,
+ * graph): which files, which pack, the limits, threads and cache. Only they
+ * list them: cache, rules, fetch-kernel and server take none of them.
+ */
+function treeOptions<T>(y: Argv<T>) {
+  return y
+    .option('rules', RULES_OPTION)
+    .option('include', { type: 'array', string: true, describe: 'glob of files to analyse (replaces the pack\'s)' })
+    .option('exclude', { type: 'array', string: true, describe: 'glob of files to leave out' })
+    .option('max-file-size', { type: 'number', describe: 'skip files larger than this many bytes (default 8 MiB)' })
+    .option('timeout', { type: 'number', describe: 'per-file parse budget in seconds (default 20)' })
+    .option('jobs', { type: 'number', describe: 'threads that parse (default: all cores)' })
+    .option('max-body-bytes', { type: 'number', describe: 'a tree with this many bytes of source read with its function bodies, or more, keeps the bodies on disk and reads each back when needed (check reads them only in the pack\'s files; default 96 MiB; 0: always)' })
+    .option('cache', { type: 'boolean', default: true, describe: 'read and write the fact and results cache, see `callorder cache path` (--no-cache: neither)' });
 }
 
 /** Options every reporting command shares: output format, the email's identity. */
@@ -138,6 +152,8 @@ function onSignals(): void {
       const code = 128 + no;
       if (ending) process.exit(code);
       ending = true;
+      // the progress line goes first and is not drawn again: the line that says why is the last one
+      stopProgress();
       process.stderr.write(interruptedLine(name));
       const end = () => {
         try {

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { EntryStore, clearCache } from './store';
+import { EntryStore, clearCache, sha } from './store';
 import { speedTree, SPEED_PACK, CLI } from '../source/speed-tree.fixture';
 
 function tmp(prefix: string): string {
@@ -146,4 +146,12 @@ test('cache: --no-cache writes nothing; `cache clear` empties the cache; `cache 
     assert.deepEqual(entries(cache), []);
     assert.equal(check(tree, cache).status, 1, 'a cleared cache fills again');
   });
+});
+
+// issue 19.1: a result key over a whole kernel's files was sha(..., ...files.flat()), 120,000 arguments
+test('sha takes a list as a part, hashed as if spread, and a list of 300,000 parts', () => {
+  assert.equal(sha('a', ['b', 'c'], 'd'), sha('a', 'b', 'c', 'd'));
+  assert.notEqual(sha('a', ['b', 'c']), sha('a', 'bc'));
+  const many = Array.from({ length: 300_000 }, (_, i) => `file${i}.c`);
+  assert.match(sha('x', many), /^[0-9a-f]{64}$/);
 });

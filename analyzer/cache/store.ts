@@ -18,7 +18,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 import { VERSION } from '../version';
 import { analyzerId } from './code-id';
 import { cacheRoot } from './root';
@@ -42,12 +42,21 @@ export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** A hash of several parts, each ended by a NUL. */
-export function sha(...parts: (string | Buffer)[]): string {
+/**
+ * A hash of several parts, each ended by a NUL. A part may be a list of parts
+ * (hashed as if each stood in the call), so that a caller with a list as long
+ * as a whole kernel's files passes it as it is: a spread into the call
+ * overflows the stack past about 125,000 arguments.
+ */
+export function sha(...parts: (string | Buffer | readonly (string | Buffer)[])[]): string {
   const h = createHash('sha256');
-  for (const p of parts) {
+  const add = (p: string | Buffer) => {
     h.update(p);
     h.update('\u0000');
+  };
+  for (const p of parts) {
+    if (typeof p === 'string' || Buffer.isBuffer(p)) add(p);
+    else for (const q of p) add(q);
   }
   return h.digest('hex');
 }
@@ -63,6 +72,55 @@ interface Header {
 const TMP_MARK = '.tmp-';
 
 /**
+ * The cache is the user's alone: it holds the text of every file analysed,
+ * patches under review among them. Entries are written 0600 and directories
+ * made 0700 whatever the umask; a directory under the root made before this
+ * is narrowed the first time a run writes into it (ownDirs).
+ */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+/**
+ * Why the cache at a root could not be written, once a run: the first failure
+ * is one line on stderr (a full disk, a read-only or foreign directory), and
+ * the run writes no more there. A server, whose writes come after its answer,
+ * hands the line to its next client (pendingCacheNote).
+ */
+const failedRoots = new Set<string>();
+let pendingNote: string | null = null;
+
+function noteWriteFailure(root: string, e: unknown): void {
+  if (failedRoots.has(root)) return;
+  failedRoots.add(root);
+  const code = (e as NodeJS.ErrnoException)?.code ?? 'error';
+  const line = `callorder: cannot write the cache at ${root} (${code}): this run is not cached, and neither is the next until it can be` +
+    `${code === 'ENOSPC' || code === 'EDQUOT' ? '; `callorder cache clear` empties it' : ''}\n`;
+  // parse workers write facts too; their main thread meets the same failure and says it once
+  if (!isMainThread) return;
+  if (writesAfterAnswer) pendingNote = line;
+  else process.stderr.write(line);
+}
+
+let writesAfterAnswer = false;
+
+/** A server's writes come after its answer: a failure among them is told to the next client (commands/server.ts). */
+export function cacheWritesAfterAnswer(on: boolean): void {
+  writesAfterAnswer = on;
+}
+
+/** The failure note a server owes its next client, once; null when none. */
+export function pendingCacheNote(): string | null {
+  const n = pendingNote;
+  pendingNote = null;
+  return n;
+}
+
+/** A new run: a cache that failed before is tried again, and a failure noted again. */
+export function resetCacheFailures(): void {
+  failedRoots.clear();
+}
+
+/**
  * How a facts entry of a file that gave no facts starts: it is the one-line
  * JSON of its outcome ({"ok":false,"note":…}); a text form of facts
  * (facts-text.ts) starts with the facts' own keys.
@@ -73,7 +131,7 @@ export class EntryStore {
   private made = new Set<string>();
   readonly dir: string;
 
-  constructor(readonly kind: EntryKind, root = cacheRoot()) {
+  constructor(readonly kind: EntryKind, readonly root = cacheRoot()) {
     this.dir = path.join(root, kind);
   }
 
@@ -125,22 +183,41 @@ export class EntryStore {
     const header: Header = { callorder: this.kind, key, version: versionOfEntries(), length: body.length, sha256: sha256(body) };
     const head = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
     const tmp = path.join(this.dir, `${key}${TMP_MARK}${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`);
+    // once a write here failed, the run writes no more here: a full disk is not filled again entry by entry
+    if (failedRoots.has(this.root)) return null;
     try {
       if (!this.made.has(dir)) {
-        fs.mkdirSync(dir, { recursive: true });
+        ownDirs(this.root, dir);
         this.made.add(dir);
       }
-      fs.writeFileSync(tmp, Buffer.concat([head, body]));
+      fs.writeFileSync(tmp, Buffer.concat([head, body]), { mode: FILE_MODE });
       fs.renameSync(tmp, file);
       return { file, payloadAt: head.length };
-    } catch {
+    } catch (e) {
       try {
         fs.rmSync(tmp, { force: true });
       } catch {
         /* nothing more to do */
       }
+      noteWriteFailure(this.root, e);
       return null;
     }
+  }
+}
+
+/**
+ * `dir` and every directory between it and the cache's root made 0700 (the
+ * root too, when this makes it), and those below the root narrowed to 0700
+ * when the user's and wider. The root itself, when it was there, is left as
+ * the user made it: CALLORDER_ANALYSIS_CACHE may name a directory shared on
+ * purpose, /tmp even, and what is in it is closed all the same.
+ */
+function ownDirs(root: string, dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+  for (let d = dir; d !== root && d.startsWith(root + path.sep); d = path.dirname(d)) {
+    const st = fs.statSync(d);
+    if ((st.mode & 0o077) && (uid < 0 || st.uid === uid)) fs.chmodSync(d, DIR_MODE);
   }
 }
 

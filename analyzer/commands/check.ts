@@ -8,8 +8,10 @@ import { render, type Format } from '../report/render';
 import type { ReportInput } from '../report/model';
 import { selector, snapshotDir, type SourceTree } from '../source/snapshot';
 import { InputError, loadTreeAsync, scanTree, type LoadOptions } from '../source/load-tree';
-import { prefixOf, resolveCommit, revisionTree, shortCommit, workTreeTop } from '../vcs/git';
-import { CommonArgs, UsageError, resolveTree, resolvePack, limitsOf, loadOptionsOf, log, reporterOf, sourceText, type ReportArgs } from './common';
+import { checkoutHead, prefixOf, resolveCommit, revisionTree, shortCommit, workTreeTop } from '../vcs/git';
+import { noPackFiles } from '../pack/entries';
+import { discoverFiles } from '../source/discover';
+import { CommonArgs, UsageError, resolveTree, resolvePack, limitsOf, loadOptionsOf, log, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
 
 export interface CheckArgs extends CommonArgs, ReportArgs {
   format?: Format;
@@ -25,12 +27,13 @@ export async function check(a: CheckArgs): Promise<number> {
   const limits = limitsOf(a);
   const sel = { include: a.include, exclude: a.exclude, limits };
   const lo = loadOptionsOf(a);
-  // the pack's own files must define its entries; files the user chose need not
-  const requireEntries = !a.include?.length;
-  const opts = { limits, entry: a.entry, cache: a.cache, jobs: lo.jobs, onProgress: lo.onProgress, requireEntries };
+  const opts = { limits, entry: a.entry, cache: a.cache, jobs: lo.jobs, onProgress: lo.onProgress };
   // a tree too large to hold in memory (the whole kernel; --max-body-bytes) is streamed; --since needs the tree in memory
   const scan = scanTree(root, pack, { ...lo, cacheRoot: null });
-  if (!a.since && scan.sizes.reduce((n, b) => n + b, 0) >= lo.maxBodyBytes!) return report(a, root, pack, await checkLarge(root, pack, a, lo));
+  const none = noPackFiles(pack, scan.files, root);
+  if (none) throw new InputError(none);
+  const narrowed = leftOut(root, pack, a.include, scan.files);
+  if (!a.since && scan.sizes.reduce((n, b) => n + b, 0) >= lo.maxBodyBytes!) return report(a, root, pack, withNotes(await checkLarge(root, pack, a, lo), narrowed));
   // the same selection as the scan's (loadOptionsOf): its listing serves
   const src = snapshotDir(root, pack, sel, undefined, scan);
   let before: Set<string> | undefined;
@@ -49,17 +52,40 @@ export async function check(a: CheckArgs): Promise<number> {
   const lastOf = near ? undefined : JSON.stringify([path.resolve(root), a.include ?? [], a.exclude ?? []]);
   const res = await analyze(src, pack, { ...opts, near, lastOf });
   lo.progress?.end();
-  return report(a, root, pack, res, src, before, against);
+  return report(a, root, pack, withNotes(res, narrowed), src, before, against);
+}
+
+/**
+ * The note a check with --include owes when the files it chose leave out
+ * some of the pack's own (its headers, say): the rules then see less of what
+ * they are about, and their findings change. null when none is left out.
+ */
+function leftOut(root: string, pack: Pack, include: string[] | undefined, chosen: string[]): string | null {
+  if (!include?.length || !pack.include.length) return null;
+  const have = new Set(chosen);
+  const missed = discoverFiles(root, pack.include, pack.exclude).files.filter((f) => !have.has(f));
+  if (!missed.length) return null;
+  const shown = missed.slice(0, 3).join(', ');
+  return `--include leaves out ${missed.length} of the pack's own file${missed.length === 1 ? '' : 's'} (${shown}${missed.length > 3 ? ', ...' : ''}): ` +
+    'the rules run without them, and their findings may differ from a check of the pack\'s files';
+}
+
+function withNotes<T extends { stats: AnalysisStats }>(res: T, note: string | null): T {
+  return note ? { ...res, stats: { ...res.stats, notes: [note, ...res.stats.notes] } } : res;
 }
 
 /** Prints the findings of a check in the format asked for; the exit code. */
 function report(a: CheckArgs, root: string, pack: Pack, res: { findings: Analysis['findings']; stats: AnalysisStats },
   src?: SourceTree, before?: Set<string>, against?: string): number {
-  const head = a.format === 'email' ? workTreeHead(root) : undefined;
+  // the commit the work tree is at names it, and dates the report (the work tree may differ from it, and says so)
+  const at = a.format === 'email' ? checkoutHead(root) : undefined;
+  const head = at ? `${at.commit}, work tree as found` : undefined;
+  const date = a.format === 'email' ? at?.date ?? fallbackDate() : undefined;
   const split = before ? splitByBaseline(res.findings, before) : undefined;
   const input: ReportInput = {
     tree: src?.label ?? path.basename(root),
     ...(head ? { head } : {}),
+    ...(date ? { date } : {}),
     ...(against ? { against } : {}),
     findings: split?.added ?? res.findings,
     ...(split ? { old: split.old } : {}),
@@ -83,17 +109,6 @@ function sinceTree(root: string, rev: string, select: (rel: string) => boolean, 
   return { tree: revisionTree(top, commit, prefixOf(top, root), select, limits, label), label };
 }
 
-/** The commit a checked-out tree is at, for the email header; the work tree may differ from it, and says so. */
-function workTreeHead(root: string): string | undefined {
-  const top = workTreeTop(root);
-  if (!top) return undefined;
-  try {
-    return `${shortCommit(top, resolveCommit(top, 'HEAD'))}, work tree as found`;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * A tree of --max-body-bytes of source or more (the whole kernel with --include '**\/*.c'):
  * never all in memory at once. Files stream through the parse pool into the
@@ -106,16 +121,15 @@ async function checkLarge(root: string, pack: Pack, a: CheckArgs, lo: LoadOption
   // a check enters only the pack's own files (discover.ts walkedMatcher): elsewhere declarations are all it reads
   lo = { ...lo, walkedBodiesOnly: true };
   const scan = scanTree(root, pack, lo);
-  const requireEntries = !a.include?.length;
   const listed = scan.keys ? scan.files.map((f, i): [string, string] => [f, scan.keys![i]]) : [];
   const key = cache && scan.keys
-    ? resultKeyOf(pack, lo.limits!, a.entry, [['streamed', JSON.stringify([scan.notes, requireEntries])], ...listed])
+    ? resultKeyOf(pack, lo.limits!, a.entry, [['streamed', JSON.stringify([scan.notes])], ...listed])
     : null;
   const hit = key ? cache!.get<{ findings: Analysis['findings']; stats: AnalysisStats }>('results', key) : undefined;
   if (hit) return hit;
   const tree = await loadTreeAsync(root, pack, lo, scan);
   lo.progress?.end();
-  const { findings, stats } = runPack(tree, pack, { entry: a.entry, requireEntries });
+  const { findings, stats } = runPack(tree, pack, { entry: a.entry });
   if (key && !tree.transient) cache!.put('results', key, { findings, stats });
   return { findings, stats };
 }

@@ -76,9 +76,23 @@ export function reporterOf(a: ReportArgs): Reporter {
   if (!/^[^<>\n]*<[^<>\s@]+@[^<>\s]+>$/.test(identity)) {
     throw new UsageError(`--reporter takes "Name <address>", not ${JSON.stringify(identity)}`);
   }
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(identity)) throw new UsageError('--reporter must not contain control characters');
+  // no Closes: link unless an archive is named: one under a default that never has the report is a dead link
   const closesUrlBase = a.closesUrlBase ?? process.env.CALLORDER_CLOSES_URL_BASE ?? DEFAULT_REPORTER.closesUrlBase;
-  if (/\s/.test(closesUrlBase)) throw new UsageError('--closes-url-base must not contain white space');
-  return { identity, closesUrlBase };
+  if (closesUrlBase && !/^[\x21-\x7e]+$/.test(closesUrlBase)) throw new UsageError('--closes-url-base must be printable ASCII without white space');
+  return { identity, ...(closesUrlBase ? { closesUrlBase } : {}) };
+}
+
+/**
+ * The date of a report whose input has none of its own (a patch without a
+ * Date, a tree that is no git checkout): SOURCE_DATE_EPOCH when set, so that
+ * a build of reports is reproducible, else now.
+ */
+export function fallbackDate(): Date {
+  const sde = process.env.SOURCE_DATE_EPOCH;
+  if (sde !== undefined && /^\d+$/.test(sde.trim())) return new Date(Number(sde.trim()) * 1000);
+  return new Date();
 }
 
 /** A file of an analysed tree as text, for excerpts. */

@@ -180,6 +180,28 @@ describe('pre-commit hook and --since in a kernel checkout', () => {
     assert.match(bad.stderr, /^callorder: no-such-ref: not a commit in /);
   });
 
+  // issue 19.5: the rename passed in silence, and every check after it stopped with exit 2 and no finding at all
+  it('a commit that renames an entry passes with a note naming the rule and key; check then runs every other rule', () => {
+    const files = ['arch/x86/kvm/cpuid.c', 'arch/x86/kvm/x86.c', 'arch/x86/kvm/cpuid.h'].filter((f) => fs.existsSync(path.join(repo, f)));
+    // from the tree as it was (the test above committed a bug past the hook): its findings would move to the other entry
+    const base = git('rev-list', '--max-parents=0', 'HEAD').stdout.trim();
+    assert.equal(git('checkout', base, '--', ...files).code, 0);
+    assert.equal(git('commit', '-q', '--no-verify', '-m', 'back to the base').code, 0);
+    for (const f of files) {
+      const p = path.join(repo, f);
+      fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replace(/\bkvm_vcpu_ioctl_set_cpuid\(/g, 'kvm_vcpu_ioctl_set_cpuid_v1('));
+    }
+    git('add', ...files);
+    const r = git('commit', '-qm', 'rename kvm_vcpu_ioctl_set_cpuid');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^callorder: the staged change removes kvm_vcpu_ioctl_set_cpuid: .*kvm-x86\.json: rules\[\d+\]\.entries\[\d+\]: kvm_vcpu_ioctl_set_cpuid is not defined in the analysed files; rule [a-z-]+ (runs from its other|is skipped)/m);
+    const after = callorder('check', '--format', 'json');
+    assert.equal(after.code, 1, after.stderr);
+    const j = JSON.parse(after.stdout) as { findings: { rule: string }[]; stats: { notes: string[] } };
+    assert.ok(new Set(j.findings.map((f) => f.rule)).size >= 2, 'the other rules still find what they find');
+    assert.ok(j.stats.notes.some((n) => /rules\[\d+\]\.entries\[\d+\]: kvm_vcpu_ioctl_set_cpuid is not defined/.test(n)), JSON.stringify(j.stats.notes));
+  });
+
   it('uninstall puts the old hook back', () => {
     const r = callorder('hook', 'uninstall');
     assert.equal(r.code, 0, r.stderr);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze } from '../flow/analyze';
+import { removedEntryNotes } from '../pack/entries';
 import { renderText } from '../report/text';
 import { splitByBaseline } from '../report/baseline';
 import { selector, type SourceTree } from '../source/snapshot';
@@ -122,7 +123,15 @@ function sameTree(a: SourceTree, b: SourceTree): boolean {
 /** The staged content against HEAD, both read from git's objects: what the commit would add. */
 async function runHook(top: string, a: HookArgs): Promise<number> {
   // this process runs the hook, so no server answered it: one starts for the next commit
-  if (a.server && a.cache !== false && !inServer() && !process.env.CALLORDER_NO_SERVER) spawnServer();
+  if (a.server && a.cache !== false && !inServer() && !process.env.CALLORDER_NO_SERVER) {
+    // a server that cannot be started costs the next commit its speed, never this one its check
+    try {
+      spawnServer().on('error', () => undefined);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      log(`callorder: no server started: ${e.message}`);
+    }
+  }
   const pack = resolvePack(a);
   const limits = limitsOf(a);
   const select = selector(pack, { include: a.include, exclude: a.exclude });
@@ -131,7 +140,10 @@ async function runHook(top: string, a: HookArgs): Promise<number> {
   const opts = { limits, cache: a.cache, jobs: jobsOf(a) };
   const headResult = await analyze(head, pack, opts);
   const before = new Set(headResult.findings.map((f) => f.id));
-  const { added } = splitByBaseline((await analyze(staged, pack, { ...opts, near: headResult })).findings, before);
+  const stagedResult = await analyze(staged, pack, { ...opts, near: headResult });
+  const { added } = splitByBaseline(stagedResult.findings, before);
+  // a commit that renames or removes an entry passes, but not in silence: its rule no longer runs from there
+  for (const n of removedEntryNotes(pack, headResult.missing ?? [], stagedResult.missing ?? [])) log(`callorder: the staged change ${n}`);
   if (!added.length) return 0;
   process.stderr.write(`callorder: the staged change adds ${added.length} call-ordering warning${added.length === 1 ? '' : 's'}:\n`);
   process.stderr.write(renderText(added));

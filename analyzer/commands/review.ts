@@ -4,12 +4,15 @@ import { parseMbox, header, type Mail } from '../review/mbox';
 import { reviewSeries, seriesOf } from '../review/series';
 import { render, renderError, type Format } from '../report/render';
 import { replyMail, type ReplyTarget } from '../report/reply';
-import type { PatchReport, ReportInput } from '../report/model';
+import { patchLabel, type PatchReport, type ReportInput } from '../report/model';
 import { sortFindings } from '../flow/finding';
 import { selector, snapshotDir } from '../source/snapshot';
 import { InputError } from '../source/load-tree';
 import { looksLikeKernelTree } from '../source/discover';
-import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, reporterOf, sourceText, type ReportArgs } from './common';
+import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, log, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
+import { noPackFiles, removedEntryNotes } from '../pack/entries';
+import { HeaderError } from '../report/header';
+import { checkoutHead } from '../vcs/git';
 
 export const DEFAULT_MAX_PATCH = 32 * 1024 * 1024;
 
@@ -38,24 +41,33 @@ export async function review(a: ReviewArgs): Promise<number> {
     const sel = { include: a.include, exclude: a.exclude, limits };
     const select = selector(pack, sel);
     const base = snapshotDir(root, pack, sel);
+    const none = noPackFiles(pack, base.files.keys(), root);
+    if (none) throw new InputError(none);
     const res = await reviewSeries(patches, fs.realpathSync(root), base, pack, select,
       { limits, cache: a.cache, jobs: jobsOf(a), maxFileSize: limits.maxFileSize }, name);
-    const series: PatchReport[] = res.steps.map((s) => ({
+    const series: PatchReport[] = res.steps.map((s, k) => ({
       index: s.patch.index,
       total: s.patch.total,
       subject: s.patch.mail.subject,
       messageId: s.patch.mail.messageId,
       findings: s.added,
+      // a patch that removes an entry function leaves a rule idle: "no new warnings" must not hide that
+      notes: removedEntryNotes(pack, (k ? res.steps[k - 1].analysis : res.base).missing ?? [], s.analysis.missing ?? []),
       source: (file: string) => sourceText(s.tree, file),
     }));
+    for (const p of series) for (const n of p.notes ?? []) log(`callorder: ${patchLabel(p)} ${n}`);
     const final = res.steps[res.steps.length - 1];
     const before = new Set(res.base.findings.map((f) => f.id));
     const added = series.flatMap((p) => p.findings);
     found = added.length;
-    const baseCommit = mails.map((m) => /^base-commit: ([0-9a-f]{7,40})$/m.exec(m.body)?.[1]).find(Boolean);
+    // the tree the series applies to: what it says (b4's base-commit: trailer), else the commit the tree is at
+    const baseCommit = mails.map((m) => /^base-commit: ([0-9a-f]{7,40})$/m.exec(m.body)?.[1]).find(Boolean) ?? checkoutHead(root)?.commit;
+    // dated by the series itself (its last patch's Date), so that the same review is the same bytes
+    const dates = patches.map((p) => mailDate(p.mail)).filter((d): d is Date => !!d);
     const input: ReportInput = {
       tree: path.basename(root),
       ...(baseCommit ? { base: baseCommit } : {}),
+      date: dates.length ? dates[dates.length - 1] : fallbackDate(),
       against: `the tree before ${patches.length === 1 ? 'the patch' : 'the series'}`,
       findings: added,
       old: sortFindings(final.analysis.findings.filter((f) => before.has(f.id))),
@@ -68,11 +80,21 @@ export async function review(a: ReviewArgs): Promise<number> {
     if (a.mailback) {
       // as checkpatch's --mailback, which b4's per-patch check runs: silence when there is nothing to say
       out = series.filter((p) => p.findings.length)
-        .map((p) => replyMail(input, targetOf(patches.find((x) => x.index === p.index)!.mail), p)).join('\n');
+        .map((p) => {
+          const mail = patches.find((x) => x.index === p.index)!.mail;
+          try {
+            return replyMail(input, targetOf(mail), p);
+          } catch (e) {
+            // a header of the patch that would carry another header into the reply (a bare CR, a LF)
+            if (e instanceof HeaderError) throw new InputError(`${name}:${mail.line}: ${e.message}`);
+            throw e;
+          }
+        }).join('\n');
     } else out = render(format, input);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
-    process.stdout.write(renderError(format, e.message));
+    // a reply is a mail or nothing: the one line on stderr says why there is none
+    if (!a.mailback) process.stdout.write(renderError(format, e.message));
     throw e;
   }
   process.stdout.write(out);
@@ -85,9 +107,17 @@ function reviewTree(tree: string | undefined): string {
   throw new UsageError('name the kernel tree the patches apply to: --tree TREE (or run in it)');
 }
 
+/** When a mail says it was sent, if it says so in a form Date can read. */
+function mailDate(m: Mail): Date | undefined {
+  const raw = header(m, 'date');
+  const t = raw === undefined ? NaN : Date.parse(raw);
+  return Number.isFinite(t) ? new Date(t) : undefined;
+}
+
 function targetOf(m: Mail): ReplyTarget {
   return {
-    subject: header(m, 'subject') ?? m.subject,
+    subject: m.subject,
+    date: mailDate(m) ?? fallbackDate(),
     messageId: m.messageId,
     references: header(m, 'references') ?? header(m, 'in-reply-to') ?? '',
     from: header(m, 'from') ?? '',

@@ -13,10 +13,10 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { analyzerDir, socketPath, type Control, type Reply, type Request, type ServerStatus } from '../server/socket';
-import { control } from '../server/client';
+import { analyzerDir, socketPath, HEARTBEAT_MS, type Control, type Reply, type Request, type ServerStatus } from '../server/socket';
+import { control, untrustedSocket, TAKE_MS } from '../server/client';
 import { flushCacheWrites, holdCacheWrites } from '../flow/analyze';
-import { cacheRoot } from '../cache/store';
+import { cacheRoot, cacheWritesAfterAnswer, pendingCacheNote, resetCacheFailures } from '../cache/store';
 import { STAMP } from '../cache/code-id';
 import { log, UsageError } from './common';
 
@@ -33,14 +33,19 @@ export async function serverCmd(a: ServerArgs): Promise<number> {
   if (!sock) throw new UsageError(`the cache directory's path is too long for a socket: ${cacheRoot()}`);
   const idle = a.idle ?? DEFAULT_IDLE;
   if (!(idle > 0)) throw new UsageError(`--idle takes a number of seconds above 0, not ${a.idle}`);
+  // another user's socket or directory is neither asked, stopped nor replaced
+  const why = untrustedSocket(sock) ?? untrustedDir(path.dirname(sock));
+  if (why) throw new UsageError(`not this user's server: ${why}`);
+  const silent = `a server listens on ${sock} but did not answer within ${TAKE_MS / 1000} s (stopped, or busy in a run)`;
   switch (a.action) {
     case 'status': {
       const s = await control(sock, 'status');
-      process.stdout.write(s ? describe(s) : `no server for this cache and build (${sock})\n`);
+      process.stdout.write(s === 'silent' ? `${silent}\n` : s ? describe(s) : `no server for this cache and build (${sock})\n`);
       return 0;
     }
     case 'stop': {
       const s = await control(sock, 'stop');
+      if (s === 'silent') throw new UsageError(silent);
       log(s ? `callorder: stopped the server (pid ${s.pid}) after ${s.served} request${s.served === 1 ? '' : 's'}` : 'callorder: no server was running');
       return 0;
     }
@@ -59,22 +64,59 @@ function describe(s: ServerStatus): string {
 /** The server in the background, detached from this terminal; returns once it answers. */
 async function start(sock: string, idle: number): Promise<number> {
   const running = await control(sock, 'status');
+  if (running === 'silent') throw new UsageError(`a server listens on ${sock} but does not answer (stopped?): end it, or remove the socket`);
   if (running) {
     process.stdout.write(describe(running));
     return 0;
   }
   const child = spawnServer(idle);
+  let failed: string | null = null;
+  child.on('error', (e) => (failed = (e as NodeJS.ErrnoException).code ?? e.message));
   const until = Date.now() + START_WAIT_MS;
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 50));
+    if (failed) throw new UsageError(`the server could not be started (${failed})`);
     const s = await control(sock, 'status');
-    if (s) {
+    if (s && s !== 'silent') {
       process.stdout.write(describe(s));
       return 0;
     }
     if (child.exitCode !== null) break;
   }
   throw new UsageError(`the server did not start; \`callorder server run\` in a terminal says why`);
+}
+
+/**
+ * The server's directory made, or found, as the user's own and 0700 (narrowed
+ * when it is the user's and wider); one line saying what is wrong otherwise: a
+ * cache that cannot be written, a directory of another user.
+ */
+function serverDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.lstatSync(dir);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+    if (st.isDirectory() && (uid < 0 || st.uid === uid) && (st.mode & 0o077)) fs.chmodSync(dir, 0o700);
+  } catch (e) {
+    throw new UsageError(`cannot make the server's directory ${dir} (${(e as NodeJS.ErrnoException).code ?? 'error'}): is the cache writable?`);
+  }
+  const why = untrustedDir(dir);
+  if (why) throw new UsageError(`not this user's server directory: ${why}`);
+}
+
+/** Why `dir` is no directory of this user's alone; null when it is, or is not there. */
+function untrustedDir(dir: string): string | null {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(dir);
+  } catch {
+    return null;
+  }
+  if (!st.isDirectory()) return `${dir} is not a directory`;
+  if (uid >= 0 && st.uid !== uid) return `${dir} belongs to uid ${st.uid}, not to you (uid ${uid})`;
+  if (st.mode & 0o077) return `${dir} is open to others (mode ${(st.mode & 0o777).toString(8)}), not 0700`;
+  return null;
 }
 
 /**
@@ -88,7 +130,7 @@ export function spawnServer(idle = DEFAULT_IDLE): ChildProcess {
   const bin = path.resolve(__dirname, '..', '..', '..', 'bin', 'callorder');
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
   const dir = path.join(cacheRoot(), 'server');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  serverDir(dir);
   const child = spawn(process.execPath, [bin, 'server', 'run', '--idle', String(idle)], { detached: true, stdio: 'ignore', cwd: dir, env });
   child.unref();
   return child;
@@ -104,13 +146,15 @@ export function inServer(): boolean {
 /** The server itself, in this process, until it is stopped or idle. */
 async function serve(sock: string, idleSeconds: number): Promise<number> {
   serving = true;
-  fs.mkdirSync(path.dirname(sock), { recursive: true, mode: 0o700 });
+  serverDir(path.dirname(sock));
   if (fs.existsSync(sock)) {
-    if (await control(sock, 'status')) throw new UsageError(`a server already listens on ${sock}`);
+    const s = await control(sock, 'status');
+    if (s) throw new UsageError(`a server already listens on ${sock}${s === 'silent' ? ' (it does not answer: stopped?)' : ''}`);
     // a socket nobody listens on is a server that was killed
     fs.rmSync(sock, { force: true });
   }
   holdCacheWrites();
+  cacheWritesAfterAnswer(true);
   const startedAt = new Date().toISOString();
   let served = 0;
   /** one run at a time: the command code owns process.stdout, the environment and the directory while it runs */
@@ -163,7 +207,12 @@ async function serve(sock: string, idleSeconds: number): Promise<number> {
       }
       busy = true;
       if (idleTimer) clearTimeout(idleTimer);
+      // the request is taken at once, and the client hears from the server while the run goes on: a server
+      // stopped (Ctrl-Z) or stuck is then told from one at work (server/client.ts)
+      send(c, { taken: process.pid });
+      const beat = setInterval(() => send(c, { alive: true }), HEARTBEAT_MS);
       void answer(c, msg).finally(() => {
+        clearInterval(beat);
         busy = false;
         served++;
         idle();
@@ -173,7 +222,7 @@ async function serve(sock: string, idleSeconds: number): Promise<number> {
     c.on('error', () => undefined);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new UsageError(`cannot listen on ${sock} (${e.code ?? e.message})`)));
     server.listen(sock, () => resolve());
   });
   fs.chmodSync(sock, 0o600);
@@ -232,6 +281,10 @@ async function answer(c: net.Socket, req: Request): Promise<void> {
     err.write = writer('err');
     err.isTTY = req.stderrTTY;
     err.columns = req.columns;
+    // the cache writes of the last run failed after its answer was out: this client hears of it, once
+    const owed = pendingCacheNote();
+    if (owed) err.write(owed);
+    resetCacheFailures();
     code = await dispatch(req.argv);
   } catch (e) {
     // dispatch answers every error it expects; this is the server's own

@@ -14,7 +14,7 @@ import type { SourceTree } from '../source/snapshot';
 import { makeProgram } from '../program/callgraph';
 import { runRules, type UnitResult } from './run';
 import type { SharedSummaries } from './engine';
-import { missingEntryError } from '../pack/entries';
+import { missingEntryNotes } from '../pack/entries';
 import { changeSetOf, moveFindings, skeleton, touchedBy, type Change } from './incremental';
 import type { Finding } from './finding';
 import { Cache, FAILED, openCache, sha } from '../cache/store';
@@ -48,6 +48,8 @@ export interface Analysis {
   tree?: SourceTree;
   /** blind summaries the run took from the last run in this process (SharedSummaries.carryFrom) */
   carried?: number;
+  /** the rules' entry functions the tree does not define: what a change that removes one loses (the hook and review note it) */
+  missing?: string[];
 }
 
 export interface AnalyzeOptions {
@@ -63,8 +65,6 @@ export interface AnalyzeOptions {
    * last result is the nearby one when `near` is not given.
    */
   lastOf?: string;
-  /** a rule entry the analysed files do not define is an error (missingEntryError), not a note */
-  requireEntries?: boolean;
   /** threads that parse the files the cache does not hold; 1 (the default): this one */
   jobs?: number;
   /** fewer bytes than this to parse and no worker is started: starting one costs more than it saves */
@@ -88,8 +88,9 @@ interface CachedResult {
 const MAX_NEAR_CHANGES = 16;
 
 function packKey(pack: Pack): string {
-  const { include, exclude, frontend, program, engine, rules } = pack;
-  return sha(JSON.stringify({ include, exclude, frontend, program, engine, rules }));
+  // ruleFile too: a missing entry's note names the pack file and key it stands at (pack/entries.ts)
+  const { include, exclude, frontend, program, engine, rules, ruleFile } = pack;
+  return sha(JSON.stringify({ include, exclude, frontend, program, engine, rules, ruleFile }));
 }
 
 /**
@@ -98,7 +99,7 @@ function packKey(pack: Pack): string {
  * in every entry's version (cache/store.ts).
  */
 export function resultKeyOf(pack: Pack, limits: ParseLimits, entry: string[] | undefined, files: [string, string][]): string {
-  return sha(packKey(pack), `${limits.maxFileSize}/${limits.timeoutMs}`, JSON.stringify(entry ?? []), ...files.flat());
+  return sha(packKey(pack), `${limits.maxFileSize}/${limits.timeoutMs}`, JSON.stringify(entry ?? []), files.flat());
 }
 
 export function contentKey(f: Buffer | { note: string }): string {
@@ -111,8 +112,8 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
   const paths = [...src.files.keys()].sort();
   const keys = paths.map((rel) => contentKey(src.files.get(rel)!));
   const listed = paths.map((p, i): [string, string] => [p, keys[i]]);
-  const resultKey = resultKeyOf(pack, limits, opts.entry, opts.requireEntries ? [['require entries', ''], ...listed] : listed);
-  const lastKey = opts.lastOf ? sha('last result of', opts.lastOf, resultKeyOf(pack, limits, opts.entry, [[String(!!opts.requireEntries), '']])) : null;
+  const resultKey = resultKeyOf(pack, limits, opts.entry, listed);
+  const lastKey = opts.lastOf ? sha('last result of', opts.lastOf, resultKeyOf(pack, limits, opts.entry, [])) : null;
   const remember = (r: CachedResult, how: Analysis['how'], reused?: string[]) => {
     // a parse cut short by the time budget depends on the machine's load, not on the content
     if (cache && !r.stats.notes.some((n) => /--timeout/.test(n))) {
@@ -181,22 +182,22 @@ let carried: { cls: string; pack: string; store: SharedSummaries } | null = null
  * statistics a report prints: what analyze() runs on a miss, and check on a
  * tree too large for memory (commands/check.ts).
  */
-export function runPack(tree: TreeFacts, pack: Pack, opts: { entry?: string[]; requireEntries?: boolean },
+export function runPack(tree: TreeFacts, pack: Pack, opts: { entry?: string[] },
   reuse?: Map<string, UnitResult>, carry?: SharedSummaries):
   { prog: Program; findings: Finding[]; stats: AnalysisStats; units: UnitResult[]; summaries: SharedSummaries } {
   const prog = makeProgram(tree, pack);
-  if (opts.requireEntries) {
-    const err = missingEntryError(pack, (fn) => prog.functions.has(fn), opts.entry);
-    if (err) throw err;
-  }
+  // an entry the tree lacks is a note naming its rule and key; the other rules run all the same
+  const keyed = missingEntryNotes(pack, (fn) => prog.functions.has(fn), opts.entry);
   const res = runRules(prog, pack, opts.entry, reuse && ((e) => reuse.get(e)), { carry });
+  const entryNotes: string[] = [];
+  for (const e of res.missingEntries) for (const n of keyed.get(e) ?? [`entry ${e}: not defined in the analysed files`]) entryNotes.push(n);
   const stats: AnalysisStats = {
     files: tree.files.length,
     bytes: tree.bytes,
     functions: tree.files.reduce((n, f) => n + f.functions.length, 0),
     entries: res.entriesRun,
     rules: pack.rules.length,
-    notes: [...tree.notes, ...res.missingEntries.map((e) => `entry ${e}: not defined in the analysed files`), ...res.partial],
+    notes: [...tree.notes, ...entryNotes, ...res.partial],
   };
   return { prog, findings: res.findings, stats, units: res.units, summaries: res.summaries };
 }
@@ -244,7 +245,8 @@ function reusePlan(near: CachedResult, src: SourceTree, files: [string, string][
 }
 
 function withDiscoveryNotes(r: CachedResult, src: SourceTree, key: string, how: Analysis['how']): Analysis {
-  return { findings: r.findings, stats: { ...r.stats, notes: [...src.notes, ...r.stats.notes] }, key, how };
+  const missing = r.units.filter((u) => u.missing).map((u) => u.entry);
+  return { findings: r.findings, stats: { ...r.stats, notes: [...src.notes, ...r.stats.notes] }, key, how, missing };
 }
 
 /**

@@ -190,8 +190,8 @@ export function loadPack(file: string, seen: string[] = []): Pack {
     ruleFile: {},
   };
   for (const [i, ext] of (raw.extends ?? []).entries()) {
-    const p = path.resolve(path.dirname(abs), ext);
-    if (!fs.existsSync(p)) throw at(['extends', i], `no such pack: ${ext}`);
+    const p = besideOrShipped(abs, ext);
+    if (!p) throw at(['extends', i], `no such pack: ${ext}`);
     // the key that closes a cycle is this one, in this file
     if ([...seen, abs].includes(p)) throw at(['extends', i], `cycle: ${[...seen, abs, p].map((s) => path.basename(s)).join(' -> ')}`);
     merge(base, loadPack(p, [...seen, abs]));
@@ -252,8 +252,8 @@ export function loadPack(file: string, seen: string[] = []): Pack {
     if (ids.has(r.id)) throw at(['rules', i, 'id'], `duplicate rule id ${r.id}`);
     ids.add(r.id);
     if (r.examples !== undefined) {
-      const dir = path.resolve(path.dirname(abs), r.examples);
-      if (!fs.existsSync(dir)) throw at(['rules', i, 'examples'], `no such directory: ${r.examples}`);
+      const dir = besideOrShipped(abs, r.examples);
+      if (!dir) throw at(['rules', i, 'examples'], `no such directory: ${r.examples}`);
       if (!fs.statSync(dir).isDirectory()) throw at(['rules', i, 'examples'], `not a directory: ${r.examples}`);
     }
   }
@@ -300,7 +300,26 @@ function merge(into: Pack, from: Pack): void {
 /** The directory of a rule's example cases, or null when it has none. */
 export function examplesDir(pack: Pack, rule: RuleSpec): string | null {
   if (rule.examples === undefined) return null;
-  return path.resolve(path.dirname(pack.ruleFile[rule.id]), rule.examples);
+  return besideOrShipped(pack.ruleFile[rule.id], rule.examples) ?? path.resolve(path.dirname(pack.ruleFile[rule.id]), rule.examples);
+}
+
+/**
+ * A path a pack names (`extends`, `examples`): beside the pack, as written;
+ * else, for a relative one, where it stands from callorder's own rules/, so
+ * that a shipped pack copied elsewhere to be edited still finds kernel-c.json
+ * and its examples. null when neither exists.
+ */
+function besideOrShipped(packFile: string, rel: string): string | null {
+  const beside = path.resolve(path.dirname(packFile), rel);
+  if (fs.existsSync(beside)) return beside;
+  if (path.isAbsolute(rel)) return null;
+  let shipped: string;
+  try {
+    shipped = path.resolve(rulesDir(), rel);
+  } catch {
+    return null;
+  }
+  return fs.existsSync(shipped) ? shipped : null;
 }
 
 /** A key that changes whenever the front end would produce different facts. */

@@ -99,13 +99,6 @@ const CASES: { name: string; file: string; text: string; expect: RegExp; at?: st
   { name: 'wrong type', file: 'type.json', text: pack([rule({ fields: 'demo.ready' })]), expect: /^rules\[0\]\.fields: expected array, found string$/, at: '"demo.ready"' },
   { name: 'unknown key', file: 'key.json', text: pack([rule({ entrys: ['demo_entry'] })]), expect: /^rules\[0\]\.entrys: is not a key of init-before-read rules$/, at: '"entrys"' },
   { name: 'unknown key of an entry', file: 'entry-key.json', text: pack([rule({ entries: [{ function: 'demo_entry', arg: {} }] })]), expect: /^rules\[0\]\.entries\[0\]\.arg: is not a known key$/, at: '"arg"' },
-  {
-    name: 'entry function that does not exist',
-    file: 'entry.json',
-    text: pack([rule(), rule({ id: 'second', entries: ['demo_entry', 'no_such_function'] })]),
-    expect: /^rules\[1\]\.entries\[1\]: no_such_function is not defined in the analysed files \(rule second; mark it "optional": true if only some trees have it\)$/,
-    at: '"no_such_function"',
-  },
   { name: 'extends a pack that is not there', file: 'ext.json', text: pack([rule()], { extends: [KERNEL_C, 'nowhere.json'] }), expect: /^extends\[1\]: no such pack: nowhere\.json$/, at: '"nowhere.json"' },
   { name: 'a bad regular expression', file: 're.json', text: pack([rule()], { frontend: { iteratorPatterns: ['for_each_(('] } }), expect: /^frontend\.iteratorPatterns\[0\]: not a valid regular expression/, at: '"for_each_(("' },
   { name: 'a duplicate rule id', file: 'dup-id.json', text: pack([rule(), rule()]), expect: /^rules\[1\]\.id: duplicate rule id demo-rule$/, at: '"demo-rule"', after: '"entries"' },
@@ -145,29 +138,113 @@ test('a malformed pack: extends cycle, reported at the key that closes it', (t) 
   refused(run(['check', tree, '--rules', self]), self, /^extends\[0\]: cycle: self\.json -> self\.json$/, '1:27');
 });
 
-test('an entry missing from the files: an error for the pack\'s own files, a note when optional, when --include chose the files, or when no entry of the pack is there', (t) => {
+// issue 19.5: one missing entry stopped every rule (exit 2, no finding at all); a bot on a moving tree checked nothing
+test('an entry missing from the files: a note naming the rule and key, and every other rule runs', (t) => {
   const { tree, dir } = setup(t);
   const file = path.join(dir, 'entries.json');
-  const note = /^entry no_such_function: not defined in the analysed files$/m;
+  const plain = /^entry no_such_function: not defined in the analysed files$/m;
   fs.writeFileSync(file, pack([rule({ entries: ['demo_entry', { function: 'no_such_function', optional: true }] })]));
   const optional = run(['check', tree, '--rules', file]);
   assert.equal(optional.code, 1, optional.stderr);
-  assert.match(optional.stderr, note);
+  assert.match(optional.stderr, plain);
   assert.match(optional.stdout, /demo\.ready read before it is set/);
 
+  // a rule whose every entry is missing is skipped, the others run and find what they find
+  fs.writeFileSync(file, pack([rule({ id: 'second', entries: ['no_such_function'] }), rule()]));
+  const skipped = run(['check', tree, '--rules', file]);
+  assert.equal(skipped.code, 1, skipped.stderr);
+  assert.match(skipped.stdout, /demo\.ready read before it is set \[demo-rule\]/);
+  assert.equal(skipped.stderr, `${file}: rules[0].entries[0]: no_such_function is not defined in the analysed files; rule second is skipped, ` +
+    'none of its entries is defined (mark it "optional": true if only some trees have it)\n');
+  // a rule some of whose entries are missing runs from the others
   fs.writeFileSync(file, pack([rule({ entries: ['demo_entry', 'no_such_function'] })]));
-  refused(run(['check', tree, '--rules', file]), file, /^rules\[0\]\.entries\[1\]: no_such_function is not defined/, at(fs.readFileSync(file, 'utf8'), '"no_such_function"'));
-  const chosen = run(['check', tree, '--rules', file, '--include', 'arch/x86/kvm/*.c']);
-  assert.equal(chosen.code, 1, chosen.stderr);
-  assert.match(chosen.stderr, note);
-  // a tree the pack is not about at all (none of its entries): notes, as for a fixture tree
+  const partly = run(['check', tree, '--rules', file, '--format', 'json']);
+  assert.equal(partly.code, 1, partly.stderr);
+  const j = JSON.parse(partly.stdout) as { findings: unknown[]; stats: { notes: string[] } };
+  assert.equal(j.findings.length, 1);
+  assert.deepEqual(j.stats.notes, [`${file}: rules[0].entries[1]: no_such_function is not defined in the analysed files; rule demo-rule runs from its other entry (mark it "optional": true if only some trees have it)`]);
+  // a tree none of whose functions the pack names: every rule noted, nothing found, and said so
   fs.writeFileSync(file, pack([rule({ entries: ['no_such_function'] })]));
   const foreign = run(['check', tree, '--rules', file]);
   assert.equal(foreign.code, 0, foreign.stderr);
-  assert.match(foreign.stderr, note);
-  // a rule left out with --entry is not checked
+  assert.match(foreign.stderr, /rules\[0\]\.entries\[0\]: no_such_function is not defined.*rule demo-rule is skipped/);
+  // a rule left out with --entry is not checked, nor noted
   fs.writeFileSync(file, pack([rule(), rule({ id: 'second', entries: ['no_such_function'] })]));
-  assert.equal(run(['check', tree, '--rules', file, '--entry', 'demo-rule']).code, 1);
+  const only = run(['check', tree, '--rules', file, '--entry', 'demo-rule']);
+  assert.equal(only.code, 1);
+  assert.equal(only.stderr, '');
+});
+
+// issue 19.7: an empty directory, or a tree with none of the pack's files, exited 0 as if clean
+test('a tree with none of the pack\'s files: exit 2 and one line saying so, for check and review', (t) => {
+  const { tree, dir } = setup(t);
+  const file = path.join(dir, 'p.json');
+  fs.writeFileSync(file, pack([rule()]));
+  const empty = path.join(dir, 'empty');
+  fs.mkdirSync(empty);
+  const elsewhere = path.join(dir, 'drivers');
+  fs.mkdirSync(path.join(elsewhere, 'net'), { recursive: true });
+  fs.writeFileSync(path.join(elsewhere, 'net', 'x.c'), TREE_FILES['arch/x86/kvm/demo.c']);
+  for (const d of [empty, elsewhere]) {
+    const r = run(['check', d, '--rules', file]);
+    refused(r, d, /^none of the files the pack demo is about is analysed here \(arch\/x86\/kvm\/\*\*\/\*\.c\): not a tree it can check$/);
+  }
+  // files chosen with --include that are none of the pack's: the same
+  refused(run(['check', tree, '--rules', file, '--include', 'lib/**/*.c']), tree, /^none of the files the pack demo is about/);
+  const mbox = path.join(dir, 'p.mbox');
+  fs.writeFileSync(mbox, 'From 1 Mon Sep 17 00:00:00 2001\nFrom: a <a@b.org>\nSubject: [PATCH] x\n\n---\n--- /dev/null\n+++ b/x.c\n@@ -0,0 +1 @@\n+int x;\n');
+  const rv = run(['review', mbox, '--tree', empty, '--rules', file, '--format', 'json']);
+  assert.equal(rv.code, 2, rv.stderr);
+  assert.match(rv.stderr, /^callorder: .*empty: none of the files the pack demo is about is analysed here/);
+});
+
+// issue 19.7: --include that left out the pack's headers changed the findings without a word
+test('--include that leaves out some of the pack\'s own files says so', (t) => {
+  const { tree, dir } = setup(t);
+  const file = path.join(dir, 'p.json');
+  fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(pack([rule()])), files: { include: ['arch/x86/kvm/**/*.c', 'arch/x86/kvm/**/*.h'] } }));
+  fs.writeFileSync(path.join(tree, 'arch/x86/kvm/demo.h'), 'struct other { int x; };\n');
+  const narrowed = run(['check', tree, '--rules', file, '--include', 'arch/x86/kvm/**/*.c', '--format', 'json']);
+  assert.equal(narrowed.code, 1, narrowed.stderr);
+  assert.deepEqual((JSON.parse(narrowed.stdout) as { stats: { notes: string[] } }).stats.notes,
+    ['--include leaves out 1 of the pack\'s own file (arch/x86/kvm/demo.h): the rules run without them, and their findings may differ from a check of the pack\'s files']);
+  const whole = run(['check', tree, '--rules', file, '--include', 'arch/**', '--format', 'json']);
+  assert.deepEqual((JSON.parse(whole.stdout) as { stats: { notes: string[] } }).stats.notes, []);
+});
+
+// issue 19.5 and 19.7: a commit or a patch that removes an entry left its rule idle in silence
+test('the hook and review note a change that removes an entry, naming the rule and key', (t) => {
+  const { tree, dir } = setup(t);
+  const file = path.join(dir, 'p.json');
+  fs.writeFileSync(file, pack([rule({ entries: ['demo_entry', 'demo_other'] })]));
+  const demo = path.join(tree, 'arch/x86/kvm/demo.c');
+  fs.appendFileSync(demo, 'int demo_other(void)\n{\n\treturn 0;\n}\n');
+  const env = { ...process.env, CALLORDER_NO_SERVER: '1', GIT_CONFIG_NOSYSTEM: '1', HOME: dir, CALLORDER_ANALYSIS_CACHE: path.join(dir, 'cache'),
+    GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.org' };
+  const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: tree, env, encoding: 'utf8' });
+  sh('git', ['init', '-q', '-b', 'master']);
+  sh('git', ['add', '-A']);
+  sh('git', ['commit', '-qm', 'base']);
+  fs.writeFileSync(demo, fs.readFileSync(demo, 'utf8').replace('int demo_other(void)', 'int demo_renamed(void)'));
+  sh('git', ['add', '-A']);
+  const hook = sh(process.execPath, [CLI, 'hook', 'run', '--rules', file]);
+  assert.equal(hook.status, 0, hook.stderr);
+  assert.equal(hook.stderr, `callorder: the staged change removes demo_other: ${file}: rules[0].entries[1]: demo_other is not defined in the analysed files; ` +
+    'rule demo-rule runs from its other entry (mark it "optional": true if only some trees have it)\n');
+  // review: a patch deleting the whole file, every entry with it
+  sh('git', ['reset', '-q', '--hard']);
+  const diff = sh('git', ['diff', '--cached', '--no-color', 'HEAD']);
+  assert.equal(diff.stdout, '');
+  const lines = fs.readFileSync(demo, 'utf8').split('\n');
+  lines.pop();
+  const mbox = path.join(dir, 'del.mbox');
+  fs.writeFileSync(mbox, ['From 1 Mon Sep 17 00:00:00 2001', 'From: a <a@b.org>', 'Date: Mon, 6 Jan 2025 10:00:00 +0000', 'Subject: [PATCH] drop demo', '', '---',
+    'diff --git a/arch/x86/kvm/demo.c b/arch/x86/kvm/demo.c', 'deleted file mode 100644', '--- a/arch/x86/kvm/demo.c', '+++ /dev/null',
+    `@@ -1,${lines.length} +0,0 @@`, ...lines.map((l) => `-${l}`), ''].join('\n'));
+  const rv = spawnSync(process.execPath, [CLI, 'review', mbox, '--tree', tree, '--rules', file], { env, encoding: 'utf8' });
+  assert.equal(rv.status, 0, rv.stderr);
+  assert.match(rv.stdout, /found no new warnings in this patch\.\n\nNotes:\nthis patch removes demo_entry: .*rule demo-rule is skipped, none of its entries is defined.*\nthis patch removes demo_other: /);
+  assert.match(rv.stderr, /^callorder: \[PATCH 1\/1\] drop demo removes demo_entry: /m);
 });
 
 test('a YAML pack works like its JSON twin, and extends across formats', (t) => {

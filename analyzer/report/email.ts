@@ -7,6 +7,7 @@
 import type { Finding } from '../flow/finding';
 import { VERSION } from '../version';
 import { sha } from '../cache/store';
+import { rfc5322Date } from './header';
 import { patchLabel, type PatchReport, type ReportInput, type Reporter } from './model';
 
 const EXCERPT_BEFORE = 5;
@@ -36,7 +37,7 @@ function traceLines(f: Finding): string[] {
 /** The Message-ID of a report: the same findings on the same patch get the same one. */
 export function reportMessageId(reporter: Reporter, about: string, findings: Finding[]): string {
   const domain = /@([^>\s]+)>?\s*$/.exec(reporter.identity)?.[1] ?? 'localhost';
-  return `<callorder.${sha(about, ...findings.map((f) => f.id)).slice(0, 16)}@${domain}>`;
+  return `<callorder.${sha(about, findings.map((f) => f.id)).slice(0, 16)}@${domain}>`;
 }
 
 export interface EmailScope {
@@ -50,9 +51,10 @@ export function emailBody(input: ReportInput, scope: EmailScope = {}): string {
   const compared = input.old !== undefined;
   const shown = scope.patch ? scope.patch.findings : input.findings;
   const out: string[] = [];
-  out.push(`tree:     ${input.tree}`);
-  if (input.head) out.push(`head:     ${input.head}`);
-  if (input.base) out.push(`base:     ${input.base}`);
+  // the tree is named by its commit, which a reader can fetch; a directory's name says nothing outside this machine
+  const commit = input.base ?? input.head;
+  out.push(`tree:     ${commit ?? `${input.tree} (no commit known)`}`);
+  if (input.date) out.push(`date:     ${rfc5322Date(input.date)}`);
   const patches = scope.patch ? [scope.patch] : input.series ?? [];
   for (const [i, p] of patches.entries()) out.push(`${i === 0 ? 'patch:' : '      '}    ${patchLabel(p)}`);
   if (input.against && !patches.length) out.push(`against:  ${input.against}`);
@@ -77,6 +79,13 @@ export function emailBody(input: ReportInput, scope: EmailScope = {}): string {
     }
     out.push('');
   }
+  const noted = patches.filter((p) => p.notes?.length);
+  if (noted.length) {
+    // what the series did to the rules: a rule with no entry left finds nothing, whatever the code does
+    out.push('Notes:');
+    for (const p of noted) for (const n of p.notes!) out.push(`${patches.length > 1 ? `${patchLabel(p)} ` : 'this patch '}${n}`);
+    out.push('');
+  }
   if (compared && input.old!.length) {
     out.push('Old callorder warnings:');
     for (const f of input.old!) out.push(warnLine(f));
@@ -86,10 +95,10 @@ export function emailBody(input: ReportInput, scope: EmailScope = {}): string {
     const from = patches.find((p) => p.findings.includes(f));
     out.push(`vim +${f.line} ${f.file}`);
     out.push('');
-    out.push(...excerpt((from?.source ?? input.source)(f.file), f.line));
+    for (const l of excerpt((from?.source ?? input.source)(f.file), f.line)) out.push(l);
     out.push('');
     out.push(`call path from ${f.entry}:`);
-    out.push(...traceLines(f));
+    for (const l of traceLines(f)) out.push(l);
     out.push('');
   }
   if (shown.length) {
@@ -97,7 +106,7 @@ export function emailBody(input: ReportInput, scope: EmailScope = {}): string {
     out.push('If you fix the issue in a separate patch/commit (i.e. not just a new version of');
     out.push('the same patch/commit), kindly add following tags');
     out.push(`| Reported-by: ${input.reporter.identity}`);
-    out.push(`| Closes: ${input.reporter.closesUrlBase}${mid.replace(/^<|>$/g, '')}/`);
+    if (input.reporter.closesUrlBase) out.push(`| Closes: ${input.reporter.closesUrlBase}${mid.replace(/^<|>$/g, '')}/`);
     out.push('');
   }
   out.push('-- ');

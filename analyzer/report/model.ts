@@ -9,13 +9,15 @@ import type { RuleSpec } from '../pack/rule-spec';
 export interface Reporter {
   /** `Name <address>` */
   identity: string;
-  /** the report's Message-ID is appended to this (lore style: https://lore.kernel.org/r/) */
-  closesUrlBase: string;
+  /**
+   * the report's Message-ID is appended to this (lore style: https://lore.kernel.org/r/) for a Closes: link; none
+   * when not configured, since a report no archive has is a dead link
+   */
+  closesUrlBase?: string;
 }
 
 export const DEFAULT_REPORTER: Reporter = {
   identity: 'callorder <callorder@localhost>',
-  closesUrlBase: 'https://lore.kernel.org/r/',
 };
 
 /** One patch of a reviewed series and the findings it adds. */
@@ -26,6 +28,8 @@ export interface PatchReport {
   subject: string;
   messageId: string;
   findings: Finding[];
+  /** what the patch did to the rules themselves: an entry function it removes (pack/entries.ts removedEntryNotes) */
+  notes?: string[];
   /** the tree right after this patch, where its findings' lines are */
   source?(file: string): string | undefined;
 }
@@ -35,8 +39,10 @@ export interface ReportInput {
   tree: string;
   /** the commit the tree is at, when known */
   head?: string;
-  /** the commit the series says it applies to (b4's base-commit:) */
+  /** the commit the series says it applies to (b4's base-commit:), or the reviewed tree's HEAD */
   base?: string;
+  /** when the report's input was made: the patch's Date, the tree's commit date, SOURCE_DATE_EPOCH or now */
+  date?: Date;
   /** what was compared: "the staged change against HEAD", "baseline base.json" */
   against?: string;
   /** the findings to show: when compared, only the new ones */
@@ -52,7 +58,10 @@ export interface ReportInput {
 }
 
 export function patchLabel(p: { index: number; total: number; subject: string }): string {
-  return `[PATCH ${p.index}/${p.total}] ${stripPatchTag(p.subject)}`;
+  // a subject is a stranger's: a control character in it is shown, not sent (a bare CR in a mail body is no text)
+  // eslint-disable-next-line no-control-regex
+  const shown = stripPatchTag(p.subject).replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `[PATCH ${p.index}/${p.total}] ${shown}`;
 }
 
 /** "[PATCH v2 2/3] KVM: x86: foo" → "KVM: x86: foo" */

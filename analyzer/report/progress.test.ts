@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { progressLine, render } from './progress';
+import { progressLine, render, stopProgress } from './progress';
 
 test('progress: files done of all, rate, time left', () => {
   assert.equal(
@@ -21,4 +21,23 @@ test('progress: nothing when stderr is no terminal', () => {
   line.end();
   assert.match(written[0], /^\rparsing \[#+\] 1\/1 files/);
   assert.equal(written[1], '\r\x1b[K');
+});
+
+// issue 19.9: the line ignored the terminal's width (and wrapped, each redraw a new line), and was drawn
+// again after "interrupted by SIGINT"
+test('progress: cut to the terminal\'s width; cleared and never drawn again once a run is ending', () => {
+  const written: string[] = [];
+  const tty = { isTTY: true, columns: 40, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
+  const line = progressLine(tty)!;
+  line.update({ done: 1, total: 10, bytesDone: 10, bytesTotal: 100 });
+  assert.equal(written.length, 1);
+  const shown = written[0].replace(/^\r/, '').replace(/\x1b\[K$/, '');
+  assert.equal(shown.length, 39, JSON.stringify(written[0]));
+  assert.ok(render({ done: 1, total: 10, bytesDone: 10, bytesTotal: 100 }, 1).startsWith(shown));
+  stopProgress();
+  assert.equal(written[1], '\r\x1b[K', 'cleared');
+  line.update({ done: 10, total: 10, bytesDone: 100, bytesTotal: 100 });
+  line.end();
+  assert.equal(written.length, 2, 'nothing after it');
+  assert.equal(progressLine(tty), null, 'and no new line');
 });

@@ -12,23 +12,57 @@ export interface ProgressLine {
 const EVERY_MS = 100;
 const WIDTH = 24;
 
+/** The lines on screen now, which a run that is ending clears and silences (stopProgress). */
+const live = new Set<{ stop(): void }>();
+let stopped = false;
+
+/**
+ * Clears every progress line and draws none again: a run ending on a signal
+ * says so on a clean line, and no redraw comes after it (cli.ts).
+ */
+export function stopProgress(): void {
+  stopped = true;
+  for (const l of live) l.stop();
+  live.clear();
+}
+
 export function progressLine(stream: NodeJS.WriteStream = process.stderr): ProgressLine | null {
-  if (!stream.isTTY) return null;
+  if (!stream.isTTY || stopped) return null;
   const started = Date.now();
   let last = 0;
   let shown = false;
+  let done = false;
+  const clear = () => {
+    if (shown) stream.write('\r\x1b[K');
+    shown = false;
+  };
+  const me = {
+    stop() {
+      clear();
+      done = true;
+    },
+  };
+  live.add(me);
   return {
     update(p) {
+      if (done) return;
       const now = Date.now();
       if (now - last < EVERY_MS && p.done < p.total) return;
       last = now;
       shown = true;
-      stream.write(`\r${render(p, (now - started) / 1000)}\x1b[K`);
+      stream.write(`\r${fit(render(p, (now - started) / 1000), stream.columns)}\x1b[K`);
     },
     end() {
-      if (shown) stream.write('\r\x1b[K');
+      clear();
+      done = true;
+      live.delete(me);
     },
   };
+}
+
+/** The line cut to the terminal's width, less the last column: a line that reaches it wraps, and \r redraws only the wrapped part. */
+export function fit(line: string, columns: number | undefined): string {
+  return columns && columns > 1 && line.length > columns - 1 ? line.slice(0, columns - 1) : line;
 }
 
 export function render(p: Progress, seconds: number, label = 'parsing'): string {

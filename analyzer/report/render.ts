@@ -21,7 +21,7 @@ export function render(format: Format, input: ReportInput): string {
         ...(input.head ? { head: input.head } : {}),
         ...(input.old ? { baseline: { against: input.against ?? '', unchanged: input.old.length } } : {}),
         ...(input.series ? {
-          series: input.series.map((p) => ({ index: p.index, subject: p.subject, messageId: p.messageId, findings: p.findings })),
+          series: input.series.map((p) => ({ index: p.index, subject: p.subject, messageId: p.messageId, findings: p.findings, ...(p.notes?.length ? { notes: p.notes } : {}) })),
         } : {}),
       });
     // the formats a plain check does not print are loaded when asked for

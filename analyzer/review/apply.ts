@@ -6,6 +6,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { InputError } from '../source/load-tree';
 import type { SourceFile, SourceTree } from '../source/snapshot';
 import type { FilePatch, Hunk } from './diff';
@@ -19,17 +20,27 @@ export class PatchedTree {
   apply(files: FilePatch[], name: string): void {
     const staged = new Map<string, Buffer | null>();
     const current = (rel: string, at: string) => (staged.has(rel) ? staged.get(rel)! : this.read(rel, at));
+    // a path this patch or an earlier one deleted: a link that was there no longer is
+    const gone = (rel: string) => (staged.has(rel) ? staged.get(rel) === null : this.overlay.get(rel) === null);
     for (const fp of files) {
       const at = `${name}:${fp.at}`;
-      for (const p of [fp.oldPath, fp.newPath]) if (p) this.noLinks(p, at);
+      // the link a deletion removes is the one link a path may end in; one a patch deleted may be a file again
+      if (fp.oldPath) this.noLinks(fp.oldPath, at, fp.link ? () => true : gone);
+      if (fp.newPath && fp.newPath !== fp.oldPath) this.noLinks(fp.newPath, at, gone);
       if (fp.newPath) this.noFileOnTheWay(fp.newPath, staged, at);
       let old: Buffer | null = null;
       if (fp.oldPath) {
-        old = current(fp.oldPath, at);
+        old = fp.link ? this.linkTarget(fp.oldPath, staged, at) : current(fp.oldPath, at);
         if (old === null) throw new InputError(`${at}: ${fp.oldPath} does not exist in the tree`);
       }
       if (fp.newPath && fp.newPath !== fp.oldPath && current(fp.newPath, at) !== null) {
         throw new InputError(`${at}: ${fp.newPath} already exists in the tree`);
+      }
+      if (fp.newPath === null && !fp.hunks.length) {
+        // `git format-patch -D` leaves out the text of a deleted file: the index line's blob id says which it was
+        irreversibleDelete(fp, old!, at);
+        staged.set(fp.oldPath!, null);
+        continue;
       }
       const text = applyHunks(old ? old.toString('latin1') : '', fp.hunks, `${name}`, fp.newPath ?? fp.oldPath!);
       if (fp.newPath === null) {
@@ -96,10 +107,15 @@ export class PatchedTree {
     }
   }
 
-  /** Every directory on the way to `rel`, and `rel` itself, must not be a symbolic link. */
-  private noLinks(rel: string, at: string): void {
+  /**
+   * Every directory on the way to `rel` must not be a symbolic link, nor
+   * `rel` itself unless `lastMayBe(rel)`: the link a deletion removes, or one
+   * a patch has deleted already.
+   */
+  private noLinks(rel: string, at: string, lastMayBe: (rel: string) => boolean): void {
     let cur = this.root;
-    for (const c of rel.split('/')) {
+    const parts = rel.split('/');
+    for (const [k, c] of parts.entries()) {
       cur = path.join(cur, c);
       let st: fs.Stats;
       try {
@@ -107,8 +123,41 @@ export class PatchedTree {
       } catch {
         return;
       }
-      if (st.isSymbolicLink()) throw new InputError(`${at}: ${rel} goes through the symbolic link ${path.relative(this.root, cur)}: refused`);
+      if (st.isSymbolicLink() && !(k === parts.length - 1 && lastMayBe(rel))) {
+        throw new InputError(`${at}: ${rel} goes through the symbolic link ${path.relative(this.root, cur)}: refused`);
+      }
     }
+  }
+
+  /** The text git keeps for a symbolic link of the tree (its target), which a patch deleting it removes; null when there is none. */
+  private linkTarget(rel: string, staged: Map<string, Buffer | null>, at: string): Buffer | null {
+    if (staged.has(rel) || this.overlay.has(rel)) return null;
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(path.join(this.root, rel));
+    } catch {
+      return null;
+    }
+    if (!st.isSymbolicLink()) throw new InputError(`${at}: the patch deletes ${rel} as a symbolic link, and it is not one in the tree: refused`);
+    return fs.readlinkSync(path.join(this.root, rel), { encoding: 'buffer' });
+  }
+}
+
+/** git's id of a blob: the SHA-1 of its header and bytes. */
+function blobId(b: Buffer): string {
+  return createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+}
+
+/**
+ * A deletion without the deleted text (`git format-patch -D`): it is the
+ * tree's file only when the `index` line names that file's blob; without
+ * one nothing says which file the author deleted.
+ */
+function irreversibleDelete(fp: FilePatch, old: Buffer, at: string): void {
+  if (!fp.oldBlob) throw new InputError(`${at}: deleting ${fp.oldPath} without its text and without an index line to check it by: refused`);
+  const id = blobId(old);
+  if (!id.startsWith(fp.oldBlob)) {
+    throw new InputError(`${at}: deleting ${fp.oldPath} as blob ${fp.oldBlob}, but the tree's is ${id.slice(0, Math.max(7, fp.oldBlob.length))}`);
   }
 }
 
@@ -137,11 +186,13 @@ export function applyHunks(text: string, hunks: Hunk[], name: string, file: stri
     if (at < 0) {
       throw new InputError(`${name}:${h.at}: hunk #${k + 1} of ${file} does not apply (@@ -${h.oldStart},${h.oldCount} +${h.newStart},${h.newCount} @@)`);
     }
-    out.push(...lines.slice(pos, at), ...neu);
+    // loops, not a spread of the lines into push: a 130,000-line hunk overflows the stack
+    for (let i = pos; i < at; i++) out.push(lines[i]);
+    for (const l of neu) out.push(l);
     pos = at + old.length;
     offset = at - (h.oldStart - (old.length === 0 ? 0 : 1));
   }
-  out.push(...lines.slice(pos));
+  for (let i = pos; i < lines.length; i++) out.push(lines[i]);
   return out.join('');
 }
 

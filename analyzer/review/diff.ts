@@ -28,6 +28,10 @@ export interface FilePatch {
   newPath: string | null;
   /** a rename keeps no copy of the old file; a copy does */
   copy: boolean;
+  /** a deletion of a symbolic link (`deleted file mode 120000`): its text is the link's target */
+  link?: boolean;
+  /** the old blob's abbreviated id from the `index` line, which a deletion without its text (-D) is checked against */
+  oldBlob?: string;
   hunks: Hunk[];
   /** input line where this file's diff starts */
   at: number;
@@ -72,7 +76,10 @@ function gitFile(lines: string[], start: number, where: Where, out: FilePatch[])
     let m: RegExpExecArray | null;
     if ((m = /^(new file mode|deleted file mode|new mode|old mode) (\d+)$/.exec(l))) {
       const named = JSON.stringify(heads.b ?? heads.a ?? '?');
-      if (m[2] === '120000') throw new InputError(`${where(i)}: the patch makes ${named} a symbolic link: refused`);
+      // a link going away is a deletion like any other; a link made, or a link's mode changed, is refused
+      if (m[2] === '120000' && m[1] === 'deleted file mode') fp.link = true;
+      else if (m[2] === '120000' && m[1] === 'old mode') throw new InputError(`${where(i)}: the patch changes the mode of ${named}, a symbolic link: refused`);
+      else if (m[2] === '120000') throw new InputError(`${where(i)}: the patch makes ${named} a symbolic link: refused`);
       if (m[2] === '160000') throw new InputError(`${where(i)}: the patch makes ${named} a submodule: refused`);
       if (m[1] === 'new file mode') created = true;
       if (m[1] === 'deleted file mode') deleted = true;
@@ -81,6 +88,8 @@ function gitFile(lines: string[], start: number, where: Where, out: FilePatch[])
       if (m[2] === 'from') renameFrom = p;
       else renameTo = p;
       if (m[1] === 'copy') fp.copy = true;
+    } else if ((m = /^index ([0-9a-f]{4,64})\.\.[0-9a-f]{4,64}(?: \d+)?$/.exec(l))) {
+      fp.oldBlob = m[1];
     } else if (/^(similarity index|dissimilarity index|index) /.test(l)) {
       continue;
     } else if (l.startsWith('GIT binary patch') || /^Binary files .* differ$/.test(l)) {

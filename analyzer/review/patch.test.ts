@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { parseMbox, decodeWords } from './mbox';
 import { parseDiff } from './diff';
 import { applyHunks, PatchedTree } from './apply';
@@ -116,6 +117,31 @@ describe('apply', () => {
     throwsAt(() => applyHunks(file, parseDiff(d, 'p', 1)[0].hunks, 'p', 'f'), /costs too much/);
   });
 
+  // issue 19.1: out.push(...lines) overflowed the stack past ~125,000 lines: `internal error` on a 260 KB patch
+  it('applies a new file of 130,000 lines (a 260 KB patch), and edits around it', () => {
+    const n = 130_000;
+    const d = `--- /dev/null\n+++ b/f\n@@ -0,0 +1,${n} @@\n${'+x\n'.repeat(n)}`;
+    assert.equal(d.length > 260_000, true);
+    const made = applyHunks('', parseDiff(d, 'p', 1)[0].hunks, 'p', 'f');
+    assert.equal(made.length, 2 * n);
+    // a one-line change in the middle keeps the 130,000 lines around it
+    const edit = `--- a/f\n+++ b/f\n@@ -65000,1 +65000,1 @@\n-x\n+y\n`;
+    const edited = applyHunks(made, parseDiff(edit, 'p', 1)[0].hunks, 'p', 'f');
+    assert.equal(edited.split('\n')[64999], 'y');
+    assert.equal(edited.length, 2 * n);
+  });
+
+  it('numbers a series of 130,000 patch mails without a spread into Math.max', () => {
+    const n = 130_000;
+    const mails = Array.from({ length: n }, (_, i) => ({
+      line: 1, headers: [], subject: `[PATCH ${i + 1}/${n}] x`, messageId: '', from: '',
+      body: `--- /dev/null\n+++ b/f${i}\n@@ -0,0 +1 @@\n+x\n`, bodyLine: 1,
+    }));
+    const { patches } = seriesOf(mails, 'p');
+    assert.equal(patches.length, n);
+    assert.equal(patches[n - 1].total, n);
+  });
+
   it('honours "no newline at end of file" on both sides', () => {
     const d = '--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n';
     assert.equal(applyHunks('a\nb', parseDiff(d, 'p', 1)[0].hunks, 'p', 'f'), 'a\nc\n');
@@ -181,6 +207,59 @@ describe('apply', () => {
       t.apply(parseDiff('diff --git a/k/b.c b/k/b.c\ndeleted file mode 100644\n--- a/k/b.c\n+++ /dev/null\n@@ -1 +0,0 @@\n-a\n', 'p', 1), 'p');
       assert.deepEqual([...t.snapshot('t').files.keys()], ['k/c.c']);
       assert.equal(t.snapshot('t').files.get('k/c.c')!.toString(), 'c\nd\n');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  // issue 19.6: a link's deletion was refused as "makes … a symbolic link"; -D's as "does not remove all of it"
+  it('applies the deletions git format-patch writes, -D and of symbolic links, as git made them', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-test-'));
+    const g = (...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.org', ...args],
+      { cwd: root, encoding: 'latin1', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: root } });
+    try {
+      fs.mkdirSync(path.join(root, 'k'));
+      fs.writeFileSync(path.join(root, 'k/a.c'), 'int a;\n');
+      fs.writeFileSync(path.join(root, 'k/b.c'), 'int b;\nint bb;\n');
+      fs.symlinkSync('a.c', path.join(root, 'k/lnk.c'));
+      g('init', '-q', '-b', 'master');
+      g('add', '-A');
+      g('commit', '-qm', 'base');
+      g('rm', '-q', 'k/b.c', 'k/lnk.c');
+      g('commit', '-qm', 'delete a file and a link');
+      // and a regular file where the link was, in a patch of its own (git splits a type change so)
+      fs.writeFileSync(path.join(root, 'k/lnk.c'), 'int l;\n');
+      g('add', '-A');
+      g('commit', '-qm', 'a file where the link was');
+      const base = () => ({ label: 't', files: new Map([['k/a.c', Buffer.from('int a;\n')], ['k/b.c', Buffer.from('int b;\nint bb;\n')]]), notes: [] });
+      // the tree as it was before the series, the link on disk
+      g('checkout', '-q', 'HEAD~2');
+      for (const flags of [[], ['-D']]) {
+        const mbox = g('format-patch', '--stdout', ...flags, 'HEAD..master');
+        const mails = parseMbox(Buffer.from(mbox, 'latin1'), 'p');
+        const { patches } = seriesOf(mails, 'p');
+        assert.equal(patches.length, 2);
+        const t = new PatchedTree(root, base(), () => true, 1 << 20);
+        for (const p of patches) t.apply(p.files, 'p');
+        assert.deepEqual([...t.snapshot('t').files.keys()], ['k/a.c', 'k/lnk.c'], flags.join(' '));
+        assert.equal(t.snapshot('t').files.get('k/lnk.c')!.toString(), 'int l;\n');
+        assert.equal(fs.readlinkSync(path.join(root, 'k/lnk.c')), 'a.c', 'the tree is only read');
+      }
+      // -D: the index line's blob must be the tree's file; a link deleted as one must be one
+      const t = new PatchedTree(root, base(), () => true, 1 << 20);
+      throwsAt(() => t.apply(parseDiff('diff --git a/k/b.c b/k/b.c\ndeleted file mode 100644\nindex 0123456..0000000\n', 'p', 1), 'p'),
+        /^p:1: deleting k\/b\.c as blob 0123456, but the tree's is [0-9a-f]{7}$/);
+      throwsAt(() => t.apply(parseDiff('diff --git a/k/b.c b/k/b.c\ndeleted file mode 100644\n', 'p', 1), 'p'),
+        /without its text and without an index line/);
+      throwsAt(() => t.apply(parseDiff('diff --git a/k/a.c b/k/a.c\ndeleted file mode 120000\n--- a/k/a.c\n+++ /dev/null\n@@ -1 +0,0 @@\n-int a;\n', 'p', 1), 'p'),
+        /deletes k\/a\.c as a symbolic link, and it is not one in the tree: refused/);
+      // a link's deletion whose text is not the link's target does not apply
+      throwsAt(() => t.apply(parseDiff('diff --git a/k/lnk.c b/k/lnk.c\ndeleted file mode 120000\n--- a/k/lnk.c\n+++ /dev/null\n@@ -1 +0,0 @@\n-b.c\n\\ No newline at end of file\n', 'p', 1), 'p'),
+        /hunk #1 of k\/lnk\.c does not apply/);
+      // a path through the link, and a link made, stay refused
+      throwsAt(() => t.apply(parseDiff('--- /dev/null\n+++ b/k/lnk.c/x.c\n@@ -0,0 +1 @@\n+x\n', 'p', 1), 'p'), /goes through the symbolic link k\/lnk\.c/);
+      throwsAt(() => t.apply(parseDiff('diff --git a/k/lnk.c b/k/lnk.c\nold mode 120000\nnew mode 120755\n', 'p', 1), 'p'), /changes the mode of "k\/lnk\.c", a symbolic link: refused/);
+      throwsAt(() => t.apply(parseDiff('diff --git a/k/l2 b/k/l2\nnew file mode 120000\n--- /dev/null\n+++ b/k/l2\n@@ -0,0 +1 @@\n+/etc\n', 'p', 1), 'p'), /makes "k\/l2" a symbolic link: refused/);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

@@ -34,7 +34,9 @@ export function seriesOf(mails: Mail[], name: string): { patches: Patch[] } {
   const numbered = nums.every((m) => m) && new Set(nums.map((m) => Number(m![1]))).size === nums.length;
   const order = withDiff.map((p, i) => ({ p, k: numbered ? Number(nums[i]![1]) : i + 1 }));
   if (numbered) order.sort((a, b) => a.k - b.k);
-  const total = numbered ? Math.max(...nums.map((m) => Number(m![2])), order.length) : order.length;
+  // a loop, not a spread into Math.max: an mbox of 130,000 mails would overflow the stack
+  let total = order.length;
+  if (numbered) for (const m of nums) total = Math.max(total, Number(m![2]));
   return { patches: order.map(({ p, k }) => ({ ...p, index: k, total })) };
 }
 

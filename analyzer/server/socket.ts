@@ -68,8 +68,16 @@ export interface Request {
   columns: number;
 }
 
-/** One line of JSON each: output to write, then the exit code. */
-export type Reply = { out: string } | { err: string } | { exit: number } | { status: ServerStatus } | { busy: true };
+/**
+ * One line of JSON each: the request taken (the server's pid) or refused as
+ * busy, output to write and heartbeats while the run goes on, then the exit
+ * code.
+ */
+export type Reply = { out: string } | { err: string } | { exit: number } | { status: ServerStatus } | { busy: true }
+  | { taken: number } | { alive: true };
+
+/** How often a server that runs a request says it is still there (when its event loop turns). */
+export const HEARTBEAT_MS = 500;
 
 export interface ServerStatus {
   pid: number;

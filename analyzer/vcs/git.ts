@@ -268,3 +268,20 @@ export function shortCommit(top: string, commit: string): string {
   const subject = git(top, ['log', '-1', '--format=%h ("%s")', commit]).toString('utf8').trim();
   return subject || commit.slice(0, 12);
 }
+
+/**
+ * The commit the checkout `dir` is in is at (as shortCommit names it) and its
+ * commit date: what an email report names its tree by and dates itself with.
+ * undefined outside git and before the first commit.
+ */
+export function checkoutHead(dir: string): { commit: string; date: Date } | undefined {
+  const top = workTreeTop(dir);
+  if (!top) return undefined;
+  try {
+    const full = resolveCommit(top, 'HEAD');
+    const t = Number(git(top, ['show', '-s', '--format=%ct', full]).toString('utf8').trim());
+    return { commit: shortCommit(top, full), date: new Date((Number.isFinite(t) ? t : 0) * 1000) };
+  } catch {
+    return undefined;
+  }
+}
