@@ -14,6 +14,7 @@ import type { ParamRelevance } from './params';
 import { fingerprint, sortFindings, traceOf, type Finding } from './finding';
 import { RULE_KINDS } from '../rules';
 import { fill, type RuleContext } from '../rules/context';
+import { append } from '../util/append';
 
 export interface RunResult {
   findings: Finding[];
@@ -129,7 +130,7 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
           entry: g.entry,
           report(rep) {
             const trace = traceOf(rep.at, rep.note);
-            if (rep.extra) trace.push(...rep.extra);
+            if (rep.extra) append(trace, rep.extra);
             const chain = rep.at.stack.map((f) => f.fn.name);
             const id = fingerprint([r.id, g.entry.function, rep.at.fn.name, rep.key, chain.join('>')]);
             const dedupe = `${r.id}|${rep.at.fn.file}:${rep.at.line}:${rep.at.col}|${rep.key}`;

@@ -10,6 +10,7 @@ import { validate, type Schema } from '../util/schema';
 import { jsonError } from '../util/json-error';
 import type { FrontendConfig } from '../source/normalize';
 import type { RuleSpec } from './rule-spec';
+import { append } from '../util/append';
 
 export class PackError extends Error {
   constructor(public file: string, public key: string, public reason: string) {
@@ -227,32 +228,32 @@ export function loadPack(file: string, seen: string[] = []): Pack {
 
 function merge(into: Pack, from: Pack): void {
   into.files = [...into.files.filter((f) => !from.files.includes(f)), ...from.files];
-  into.include.push(...from.include);
-  into.exclude.push(...from.exclude);
+  append(into.include, from.include);
+  append(into.exclude, from.exclude);
   const fe = into.frontend;
-  fe.blank.push(...from.frontend.blank);
-  fe.blankWithArgs.push(...from.frontend.blankWithArgs);
-  fe.fileScopeMacroPatterns.push(...from.frontend.fileScopeMacroPatterns);
-  fe.iteratorPatterns.push(...from.frontend.iteratorPatterns);
+  append(fe.blank, from.frontend.blank);
+  append(fe.blankWithArgs, from.frontend.blankWithArgs);
+  append(fe.fileScopeMacroPatterns, from.frontend.fileScopeMacroPatterns);
+  append(fe.iteratorPatterns, from.frontend.iteratorPatterns);
   Object.assign(fe.typeArgMacros, from.frontend.typeArgMacros);
   Object.assign((fe.typeArgOnlyMacros ??= {}), from.frontend.typeArgOnlyMacros);
-  (fe.blankWithComma ??= []).push(...(from.frontend.blankWithComma ?? []));
-  (fe.stringMacros ??= []).push(...(from.frontend.stringMacros ?? []));
-  (fe.opaqueArgMacros ??= []).push(...(from.frontend.opaqueArgMacros ?? []));
+  append((fe.blankWithComma ??= []), from.frontend.blankWithComma ?? []);
+  append((fe.stringMacros ??= []), from.frontend.stringMacros ?? []);
+  append((fe.opaqueArgMacros ??= []), from.frontend.opaqueArgMacros ?? []);
   Object.assign((fe.aliases ??= {}), from.frontend.aliases);
   Object.assign((fe.declaratorMacros ??= {}), from.frontend.declaratorMacros);
-  (fe.undefinedMacros ??= []).push(...(from.frontend.undefinedMacros ?? []));
-  into.program.opsCallMacros.push(...from.program.opsCallMacros);
-  into.program.tableGroups.push(...from.program.tableGroups);
-  into.program.scalarTypes.push(...from.program.scalarTypes);
+  append((fe.undefinedMacros ??= []), from.frontend.undefinedMacros ?? []);
+  append(into.program.opsCallMacros, from.program.opsCallMacros);
+  append(into.program.tableGroups, from.program.tableGroups);
+  append(into.program.scalarTypes, from.program.scalarTypes);
   const en = into.engine;
-  en.bitOps.test.push(...from.engine.bitOps.test);
-  en.bitOps.set.push(...from.engine.bitOps.set);
-  en.bitOps.clear.push(...from.engine.bitOps.clear);
-  en.memWriters.push(...from.engine.memWriters);
-  en.memCopiers.push(...from.engine.memCopiers);
-  en.noReturn.push(...from.engine.noReturn);
-  into.rules.push(...from.rules);
+  append(en.bitOps.test, from.engine.bitOps.test);
+  append(en.bitOps.set, from.engine.bitOps.set);
+  append(en.bitOps.clear, from.engine.bitOps.clear);
+  append(en.memWriters, from.engine.memWriters);
+  append(en.memCopiers, from.engine.memCopiers);
+  append(en.noReturn, from.engine.noReturn);
+  append(into.rules, from.rules);
   Object.assign(into.ruleFile, from.ruleFile);
 }
 

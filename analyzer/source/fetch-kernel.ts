@@ -364,6 +364,7 @@ function extract(
     '--no-same-owner',
   ];
   if (!full) {
+    // bounded spread: the seven fixed KERNEL_PARTS
     args.push('--wildcards', '--no-wildcards-match-slash', '--anchored', ...KERNEL_PARTS.map((p) => `*/${p}`));
   }
   r = run('tar', args, {});
