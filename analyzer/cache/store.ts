@@ -44,6 +44,11 @@ export function sha256(data: string | Uint8Array): string {
 
 /** A hash of several parts, each ended by a NUL. */
 export function sha(...parts: (string | Buffer)[]): string {
+  return shaOf(parts);
+}
+
+/** sha() of any number of parts: a key over every file of a tree is not passed as arguments. */
+export function shaOf(parts: Iterable<string | Buffer>): string {
   const h = createHash('sha256');
   for (const p of parts) {
     h.update(p);
