@@ -49,7 +49,7 @@ export async function dispatch(argv: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .command('check [tree]', 'check a kernel tree with the rule pack', (y) => reportOptions(treeOptions(y))
       .positional('tree', { type: 'string', describe: 'kernel tree (default: the current directory, if it is one)' })
-      .option('fetch', { type: 'string', describe: 'check the Debian tree of this version (6.12 or 6.1), fetching it first' })
+      .option('fetch', { type: 'string', describe: 'check the Debian tree of this version (N.M: 7.2, 6.12, 6.1...; newest), fetching it first' })
       .option('entry', { type: 'array', string: true, describe: 'only rules with these ids' })
       .option('baseline', { type: 'string', describe: 'a previous `check --format json` output: show only findings it does not have' })
       .option('since', { type: 'string', describe: 'a git revision: show only findings the change from it to the working tree adds' }),
@@ -67,7 +67,7 @@ export async function dispatch(argv: string[]): Promise<number> {
     .command('stats [tree]', 'parse coverage and call-graph resolution of a tree', (y) => treeOptions(y)
       .positional('tree', { type: 'string' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
-      .option('fetch', { type: 'string', describe: 'use the Debian tree of this version (6.12 or 6.1)' }),
+      .option('fetch', { type: 'string', describe: 'use the Debian tree of this version (N.M: 7.2, 6.12, 6.1...; newest)' }),
     (a) => run(() => commands.stats(a))())
     .command('graph [tree]', 'the call graph from a function', (y) => treeOptions(y)
       .positional('tree', { type: 'string' })
@@ -75,11 +75,11 @@ export async function dispatch(argv: string[]): Promise<number> {
       .option('to', { type: 'string', describe: 'only the paths that reach this function' })
       .option('depth', { type: 'number', default: 12, describe: 'how many calls deep' })
       .option('format', { choices: ['text', 'dot', 'json'] as const, default: 'text' as const })
-      .option('fetch', { type: 'string', describe: 'use the Debian tree of this version (6.12 or 6.1)' }),
+      .option('fetch', { type: 'string', describe: 'use the Debian tree of this version (N.M: 7.2, 6.12, 6.1...; newest)' }),
     (a) => run(() => commands.graph(a))())
-    .command('fetch-kernel <release>', 'download and unpack a Debian kernel source tree, print its path', (y) => y
+    .command('fetch-kernel <release>', 'download and unpack Debian\'s linux-source-RELEASE (from this machine\'s apt suites, else unstable), print its path', (y) => y
       // not `version`: yargs reserves that name for --version, and the positional then never parses
-      .positional('release', { type: 'string', choices: ['6.12', '6.1'] as const, demandOption: true })
+      .positional('release', { type: 'string', demandOption: true, describe: 'N.M (7.2, 6.12, 6.1...) or newest' })
       .option('dir', { type: 'string', describe: `directory the trees are kept in (default: ${kernelCacheRoot()})` })
       .option('full', { type: 'boolean', default: false, describe: 'unpack the whole tree, not only the KVM parts' }),
     (a) => run(() => commands.fetchKernelCmd(a))())

@@ -34,6 +34,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fetchKernel } from '../analyzer/source/fetch-kernel';
+import { maxOf } from '../analyzer/util/append';
 
 const DIST = path.resolve(__dirname);
 const WHOLE_INCLUDE = ['**/*.c', '**/*.h'];
@@ -333,7 +334,7 @@ function main(argv: string[]): number {
 
 function report(rows: Row[], phases: Record<string, number>[], cocci: Row | null, o: Options, source: string, l0: number[], l1: number[]): void {
   const med = (r: Row, k: keyof Sample) => median(r.samples.map((s) => s[k]));
-  const peak = (r: Row) => Math.max(...r.samples.map((s) => s.maxRssKb));
+  const peak = (r: Row) => maxOf(r.samples.map((s) => s.maxRssKb));
   const a = med(rows[0], 'wallMs');
   const out: string[] = [];
   out.push(`machine: ${machine()}`);
@@ -385,7 +386,7 @@ function report(rows: Row[], phases: Record<string, number>[], cocci: Row | null
       `one changed ${(c / oneChanged).toFixed(2)} x  ${c / cold >= 5 ? 'met' : 'NOT met (cold)'}`);
   } else if (!o.only || o.only.has('cocci')) out.push('  Coccinelle: spatch not installed (Debian package coccinelle), not compared');
   const checks = rows.filter((r) => r.id !== 'a' && r.id !== 'cocci');
-  const rssMb = checks.length ? Math.max(...checks.map(peak)) / 1024 : NaN;
+  const rssMb = checks.length ? maxOf(checks.map(peak)) / 1024 : NaN;
   const limit = o.whole ? 4096 : 1024;
   out.push(`  peak RSS of a check <= ${limit} MB: ${rssMb.toFixed(0)} MB  ${rssMb <= limit ? 'met' : 'NOT met'}`);
   process.stdout.write(`${out.join('\n')}\n`);

@@ -10,7 +10,7 @@
 
 import { loadTree } from '../analyzer/source/load-tree';
 import { loadPack, defaultPackPath } from '../analyzer/pack/load';
-import { fetchKernel } from '../analyzer/source/fetch-kernel';
+import { fetchKernel, kernelVersionOf } from '../analyzer/source/fetch-kernel';
 import { makeProgram, indirectStats, callSites } from '../analyzer/program/callgraph';
 
 const LIMIT = 0.3;
@@ -23,14 +23,14 @@ function median(xs: number[]): number {
 
 function main(argv: string[]): number {
   let tree: string | undefined;
-  let version: '6.12' | '6.1' = '6.12';
+  let version = '6.12';
   let runs = 5;
   let asJson = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--fetch') {
-      const v = argv[++i];
-      if (v !== '6.12' && v !== '6.1') throw new Error(`--fetch takes 6.12 or 6.1, not ${v}`);
+      const v = kernelVersionOf(argv[++i] ?? '');
+      if (!v) throw new Error(`--fetch takes a kernel version N.M or newest, not ${argv[i]}`);
       version = v;
     } else if (a === '--runs') {
       runs = Number(argv[++i]);

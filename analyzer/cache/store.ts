@@ -49,14 +49,22 @@ export function sha256(data: string | Uint8Array): string {
  * overflows the stack past about 125,000 arguments.
  */
 export function sha(...parts: (string | Buffer | readonly (string | Buffer)[])[]): string {
+  return shaOf(flatParts(parts));
+}
+
+function* flatParts(parts: (string | Buffer | readonly (string | Buffer)[])[]): Generator<string | Buffer> {
+  for (const p of parts) {
+    if (typeof p === 'string' || Buffer.isBuffer(p)) yield p;
+    else for (const q of p) yield q;
+  }
+}
+
+/** sha() of any number of parts, from an iterable: a key over every file of a tree is not passed as arguments. */
+export function shaOf(parts: Iterable<string | Buffer>): string {
   const h = createHash('sha256');
-  const add = (p: string | Buffer) => {
+  for (const p of parts) {
     h.update(p);
     h.update('\u0000');
-  };
-  for (const p of parts) {
-    if (typeof p === 'string' || Buffer.isBuffer(p)) add(p);
-    else for (const q of p) add(q);
   }
   return h.digest('hex');
 }

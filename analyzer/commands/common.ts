@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadPack, defaultPackPath, type Pack } from '../pack/load';
 import { looksLikeKernelTree } from '../source/discover';
-import { fetchKernel, type FetchOptions } from '../source/fetch-kernel';
+import { fetchKernel, kernelVersionOf, NEWEST_KERNEL, type FetchOptions } from '../source/fetch-kernel';
 import { DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
 import { DEFAULT_REPORTER, type Reporter } from '../report/model';
 import type { SourceTree } from '../source/snapshot';
@@ -35,17 +35,18 @@ export function log(line: string): void {
 
 export function resolveTree(a: CommonArgs): string {
   if (a.fetch) {
-    if (a.fetch !== '6.12' && a.fetch !== '6.1') throw new UsageError(`--fetch takes 6.12 or 6.1, not ${a.fetch}`);
+    const version = kernelVersionOf(a.fetch);
+    if (!version) throw new UsageError(`--fetch takes a kernel version as N.M (e.g. ${NEWEST_KERNEL}, 6.12) or newest, not ${a.fetch}`);
     if (a.tree) throw new UsageError('name a TREE or --fetch, not both');
     const opts: FetchOptions = { log };
-    return fetchKernel(a.fetch, opts);
+    return fetchKernel(version, opts);
   }
   if (a.tree) return path.resolve(a.tree);
   const cwd = process.cwd();
   if (looksLikeKernelTree(cwd)) return cwd;
   // No tree named and none here: the main job still has ground to stand on.
-  log('callorder: no kernel tree named and the current directory is not one; using Debian\'s linux-source-6.12');
-  return fetchKernel('6.12', { log });
+  log(`callorder: no kernel tree named and the current directory is not one; using Debian's linux-source-${NEWEST_KERNEL}`);
+  return fetchKernel(NEWEST_KERNEL, { log });
 }
 
 export function resolvePack(a: CommonArgs): Pack {

@@ -7,6 +7,7 @@ import { entryOf, entryName, type RuleSpec } from '../pack/rule-spec';
 import { examplesDir, type Pack } from '../pack/load';
 import { runExamples, diffExcerpt, type CaseResult } from '../pack/examples';
 import { CommonArgs, resolvePack, json } from './common';
+import { maxOf } from '../util/append';
 
 export function rulesCmd(a: CommonArgs & { action: string; format?: string }): number {
   const pack = resolvePack(a);
@@ -41,7 +42,7 @@ function list(pack: Pack, format: string | undefined): number {
   }
   const rows = pack.rules.map((r) => [r.id, r.kind, r.confidence, `seed ${(r.seed ?? []).join(',') || '-'}`, entriesText(r), short(r.description)]);
   // align every column but the last two, which vary too much in width
-  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => row[c].length)));
+  const widths = [0, 1, 2, 3].map((c) => maxOf(rows.map((row) => row[c].length)));
   const lines = rows.map((row) => row.map((cell, c) => (c < 4 ? cell.padEnd(widths[c]) : cell)).join('  ').trimEnd());
   process.stdout.write(lines.length ? `${lines.join('\n')}\n` : '');
   return 0;

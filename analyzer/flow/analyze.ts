@@ -17,7 +17,7 @@ import type { SharedSummaries } from './engine';
 import { missingEntryNotes } from '../pack/entries';
 import { changeSetOf, moveFindings, skeleton, touchedBy, type Change } from './incremental';
 import type { Finding } from './finding';
-import { Cache, FAILED, openCache, sha } from '../cache/store';
+import { Cache, FAILED, openCache, sha, shaOf } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
 import { chunkFeed, parseHere, runPool, shrinkingFeed } from '../source/parse-pool';
 import { factsToText, factsFromText } from '../parse/facts-text';
@@ -99,7 +99,18 @@ function packKey(pack: Pack): string {
  * in every entry's version (cache/store.ts).
  */
 export function resultKeyOf(pack: Pack, limits: ParseLimits, entry: string[] | undefined, files: [string, string][]): string {
-  return sha(packKey(pack), `${limits.maxFileSize}/${limits.timeoutMs}`, JSON.stringify(entry ?? []), files.flat());
+  return shaOf(resultKeyParts(pack, limits, entry, files));
+}
+
+// a generator, not a spread into sha(): two parts per file overflowed the stack on 7.2's 63,787 files
+function* resultKeyParts(pack: Pack, limits: ParseLimits, entry: string[] | undefined, files: [string, string][]): Generator<string> {
+  yield packKey(pack);
+  yield `${limits.maxFileSize}/${limits.timeoutMs}`;
+  yield JSON.stringify(entry ?? []);
+  for (const [rel, key] of files) {
+    yield rel;
+    yield key;
+  }
 }
 
 export function contentKey(f: Buffer | { note: string }): string {

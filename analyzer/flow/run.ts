@@ -16,6 +16,7 @@ import type { ParamRelevance } from './params';
 import { fingerprint, sortFindings, traceOf, type Finding, type TraceStep } from './finding';
 import { RULE_KINDS } from '../rules';
 import { fill, type RuleContext } from '../rules/context';
+import { append } from '../util/append';
 
 export interface RunResult {
   findings: Finding[];
@@ -131,7 +132,7 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
           entry: g.entry,
           report(rep) {
             const trace = traceOf(rep.at, rep.note);
-            if (rep.extra) trace.push(...rep.extra);
+            if (rep.extra) append(trace, rep.extra);
             for (const step of whereSet(p, pack, rep.at)) trace.push(step);
             const chain = rep.at.stack.map((f) => f.fn.name);
             const id = fingerprint([r.id, g.entry.function, rep.at.fn.name, rep.key, chain.join('>')]);

@@ -14,6 +14,7 @@ import { makeProgram } from '../program/callgraph';
 import { runRules } from '../flow/run';
 import { renderText } from '../report/text';
 import { examplesDir, type Pack } from './load';
+import { append } from '../util/append';
 
 export interface ExampleCase {
   name: string;
@@ -95,13 +96,13 @@ export function exampleSuites(pack: Pack): ExampleSuite[] {
 export function runCase(pack: Pack, suite: ExampleSuite, c: ExampleCase): CaseResult {
   const problems: string[] = [];
   const tree = loadTree(suite.dir, pack, { include: c.files });
-  problems.push(...tree.notes);
+  append(problems, tree.notes);
   for (const f of tree.files) {
     for (const fn of f.functions) if (fn.hasError) problems.push(`${fn.file}:${fn.line}: ${fn.name}() does not parse cleanly`);
   }
   const res = runRules(makeProgram(tree, pack), pack, suite.rules);
   if (res.entriesRun === 0) problems.push(`the case defines no entry of ${suite.rules.join(', ')}: it tests nothing`);
-  problems.push(...res.partial);
+  append(problems, res.partial);
   const actual = renderText(res.findings);
   let expected = '';
   if (c.valid) {

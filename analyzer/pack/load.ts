@@ -12,6 +12,7 @@ import type { FrontendConfig } from '../source/normalize';
 import type { RuleSpec } from './rule-spec';
 import { keyName, locate, type KeyPath, type Position } from './locate';
 import { packValidator, schemaError } from './validate';
+import { append } from '../util/append';
 
 /** `FILE:LINE:COLUMN: KEY: REASON`, without the position when the file has none for the key. */
 export class PackError extends Error {
@@ -264,36 +265,36 @@ export function loadPack(file: string, seen: string[] = []): Pack {
 
 function merge(into: Pack, from: Pack): void {
   into.files = [...into.files.filter((f) => !from.files.includes(f)), ...from.files];
-  into.include.push(...from.include);
-  into.exclude.push(...from.exclude);
+  append(into.include, from.include);
+  append(into.exclude, from.exclude);
   const fe = into.frontend;
-  fe.blank.push(...from.frontend.blank);
-  fe.blankWithArgs.push(...from.frontend.blankWithArgs);
-  fe.fileScopeMacroPatterns.push(...from.frontend.fileScopeMacroPatterns);
-  fe.iteratorPatterns.push(...from.frontend.iteratorPatterns);
+  append(fe.blank, from.frontend.blank);
+  append(fe.blankWithArgs, from.frontend.blankWithArgs);
+  append(fe.fileScopeMacroPatterns, from.frontend.fileScopeMacroPatterns);
+  append(fe.iteratorPatterns, from.frontend.iteratorPatterns);
   Object.assign(fe.typeArgMacros, from.frontend.typeArgMacros);
   Object.assign((fe.typeArgOnlyMacros ??= {}), from.frontend.typeArgOnlyMacros);
-  (fe.blankWithComma ??= []).push(...(from.frontend.blankWithComma ?? []));
-  (fe.stringMacros ??= []).push(...(from.frontend.stringMacros ?? []));
-  (fe.opaqueArgMacros ??= []).push(...(from.frontend.opaqueArgMacros ?? []));
+  append((fe.blankWithComma ??= []), from.frontend.blankWithComma ?? []);
+  append((fe.stringMacros ??= []), from.frontend.stringMacros ?? []);
+  append((fe.opaqueArgMacros ??= []), from.frontend.opaqueArgMacros ?? []);
   Object.assign((fe.aliases ??= {}), from.frontend.aliases);
   Object.assign((fe.declaratorMacros ??= {}), from.frontend.declaratorMacros);
-  (fe.undefinedMacros ??= []).push(...(from.frontend.undefinedMacros ?? []));
+  append((fe.undefinedMacros ??= []), from.frontend.undefinedMacros ?? []);
   if (from.frontend.cleanup) fe.cleanup = from.frontend.cleanup;
-  into.program.opsCallMacros.push(...from.program.opsCallMacros);
-  into.program.tableGroups.push(...from.program.tableGroups);
-  (into.program.modes ??= []).push(...(from.program.modes ?? []));
-  into.program.scalarTypes.push(...from.program.scalarTypes);
+  append(into.program.opsCallMacros, from.program.opsCallMacros);
+  append(into.program.tableGroups, from.program.tableGroups);
+  append((into.program.modes ??= []), from.program.modes ?? []);
+  append(into.program.scalarTypes, from.program.scalarTypes);
   const en = into.engine;
-  en.bitOps.test.push(...from.engine.bitOps.test);
-  en.bitOps.set.push(...from.engine.bitOps.set);
-  en.bitOps.clear.push(...from.engine.bitOps.clear);
-  (en.bitOps.fill ??= []).push(...(from.engine.bitOps.fill ?? []));
-  (en.bitOps.zero ??= []).push(...(from.engine.bitOps.zero ?? []));
-  en.memWriters.push(...from.engine.memWriters);
-  en.memCopiers.push(...from.engine.memCopiers);
-  en.noReturn.push(...from.engine.noReturn);
-  into.rules.push(...from.rules);
+  append(en.bitOps.test, from.engine.bitOps.test);
+  append(en.bitOps.set, from.engine.bitOps.set);
+  append(en.bitOps.clear, from.engine.bitOps.clear);
+  append((en.bitOps.fill ??= []), from.engine.bitOps.fill ?? []);
+  append((en.bitOps.zero ??= []), from.engine.bitOps.zero ?? []);
+  append(en.memWriters, from.engine.memWriters);
+  append(en.memCopiers, from.engine.memCopiers);
+  append(en.noReturn, from.engine.noReturn);
+  append(into.rules, from.rules);
   Object.assign(into.ruleFile, from.ruleFile);
 }
 

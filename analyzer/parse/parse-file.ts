@@ -213,7 +213,7 @@ export function parseBuffer(buf: Buffer, rel: string, normalize: Normalizer, lim
 export function parseSource(src: { text: string; notes: string[] }, rel: string, normalize: Normalizer, limits: ParseLimits, raw = false,
   bodies = true): ParseOutcome {
   const r = parseText(src.text, rel, normalize, limits, raw, bodies);
-  if (r.ok) r.facts.notes.unshift(...src.notes);
+  if (r.ok) r.facts.notes = [...src.notes, ...r.facts.notes];
   else if (src.notes.length) return { ...r, note: `${src.notes.join('; ')}; ${r.note}` };
   return r;
 }

@@ -91,8 +91,8 @@ export function reparseEdit(e: Edited, rel: string, normalize: Normalizer, limit
       if (old.length) placed = false;
       at = 0;
     }
-    if (at >= 0) out.splice(at, 0, ...withCond(mid, cond));
-    return out;
+    // not splice(at, 0, ...items): a window can hold any number of them
+    return at >= 0 ? [...out.slice(0, at), ...withCond(mid, cond), ...out.slice(at)] : out;
   };
   const functions = put(facts.functions, fresh.functions);
   const structs = put(facts.structs, fresh.structs);

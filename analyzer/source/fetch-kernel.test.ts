@@ -10,6 +10,9 @@ import {
   FetchError,
   KERNEL_VERSIONS,
   kernelCacheRoot,
+  kernelVersionOf,
+  NEWEST_KERNEL,
+  privateApt,
   TREE_MARKER,
 } from './fetch-kernel';
 
@@ -35,7 +38,7 @@ function tmpDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `callorder-fetch-test-${tag}-`));
 }
 
-const NO_KERNEL_ENV = { CALLORDER_KERNEL_6_12: undefined, CALLORDER_KERNEL_6_1: undefined };
+const NO_KERNEL_ENV = { CALLORDER_KERNEL_6_12: undefined, CALLORDER_KERNEL_6_1: undefined, CALLORDER_KERNEL_7_2: undefined, CALLORDER_KERNEL_5_99: undefined };
 
 function fakeTree(dir: string, name: string, marker: object): string {
   const p = path.join(dir, name);
@@ -45,8 +48,12 @@ function fakeTree(dir: string, name: string, marker: object): string {
   return p;
 }
 
-test('KERNEL_VERSIONS lists 6.12 and 6.1', () => {
-  assert.deepEqual([...KERNEL_VERSIONS], ['6.12', '6.1']);
+test('KERNEL_VERSIONS lists 7.2, 6.12 and 6.1; the newest is a constant, and any N.M is a version', () => {
+  assert.deepEqual([...KERNEL_VERSIONS], ['7.2', '6.12', '6.1']);
+  assert.equal(NEWEST_KERNEL, '7.2');
+  assert.equal(kernelVersionOf('newest'), '7.2');
+  for (const v of ['7.2', '6.12', '6.1', '5.10', '10.0']) assert.equal(kernelVersionOf(v), v);
+  for (const v of ['6', '6.12.1', 'v6.12', '06.1', '', '6.x', 'latest']) assert.equal(kernelVersionOf(v), undefined, v);
 });
 
 test('kernelCacheRoot honours CALLORDER_CACHE, then XDG_CACHE_HOME, then ~/.cache', () => {
@@ -133,6 +140,10 @@ test('CALLORDER_KERNEL_<ver> points at an existing tree', () => {
     withEnv({ ...NO_KERNEL_ENV, PATH: emptyBin, CALLORDER_KERNEL_6_1: tree }, () => {
       assert.equal(fetchKernel('6.1'), tree);
     });
+    withEnv({ ...NO_KERNEL_ENV, PATH: emptyBin, CALLORDER_KERNEL_7_2: tree }, () => {
+      assert.equal(fetchKernel('7.2'), tree);
+      assert.equal(fetchKernel('newest'), tree);
+    });
     withEnv({ ...NO_KERNEL_ENV, PATH: emptyBin, CALLORDER_KERNEL_6_1: path.join(tree, 'missing') }, () => {
       assert.throws(() => fetchKernel('6.1'), (e: unknown) => e instanceof FetchError && /CALLORDER_KERNEL_6_1/.test(e.message));
     });
@@ -142,8 +153,40 @@ test('CALLORDER_KERNEL_<ver> points at an existing tree', () => {
   }
 });
 
-test('unknown versions are a FetchError', () => {
-  assert.throws(() => fetchKernel('5.10' as '6.1'), FetchError);
+test('what is not a version N.M is a one-line FetchError before any apt-get', () => {
+  const emptyBin = tmpDir('bin');
+  try {
+    withEnv({ ...NO_KERNEL_ENV, PATH: emptyBin }, () => {
+      for (const v of ['abc', '6', '6.12.1']) {
+        assert.throws(() => fetchKernel(v), (e: unknown) => e instanceof FetchError && /is not a kernel version/.test(e.message) && !e.message.includes('\n'));
+      }
+    });
+  } finally {
+    fs.rmSync(emptyBin, { recursive: true, force: true });
+  }
+});
+
+test('privateApt: unstable on each archive, a key file as named, an inline key written beside the list, no key as none', () => {
+  const dir = path.join(tmpDir('own-apt'), 'apt');
+  try {
+    const key = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nabc\n-----END PGP PUBLIC KEY BLOCK-----';
+    const own = privateApt(dir, [
+      { uri: 'http://a.example/debian', components: ['main'], signedBy: '/k/a.gpg' },
+      { uri: 'http://b.example/debian', components: ['main', 'contrib'], signedBy: key },
+      { uri: 'http://c.example/debian', components: ['main'] },
+    ]);
+    const lines = fs.readFileSync(own.list, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(lines, [
+      'deb [signed-by=/k/a.gpg] http://a.example/debian unstable main',
+      `deb [signed-by=${dir}/key-1.asc] http://b.example/debian unstable main contrib`,
+      'deb http://c.example/debian unstable main',
+    ]);
+    assert.equal(fs.readFileSync(path.join(dir, 'key-1.asc'), 'utf8'), `${key}\n`);
+    assert.deepEqual(own.options, ['-o', `Dir::Etc::sourcelist=${dir}/sources.list`, '-o', 'Dir::Etc::sourceparts=-',
+      '-o', `Dir::State::lists=${dir}/lists`, '-o', `Dir::Cache=${dir}/cache`]);
+  } finally {
+    fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+  }
 });
 
 test('compareDebianVersions follows dpkg ordering', () => {
@@ -167,6 +210,7 @@ const haveDebTools = hasTools('dpkg-deb', 'tar', 'xz');
 
 /** Builds a fake linux-source-<version> .deb; returns its path. */
 function buildFakeDeb(root: string, version: string, withTarball = true): string {
+  root = path.join(root, `build-${version}`);
   const src = path.join(root, 'src', `linux-source-${version}`);
   const files: Record<string, string> = {
     Makefile: 'VERSION = 6\n',
@@ -198,28 +242,47 @@ function buildFakeDeb(root: string, version: string, withTarball = true): string
     const r = spawnSync('tar', ['-c', '-J', '-f', tarball, '-C', path.join(root, 'src'), `linux-source-${version}`]);
     assert.equal(r.status, 0, String(r.stderr));
   }
-  const deb = path.join(root, 'fake.deb');
+  const deb = path.join(root, `fake-${version}.deb`);
   const b = spawnSync('dpkg-deb', ['--root-owner-group', '--build', pkgRoot, deb]);
   assert.equal(b.status, 0, String(b.stderr));
   return deb;
 }
 
-/** Writes a fake apt-get that fails until `apt-get update` ran, logging its calls. */
-function fakeAptBin(root: string, deb: string): { bin: string; calls: () => string[] } {
+/**
+ * Writes a fake apt-get, logging its calls. Plain `apt-get download P` gives
+ * the .deb of debs.system[P] once `apt-get update` ran; with a private
+ * sources list (`-o Dir::Etc::sourcelist=F`) it gives debs.unstable[P] once
+ * an update with that list ran, if F names the unstable suite. Anything else
+ * is an unknown package, as apt says it.
+ */
+function fakeAptBin(root: string, debs: { system?: Record<string, string>; unstable?: Record<string, string> }): { bin: string; calls: () => string[] } {
   const bin = path.join(root, 'bin');
   fs.mkdirSync(bin);
   const callLog = path.join(root, 'apt-calls');
-  const updated = path.join(root, 'updated');
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  for (const [suite, m] of Object.entries(debs)) {
+    fs.mkdirSync(path.join(root, 'debs', suite), { recursive: true });
+    for (const [pkg, deb] of Object.entries(m)) fs.copyFileSync(deb, path.join(root, 'debs', suite, `${pkg}.deb`));
+  }
+  const at = (n: string) => q(path.join(root, n));
   fs.writeFileSync(
     path.join(bin, 'apt-get'),
     [
       '#!/bin/sh',
       `echo "$*" >> ${q(callLog)}`,
+      'list=',
+      'while [ "$1" = "-o" ]; do',
+      '  case "$2" in Dir::Etc::sourcelist=*) list="${2#Dir::Etc::sourcelist=}" ;; esac',
+      '  shift 2',
+      'done',
       'case "$1" in',
-      `  update) touch ${q(updated)}; exit 0 ;;`,
-      `  download) if [ ! -e ${q(updated)} ]; then echo "E: Unable to locate package $2" >&2; exit 100; fi`,
-      `    cp ${q(deb)} "./$2_$(dpkg-deb -f ${q(deb)} Version)_all.deb"; exit 0 ;;`,
+      `  update) if [ -n "$list" ]; then touch ${at('private-updated')}; else touch ${at('updated')}; fi; exit 0 ;;`,
+      '  download)',
+      '    deb=',
+      `    if [ -n "$list" ]; then [ -e ${at('private-updated')} ] && grep -q ' unstable ' "$list" && deb=${at('debs/unstable')}/"$2".deb`,
+      `    else [ -e ${at('updated')} ] && deb=${at('debs/system')}/"$2".deb; fi`,
+      '    if [ -z "$deb" ] || [ ! -e "$deb" ]; then echo "E: Unable to locate package $2" >&2; exit 100; fi',
+      '    cp "$deb" "./$2_$(dpkg-deb -f "$deb" Version)_all.deb"; exit 0 ;;',
       'esac',
       'exit 1',
       '',
@@ -230,17 +293,50 @@ function fakeAptBin(root: string, deb: string): { bin: string; calls: () => stri
   return { bin, calls };
 }
 
+/** An apt configuration as a Debian machine has it: the archive, its security suite, and another vendor's. */
+function fakeAptEtc(root: string): { etc: string; osRelease: string; files: () => Record<string, string> } {
+  const etc = path.join(root, 'etc-apt');
+  fs.mkdirSync(path.join(etc, 'sources.list.d'), { recursive: true });
+  fs.writeFileSync(
+    path.join(etc, 'sources.list.d', 'debian.sources'),
+    [
+      'Types: deb',
+      '# a comment inside the paragraph',
+      'URIs: http://mirror.example/debian',
+      'Suites: bookworm bookworm-updates',
+      'Components: main',
+      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg',
+      '',
+      'Types: deb',
+      'URIs: http://mirror.example/debian-security',
+      'Suites: bookworm-security',
+      'Components: main',
+      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg',
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(path.join(etc, 'sources.list.d', 'vendor.list'), 'deb [signed-by=/usr/share/keyrings/vendor.gpg] https://vendor.example/apt vendor-bookworm main\n');
+  const osRelease = path.join(root, 'os-release');
+  fs.writeFileSync(osRelease, 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n');
+  const files = () => Object.fromEntries(fs.readdirSync(path.join(etc, 'sources.list.d')).map((n) => [n, fs.readFileSync(path.join(etc, 'sources.list.d', n), 'utf8')]));
+  return { etc, osRelease, files };
+}
+
 test('offline end to end: update-and-retry, partial extract, idempotence, full extract', { skip: !haveDebTools }, () => {
   const root = tmpDir('e2e');
   try {
     const deb = buildFakeDeb(root, '6.12');
-    const { bin, calls } = fakeAptBin(root, deb);
+    const { bin, calls } = fakeAptBin(root, { system: { 'linux-source-6.12': deb } });
+    const { etc, osRelease } = fakeAptEtc(root);
     const cache = path.join(root, 'cache');
     const lines: string[] = [];
     withEnv({ ...NO_KERNEL_ENV, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` }, () => {
-      const tree = fetchKernel('6.12', { dir: cache, log: (l) => lines.push(l) });
+      const tree = fetchKernel('6.12', { dir: cache, log: (l) => lines.push(l), aptEtc: etc, osRelease });
       assert.equal(tree, path.join(cache, 'linux-6.12-6.12.1-1~test1'));
-      assert.deepEqual(calls(), ['download linux-source-6.12', 'update', 'download linux-source-6.12']);
+      // the machine's suites, unstable (which has no 6.12), then the machine's suites refreshed
+      const own = ['-o', `Dir::Etc::sourcelist=${cache}/apt/sources.list`, '-o', 'Dir::Etc::sourceparts=-',
+        '-o', `Dir::State::lists=${cache}/apt/lists`, '-o', `Dir::Cache=${cache}/apt/cache`].join(' ');
+      assert.deepEqual(calls(), ['download linux-source-6.12', `${own} update`, `${own} download linux-source-6.12`, 'update', 'download linux-source-6.12']);
       assert.ok(lines.some((l) => /apt-get update/.test(l)), lines.join('\n'));
       for (const f of [
         'Makefile',
@@ -261,20 +357,20 @@ test('offline end to end: update-and-retry, partial extract, idempotence, full e
         { version: marker.version, debianVersion: marker.debianVersion, full: marker.full },
         { version: '6.12', debianVersion: '6.12.1-1~test1', full: false },
       );
-      // Only the tree is left: no .deb, no temp dirs.
-      assert.deepEqual(fs.readdirSync(cache), ['linux-6.12-6.12.1-1~test1']);
+      // Only the tree and the apt state are left: no .deb, no temp dirs.
+      assert.deepEqual(fs.readdirSync(cache).sort(), ['apt', 'linux-6.12-6.12.1-1~test1']);
 
       // Second call: no apt-get at all.
       assert.equal(fetchKernel('6.12', { dir: cache }), tree);
-      assert.equal(calls().length, 3);
+      assert.equal(calls().length, 5);
 
       // Whole kernel.
       const full = fetchKernel('6.12', { dir: cache, full: true });
       assert.equal(full, path.join(cache, 'linux-6.12-6.12.1-1~test1-full'));
       assert.ok(fs.existsSync(path.join(full, 'fs/open.c')));
       assert.ok(fs.existsSync(path.join(full, 'tools/arch/x86/kvm/Makefile')));
-      assert.equal(calls().length, 4);
-      assert.deepEqual(fs.readdirSync(cache).sort(), ['linux-6.12-6.12.1-1~test1', 'linux-6.12-6.12.1-1~test1-full']);
+      assert.equal(calls().length, 6);
+      assert.deepEqual(fs.readdirSync(cache).sort(), ['apt', 'linux-6.12-6.12.1-1~test1', 'linux-6.12-6.12.1-1~test1-full']);
     });
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
@@ -285,12 +381,12 @@ test('offline: a broken package is a one-line FetchError and leaves nothing behi
   const root = tmpDir('broken');
   try {
     const deb = buildFakeDeb(root, '6.1', false);
-    const { bin } = fakeAptBin(root, deb);
+    const { bin } = fakeAptBin(root, { system: { 'linux-source-6.1': deb } });
     fs.writeFileSync(path.join(root, 'updated'), '');
     const cache = path.join(root, 'cache');
     withEnv({ ...NO_KERNEL_ENV, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` }, () => {
       assert.throws(
-        () => fetchKernel('6.1', { dir: cache }),
+        () => fetchKernel('6.1', { dir: cache, aptEtc: path.join(root, 'no-etc') }),
         (e: unknown) => e instanceof FetchError && /linux-source-6\.1\.tar\.xz/.test(e.message) && !e.message.includes('\n'),
       );
     });
@@ -300,7 +396,64 @@ test('offline: a broken package is a one-line FetchError and leaves nothing behi
   }
 });
 
-test('the CLI: `fetch-kernel 6.12` and `fetch-kernel 6.1 --full` print the cached tree, an unknown release is exit 2', () => {
+test('offline: a version the machine\'s suites lack comes from unstable on its own mirror, with an apt state of our own', { skip: !haveDebTools }, () => {
+  const root = tmpDir('unstable');
+  try {
+    const deb = buildFakeDeb(root, '7.2');
+    const { bin, calls } = fakeAptBin(root, { unstable: { 'linux-source-7.2': deb } });
+    const { etc, osRelease, files } = fakeAptEtc(root);
+    const before = files();
+    const cache = path.join(root, 'cache');
+    const lines: string[] = [];
+    withEnv({ ...NO_KERNEL_ENV, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` }, () => {
+      const tree = fetchKernel('7.2', { dir: cache, log: (l) => lines.push(l), aptEtc: etc, osRelease });
+      assert.equal(tree, path.join(cache, 'linux-7.2-7.2.1-1~test1'));
+      assert.ok(fs.existsSync(path.join(tree, 'arch/x86/kvm/x86.c')));
+      const own = ['-o', `Dir::Etc::sourcelist=${cache}/apt/sources.list`, '-o', 'Dir::Etc::sourceparts=-',
+        '-o', `Dir::State::lists=${cache}/apt/lists`, '-o', `Dir::Cache=${cache}/apt/cache`].join(' ');
+      // the machine's suites first, then ours; the machine's lists are not refreshed for it
+      assert.deepEqual(calls(), ['download linux-source-7.2', `${own} update`, `${own} download linux-source-7.2`]);
+      // unstable on the Debian archive's URI alone (not its security suite, not another vendor's), with its key
+      const list = fs.readFileSync(path.join(cache, 'apt', 'sources.list'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+      assert.deepEqual(list, ['deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.example/debian unstable main']);
+      assert.ok(fs.statSync(path.join(cache, 'apt', 'lists', 'partial')).isDirectory());
+      assert.ok(lines.some((l) => /asking unstable at http:\/\/mirror\.example\/debian/.test(l)), lines.join('\n'));
+      // the system's sources are as they were
+      assert.deepEqual(files(), before);
+      // cached: no apt-get at all the second time
+      assert.equal(fetchKernel('7.2', { dir: cache, aptEtc: etc, osRelease }), tree);
+      assert.equal(calls().length, 3);
+    });
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('offline: a version Debian does not serve is one line naming where it looked, and leaves only the apt state', { skip: !haveDebTools }, () => {
+  const root = tmpDir('unserved');
+  try {
+    const { bin, calls } = fakeAptBin(root, {});
+    const { etc, osRelease } = fakeAptEtc(root);
+    const cache = path.join(root, 'cache');
+    withEnv({ ...NO_KERNEL_ENV, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` }, () => {
+      assert.throws(
+        () => fetchKernel('5.99', { dir: cache, aptEtc: etc, osRelease }),
+        (e: unknown) => {
+          assert.ok(e instanceof FetchError, String(e));
+          assert.match(e.message, /Debian serves no linux-source-5\.99: it is not in this machine's apt sources, nor in unstable at http:\/\/mirror\.example\/debian\./);
+          assert.ok(!e.message.includes('\n'));
+          return true;
+        },
+      );
+      assert.equal(calls().length, 5);
+    });
+    assert.deepEqual(fs.readdirSync(cache), ['apt']);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the CLI: `fetch-kernel 6.12`, `7.2`, `newest` and `6.1 --full` print the cached tree; what is not a version is exit 2', () => {
   // Through the built CLI because the bug this guards was in argument parsing:
   // a positional named `version` collided with yargs' --version and the
   // release was read as a number, so every `fetch-kernel X` was refused.
@@ -311,7 +464,8 @@ test('the CLI: `fetch-kernel 6.12` and `fetch-kernel 6.1 --full` print the cache
     const t612 = fakeTree(cache, 'linux-6.12-6.12.117-1~deb12u1', { version: '6.12', debianVersion: '6.12.117-1~deb12u1', full: false, parts: [] });
     const t61 = fakeTree(cache, 'linux-6.1-6.1.192-2-full', { version: '6.1', debianVersion: '6.1.192-2', full: true, parts: ['*'] });
     // PATH has no apt-get: the answer must come from the cache
-    const env = { ...process.env, CALLORDER_KERNEL_6_12: '', CALLORDER_KERNEL_6_1: '', PATH: emptyBin };
+    const t72 = fakeTree(cache, 'linux-7.2-7.2.13-1', { version: '7.2', debianVersion: '7.2.13-1', full: false, parts: [] });
+    const env = { ...process.env, CALLORDER_KERNEL_6_12: '', CALLORDER_KERNEL_6_1: '', CALLORDER_KERNEL_7_2: '', PATH: emptyBin };
     const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'fetch-kernel', ...args, '--dir', cache], { env, encoding: 'utf8' });
     const a = run('6.12');
     assert.equal(a.status, 0, a.stderr);
@@ -320,9 +474,24 @@ test('the CLI: `fetch-kernel 6.12` and `fetch-kernel 6.1 --full` print the cache
     const b = run('6.1', '--full');
     assert.equal(b.status, 0, b.stderr);
     assert.equal(b.stdout, `${t61}\n`);
-    const c = run('6.10');
+    for (const v of ['7.2', 'newest']) {
+      const r = run(v);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, `${t72}\n`);
+    }
+    const c = run('6.x');
     assert.equal(c.status, 2);
-    assert.match(c.stderr, /6\.10/);
+    assert.equal(c.stdout, '');
+    assert.match(c.stderr, /^callorder: .*'6\.x' is not a kernel version[^\n]*\n$/);
+    // --fetch on check, stats and graph takes the same versions
+    for (const cmd of [['check'], ['stats'], ['graph', '--from', 'f']]) {
+      const d = spawnSync(process.execPath, [cli, ...cmd, '--fetch', '7'], { env, encoding: 'utf8' });
+      assert.equal(d.status, 2, d.stderr);
+      assert.match(d.stderr, /^callorder: --fetch takes a kernel version as N\.M[^\n]*not 7\n$/);
+    }
+    const e = spawnSync(process.execPath, [cli, 'stats', '--fetch', '7.2', '--format', 'json'], { env: { ...env, CALLORDER_CACHE: cache }, encoding: 'utf8' });
+    assert.equal(e.status, 0, e.stderr);
+    assert.equal(JSON.parse(e.stdout).tree, t72);
   } finally {
     fs.rmSync(cache, { recursive: true, force: true });
     fs.rmSync(emptyBin, { recursive: true, force: true });

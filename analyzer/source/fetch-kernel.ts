@@ -2,6 +2,13 @@
  * fetch-kernel: obtain a Linux kernel source tree (Debian's linux-source-<version>
  * package) for callorder to analyse, cached under the user's cache directory.
  *
+ * The package comes from the machine's own apt suites when they have it
+ * (`apt-get download`), else from Debian unstable on the same mirror, through
+ * an apt state of our own under the cache directory (apt/: a sources list
+ * with the unstable suite, its lists and its package cache): the system's
+ * sources and lists are never written for that. The mirror is read from the
+ * machine's apt configuration (apt-sources.ts), never named here.
+ *
  * Everything here is synchronous and spawns processes with argument arrays only
  * (never a shell string). Expected failures are reported as FetchError with a
  * one-line message meant for the user.
@@ -10,6 +17,7 @@ import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { kernelCacheRoot } from '../cache/root';
+import { debianArchives, osCodename, readAptSources, type DebianArchive } from './apt-sources';
 
 export { kernelCacheRoot };
 
@@ -20,6 +28,9 @@ export interface FetchOptions {
   full?: boolean;
   /** Progress lines (the CLI sends them to stderr). */
   log?: (line: string) => void;
+  /** The apt configuration to read the mirror from (default /etc/apt), and the os-release naming the distribution. */
+  aptEtc?: string;
+  osRelease?: string;
 }
 
 /** An expected failure; `message` is one clear line for the user. */
@@ -30,7 +41,24 @@ export class FetchError extends Error {
   }
 }
 
-export const KERNEL_VERSIONS: readonly string[] = Object.freeze(['6.12', '6.1']);
+/**
+ * The newest kernel Debian serves (from unstable), the one `--fetch newest`
+ * and `npm run demo` check: named here, not looked up, so that naming it
+ * needs no network. Raise it when unstable moves on.
+ */
+export const NEWEST_KERNEL = '7.2';
+
+/** The versions the tests and the README cover; any N.M Debian serves can be fetched. */
+export const KERNEL_VERSIONS: readonly string[] = Object.freeze([NEWEST_KERNEL, '6.12', '6.1']);
+
+/** The suite asked on the machine's mirror when its own suites lack a version. */
+export const FALLBACK_SUITE = 'unstable';
+
+/** A kernel version as the user names it (`7.2`, `newest`) to N.M, or undefined when it is neither. */
+export function kernelVersionOf(arg: string): string | undefined {
+  if (arg === 'newest') return NEWEST_KERNEL;
+  return /^[1-9]\d*\.\d+$/.test(arg) ? arg : undefined;
+}
 
 /** Parts of the tree extracted by default (paths relative to the tree root). */
 export const KERNEL_PARTS: readonly string[] = Object.freeze([
@@ -67,12 +95,10 @@ export function kernelEnvVar(version: string): string {
  * Returns the absolute path of an extracted kernel tree for `version`,
  * downloading and extracting Debian's linux-source package if needed.
  */
-export function fetchKernel(version: string, opts: FetchOptions = {}): string {
-  const given = process.env[kernelEnvVar(version)];
-  if (!KERNEL_VERSIONS.includes(version) && !given) {
-    throw new FetchError(
-      `${PREFIX}unknown kernel version '${String(version)}'; choose one of ${KERNEL_VERSIONS.join(', ')}`,
-    );
+export function fetchKernel(release: string, opts: FetchOptions = {}): string {
+  const version = kernelVersionOf(String(release));
+  if (!version) {
+    throw new FetchError(`${PREFIX}'${String(release)}' is not a kernel version: name one as N.M (e.g. ${KERNEL_VERSIONS.join(', ')}) or newest`);
   }
   const log = opts.log ?? (() => undefined);
   const full = opts.full === true;
@@ -106,7 +132,7 @@ export function fetchKernel(version: string, opts: FetchOptions = {}): string {
   let staging: string | undefined;
   try {
     work = mkTemp(dir, 'dl-');
-    const deb = downloadDeb(pkg, work, log);
+    const deb = downloadDeb(pkg, work, dir, opts, log);
     const debianVersion = debVersion(deb, log);
     const finalName = `linux-${version}-${safeName(debianVersion)}${full ? '-full' : ''}`;
     const finalPath = path.join(dir, finalName);
@@ -266,11 +292,28 @@ function verrevcmp(a: string, b: string): number {
 // ---------------------------------------------------------------------------
 // download and extraction
 
-function downloadDeb(pkg: string, work: string, log: (l: string) => void): string {
+function downloadDeb(pkg: string, work: string, dir: string, opts: FetchOptions, log: (l: string) => void): string {
   log(`fetching ${pkg} with apt-get download ...`);
   const t0 = Date.now();
+  // 1. the machine's own suites, as it has them
   let r = run('apt-get', ['download', pkg], { cwd: work });
+  let asked = '';
   if (r.status !== 0 && isUnknownPackage(r)) {
+    // 2. unstable on the machine's own mirror, with an apt state of our own
+    const archives = debianArchives(readAptSources(opts.aptEtc), osCodename(opts.osRelease));
+    if (archives.length) {
+      asked = `, nor in ${FALLBACK_SUITE} at ${archives.map((a) => a.uri).join(' ')}`;
+      const own = privateApt(path.join(dir, 'apt'), archives);
+      log(`this machine's apt sources have no ${pkg}; asking ${FALLBACK_SUITE} at ${archives.map((a) => a.uri).join(' ')} (apt state in ${own.dir}) ...`);
+      const u = updateLists(own.options);
+      if (u.status !== 0) throw new FetchError(`${PREFIX}apt-get update of ${FALLBACK_SUITE} (${own.list}) failed: ${lastError(u)}`);
+      r = run('apt-get', [...own.options, 'download', pkg], { cwd: work });
+    } else {
+      asked = `, and they name no Debian archive to ask ${FALLBACK_SUITE} of`;
+    }
+  }
+  if (r.status !== 0 && isUnknownPackage(r)) {
+    // 3. the machine's own lists may be out of date: as before, refresh them once
     log(`apt-get does not know ${pkg} yet; running apt-get update ...`);
     const u = run('apt-get', ['update'], {});
     if (u.status !== 0) {
@@ -284,8 +327,8 @@ function downloadDeb(pkg: string, work: string, log: (l: string) => void): strin
   if (r.status !== 0) {
     if (isUnknownPackage(r)) {
       throw new FetchError(
-        `${PREFIX}Debian package ${pkg} is not available from this machine's apt sources ` +
-          `(needs Debian 12 with bookworm-security, or newer). Pass your own kernel checkout instead: callorder check /path/to/linux`,
+        `${PREFIX}Debian serves no ${pkg}: it is not in this machine's apt sources${asked}. ` +
+          'Pass your own kernel checkout instead: callorder check /path/to/linux',
       );
     }
     throw new FetchError(`${PREFIX}apt-get download ${pkg} failed: ${lastError(r)}`);
@@ -298,6 +341,56 @@ function downloadDeb(pkg: string, work: string, log: (l: string) => void): strin
   const mb = fs.statSync(deb).size / (1024 * 1024);
   log(`downloaded ${debs[0]} (${mb.toFixed(0)} MiB) in ${secs(t0)}`);
   return deb;
+}
+
+/**
+ * Our own apt state under `dir`: a sources list naming the fallback suite on
+ * each Debian archive of the machine, with the key its entries name, and the
+ * lists and package cache apt keeps for it. Returns the options that point
+ * apt-get at it and at nothing of the system's sources.
+ */
+export function privateApt(dir: string, archives: DebianArchive[]): { dir: string; list: string; options: string[] } {
+  const lists = path.join(dir, 'lists');
+  const cache = path.join(dir, 'cache');
+  const list = path.join(dir, 'sources.list');
+  try {
+    fs.mkdirSync(path.join(lists, 'partial'), { recursive: true });
+    fs.mkdirSync(path.join(cache, 'archives', 'partial'), { recursive: true });
+    const lines = archives.map((a, i) => {
+      let key = a.signedBy;
+      // a deb822 entry may hold its key inline: one-line entries name a file
+      if (key && key.includes('\n')) {
+        const file = path.join(dir, `key-${i}.asc`);
+        fs.writeFileSync(file, `${key.trim()}\n`);
+        key = file;
+      }
+      const opts = key ? `[signed-by=${key}] ` : '';
+      return `deb ${opts}${a.uri} ${FALLBACK_SUITE} ${a.components.join(' ')}`;
+    });
+    const text = `# written by callorder fetch-kernel: ${FALLBACK_SUITE} on this machine's Debian mirror\n${lines.join('\n')}\n`;
+    const tmp = `${list}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, list);
+  } catch (e) {
+    throw new FetchError(`${PREFIX}cannot write the apt state in ${dir}: ${errText(e)}`);
+  }
+  const options = [
+    '-o', `Dir::Etc::sourcelist=${list}`,
+    '-o', 'Dir::Etc::sourceparts=-',
+    '-o', `Dir::State::lists=${lists}`,
+    '-o', `Dir::Cache=${cache}`,
+  ];
+  return { dir, list, options };
+}
+
+/** apt-get update of our own lists; another fetch holding their lock is waited for (up to 2 minutes). */
+function updateLists(options: string[]): SpawnSyncReturns<string> {
+  const until = Date.now() + 120_000;
+  for (;;) {
+    const u = run('apt-get', [...options, 'update'], {});
+    if (u.status === 0 || !/Could not get lock/i.test(u.stderr) || Date.now() > until) return u;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+  }
 }
 
 function isUnknownPackage(r: SpawnSyncReturns<string>): boolean {
@@ -365,6 +458,7 @@ function extract(
     '--no-same-owner',
   ];
   if (!full) {
+    // bounded spread: the seven fixed KERNEL_PARTS
     args.push('--wildcards', '--no-wildcards-match-slash', '--anchored', ...KERNEL_PARTS.map((p) => `*/${p}`));
   }
   r = run('tar', args, {});

@@ -817,6 +817,7 @@ export function makeNormalizer(cfg: FrontendConfig): Normalizer {
     }
     if (wide) {
       let out = '';
+      // bounded spread: 8192 bytes at a time
       for (let i = 0; i < buf.length; i += 8192) out += String.fromCharCode(...buf.subarray(i, i + 8192));
       return out;
     }

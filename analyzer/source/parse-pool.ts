@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { FrontendConfig } from './normalize';
 import type { ParseLimits } from '../parse/parse-file';
 import type { FileOutcome } from './file-facts';
+import { append } from '../util/append';
 
 export interface PoolInit {
   frontend: FrontendConfig;
@@ -163,7 +164,7 @@ export function runPool(workers: number, init: PoolInit, feed: PoolFeed, onReply
       const send = (): boolean => {
         const chunk = take();
         if (!chunk) return false;
-        pending.push(...chunk);
+        append(pending, chunk);
         chunksOut++;
         // copied, not transferred: a dead worker's jobs are sent again
         w.postMessage(chunk);
@@ -200,7 +201,7 @@ export function runPool(workers: number, init: PoolInit, feed: PoolFeed, onReply
         const [lost, ...rest] = pending;
         if (lost) onReply({ index: lost.index, ok: false, note: `${lost.rel}: worker failed (${why}), skipped`, transient: true });
         if (respawns++ < MAX_RESPAWNS) {
-          requeue.push(...rest);
+          append(requeue, rest);
           spawn();
           return;
         }
