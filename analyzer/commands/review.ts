@@ -4,6 +4,7 @@ import { parseMbox, header, type Mail } from '../review/mbox';
 import { reviewSeries, seriesOf } from '../review/series';
 import { render, renderError, type Format } from '../report/render';
 import { replyMail, type ReplyTarget } from '../report/reply';
+import { b4Checks, b4Error } from '../report/b4';
 import type { PatchReport, ReportInput } from '../report/model';
 import { sortFindings } from '../flow/finding';
 import { selector, snapshotDir } from '../source/snapshot';
@@ -15,14 +16,15 @@ export const DEFAULT_MAX_PATCH = 32 * 1024 * 1024;
 
 export interface ReviewArgs extends CommonArgs, ReportArgs {
   patch?: string;
-  format?: Format;
+  format?: Format | 'b4';
   mailback?: boolean;
   maxPatchSize?: number;
 }
 
 export async function review(a: ReviewArgs): Promise<number> {
   if (a.mailback && a.format && a.format !== 'email') throw new UsageError('--mailback writes an email: it goes with --format email only');
-  const format: Format = a.format ?? 'email';
+  const b4 = a.format === 'b4';
+  const format: Format = a.format === undefined || a.format === 'b4' ? 'email' : a.format;
   const cap = a.maxPatchSize ?? DEFAULT_MAX_PATCH;
   if (!(cap > 0)) throw new UsageError('--max-patch-size must be a positive number of bytes');
   const root = reviewTree(a.tree);
@@ -69,10 +71,10 @@ export async function review(a: ReviewArgs): Promise<number> {
       // as checkpatch's --mailback, which b4's per-patch check runs: silence when there is nothing to say
       out = series.filter((p) => p.findings.length)
         .map((p) => replyMail(input, targetOf(patches.find((x) => x.index === p.index)!.mail), p)).join('\n');
-    } else out = render(format, input);
+    } else out = b4 ? b4Checks(series) : render(format, input);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
-    process.stdout.write(renderError(format, e.message));
+    process.stdout.write(b4 ? b4Error(e.message) : renderError(format, e.message));
     throw e;
   }
   process.stdout.write(out);
