@@ -52,6 +52,8 @@ export async function runBot(cfg: BotConfig, opts: RunOptions): Promise<number> 
   const pack = loadPack(cfg.rules ?? defaultPackPath());
   const select = selector(pack);
   const roots = globRoots(pack.include);
+  // an archive that is none stops the bot before it makes a state for it
+  epochs(cfg.inbox);
   const state = new State(cfg.state);
   const running = new Map<string, Promise<void>>();
   let stopping = false;
