@@ -157,21 +157,23 @@ describe('bot: a real public-inbox archive, reviewed once, answered in the outbo
       const cfg = setup('killed', pw);
       const stateFile = path.join(work, 'killed', 'state.sqlite');
       const seen: string[] = [];
-      // each kill waits for a later point of the work: a series under review, then a report owed
-      const points: [string, string][] = [
-        ['a series under review', `SELECT 1 FROM series WHERE status = 'queued'`],
-        ['a verdict recorded', `SELECT 1 FROM series WHERE status IN ('reviewed', 'failed')`],
-        ['a report being sent or sent', `SELECT 1 FROM reports WHERE state != 'pending'`],
+      // patchwork stores the first check it is sent and never answers: the last kill comes then
+      pw.hold(1);
+      // each kill waits for a later point of the work: a series under review, a verdict, a check patchwork has
+      const points: [string, () => Promise<boolean>][] = [
+        ['a series under review', () => waitFor(stateFile, `SELECT 1 FROM series WHERE status = 'queued'`, 30_000)],
+        ['a verdict recorded', () => waitFor(stateFile, `SELECT 1 FROM series WHERE status IN ('reviewed', 'failed')`, 30_000)],
+        ['a check stored by patchwork, its answer not back', () => Promise.race([pw.held.then(() => true), sleep(30_000).then(() => false)])],
       ];
-      for (const [what, sql] of points) {
+      for (const [what, reached] of points) {
         const c = spawn(process.execPath, [CLI, 'bot', 'run', '--config', cfg], { cwd: work, stdio: 'ignore' });
-        const hit = await waitFor(stateFile, sql, 30_000);
+        const hit = await reached();
         const snapshot = counts(stateFile);
         await kill9(c);
         seen.push(`${what}: ${hit ? 'killed at' : 'not reached'} ${snapshot}`);
       }
       t.diagnostic(seen.join('; '));
-      assert.ok(seen.some((s) => s.includes('killed at')), seen.join('\n'));
+      assert.ok(seen[2].includes('killed at'), seen.join('\n'));
       const r = await bot(['run', '--config', cfg, '--once']);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(outbox(path.join(work, 'killed', 'outbox')), clean.outbox);
@@ -228,8 +230,16 @@ describe('bot: a real public-inbox archive, reviewed once, answered in the outbo
       const msgs1 = (d1.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n;
       d1.close();
       assert.equal(msgs1, 3);
-      // then v2 arrives
+      // then v2 arrives, before patchwork has it: its checks wait, with the reason
+      pw.forget(series.v2.patches);
       for (const m of series.v2.mails) early.deliver(m);
+      r = await bot(['run', '--config', cfg, '--once']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stderr.includes(`callorder bot: check for ${series.v2.patches[1]}: patchwork has no patch ${series.v2.patches[1]} yet\n`), r.stderr);
+      const st1 = await bot(['status', '--state', stateFile]);
+      assert.match(st1.stdout, /^reports not yet sent: 2$/m);
+      pw.know(series.v2.patches);
+      fs.writeFileSync(cfg, JSON.stringify({ ...cfgEarly, inbox: early.dir, retrySeconds: 0 }));
       r = await bot(['run', '--config', cfg, '--once']);
       assert.equal(r.code, 0, r.stderr);
       const d2 = db(stateFile);
@@ -282,6 +292,10 @@ async function waitFor(file: string, sql: string, ms: number): Promise<boolean> 
     await new Promise((r) => setTimeout(r, 10));
   }
   return false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 function kill9(c: ChildProcess): Promise<void> {

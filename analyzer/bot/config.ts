@@ -23,6 +23,8 @@ export interface BotConfig {
   maxPatchSize: number;
   parseTimeout: number;
   heapMb: number;
+  /** a report that could not go out is tried again after this long */
+  retrySeconds: number;
   rules?: string;
   reporter?: string;
   closesUrlBase?: string;
@@ -34,7 +36,7 @@ export interface BotConfig {
 
 export const DEFAULTS = {
   branch: 'HEAD', workers: 2, pollSeconds: 5, waitSeconds: 600, reviewDeadline: 300,
-  maxPatchSize: 32 * 1024 * 1024, parseTimeout: 20, heapMb: 2048,
+  maxPatchSize: 32 * 1024 * 1024, parseTimeout: 20, heapMb: 2048, retrySeconds: 60,
 };
 
 type Raw = Record<string, unknown>;
@@ -58,7 +60,7 @@ export function loadConfig(file: string | undefined, over: Partial<BotConfig>): 
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(`${file}: not a JSON object`);
   }
   const known = new Set(['inbox', 'tree', 'branch', 'state', 'workDir', 'workers', 'pollSeconds', 'waitSeconds', 'reviewDeadline',
-    'maxPatchSize', 'parseTimeout', 'heapMb', 'rules', 'reporter', 'closesUrlBase', 'outbox', 'patchwork', 'targetUrl']);
+    'maxPatchSize', 'parseTimeout', 'heapMb', 'retrySeconds', 'rules', 'reporter', 'closesUrlBase', 'outbox', 'patchwork', 'targetUrl']);
   for (const k of Object.keys(raw)) if (!known.has(k)) throw new InputError(`${where}: ${k}: not a key of the bot's configuration`);
   const str = (k: string): string | undefined => {
     const v = raw[k];
@@ -88,6 +90,7 @@ export function loadConfig(file: string | undefined, over: Partial<BotConfig>): 
     maxPatchSize: num('maxPatchSize', 1),
     parseTimeout: num('parseTimeout', 0),
     heapMb: num('heapMb', 64),
+    retrySeconds: num('retrySeconds', 0),
     rules: at(str('rules')),
     reporter: str('reporter'),
     closesUrlBase: str('closesUrlBase'),

@@ -3,7 +3,10 @@
 // went out or not at the moment of a kill. The maildir and patchwork are
 // asked (a file by Message-ID, a check among the patch's checks); sendmail
 // cannot be, and sends again. A failure stays pending, with its reason, for
-// the next round.
+// next round after retrySeconds; after a day it is dropped (status shows
+// it), since by then a patchwork without the patch will not get it.
+
+export const GIVE_UP_AFTER = 24 * 3600;
 
 import type { BotConfig } from './config';
 import type { State, ReportRow } from './state';
@@ -12,10 +15,12 @@ import { patchId, hasCheck, postCheck, type Check } from './patchwork';
 
 export async function deliver(state: State, cfg: BotConfig, log: (line: string) => void, now: () => number): Promise<number> {
   let sent = 0;
-  for (const r of state.reportsToSend()) {
+  const dropped = state.dropStale(now(), GIVE_UP_AFTER);
+  if (dropped) log(`callorder bot: ${dropped} report${dropped === 1 ? '' : 's'} not sent for a day: given up (bot status)`);
+  for (const r of state.reportsToSend(now(), cfg.retrySeconds)) {
     // tried before: it may have gone out then, whatever the bot heard back
     const retry = r.attempts > 0;
-    state.reportState(r.id, 'sending', r.error, null);
+    state.reportState(r.id, 'sending', r.error, now());
     let error: string | null;
     try {
       error = await send(r, retry, cfg);
@@ -24,7 +29,7 @@ export async function deliver(state: State, cfg: BotConfig, log: (line: string) 
     }
     if (error) {
       // pending again: sent on a later round, after what stopped it (patchwork without the patch yet, a mailer down) is gone
-      state.reportState(r.id, 'pending', error, null);
+      state.reportState(r.id, 'pending', error, now());
       if (error !== r.error) log(`callorder bot: ${r.kind} for ${r.target}: ${error}`);
     } else {
       state.reportState(r.id, 'sent', null, now());

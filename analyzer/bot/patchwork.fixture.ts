@@ -16,12 +16,26 @@ export class FakePatchwork {
   readonly received: Received[] = [];
   readonly checks = new Map<number, Record<string, unknown>[]>();
   private ids = new Map<string, number>();
+  private holding = 0;
+  private onHeld: () => void = () => undefined;
+  /** resolves when a POST was stored and left unanswered (hold()) */
+  held: Promise<void> = new Promise((r) => (this.onHeld = r));
   private server = http.createServer((req, res) => this.handle(req, res));
   url = '';
 
   /** patchwork ids for these Message-IDs (with their angle brackets) */
   know(msgids: string[]): void {
     for (const m of msgids) if (!this.ids.has(m)) this.ids.set(m, 100 + this.ids.size);
+  }
+
+  /** the next n checks POSTed are stored, and their answer never sent: as when the poster dies before it hears back */
+  hold(n: number): void {
+    this.holding = n;
+  }
+
+  /** patchwork has not got these yet */
+  forget(msgids: string[]): void {
+    for (const m of msgids) this.ids.delete(m);
   }
 
   idOf(msgid: string): number | undefined {
@@ -67,6 +81,11 @@ export class FakePatchwork {
       const list = this.checks.get(id) ?? [];
       list.push(body);
       this.checks.set(id, list);
+      if (this.holding > 0) {
+        this.holding--;
+        this.onHeld();
+        return undefined;
+      }
       return send(201, { id: list.length, ...body });
     });
   }

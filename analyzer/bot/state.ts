@@ -12,7 +12,7 @@ import { InputError } from '../source/load-tree';
 
 export type SeriesStatus = 'waiting' | 'queued' | 'reviewed' | 'skipped' | 'failed';
 export type ReportKind = 'mail' | 'check';
-export type ReportState = 'pending' | 'sending' | 'sent';
+export type ReportState = 'pending' | 'sending' | 'sent' | 'dropped';
 
 export interface SeriesRow {
   id: string;
@@ -67,7 +67,7 @@ CREATE INDEX IF NOT EXISTS series_identity ON series(identity, version);
 CREATE TABLE IF NOT EXISTS reports (
   id INTEGER PRIMARY KEY AUTOINCREMENT, series TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
   payload TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, error TEXT,
-  created_at INTEGER NOT NULL, sent_at INTEGER, UNIQUE (series, kind, target));
+  created_at INTEGER NOT NULL, sent_at INTEGER, tried_at INTEGER, UNIQUE (series, kind, target));
 CREATE INDEX IF NOT EXISTS reports_state ON reports(state);
 `;
 
@@ -172,13 +172,21 @@ export class State {
       .run(series, kind, target, payload, at);
   }
 
-  reportsToSend(): ReportRow[] {
-    return this.db.prepare(`SELECT id, series, kind, target, payload, state, attempts, error FROM reports WHERE state != 'sent' ORDER BY id`).all() as ReportRow[];
+  /** reports owed, but not one that failed less than `retryAfter` seconds ago */
+  reportsToSend(now: number, retryAfter: number): ReportRow[] {
+    return this.db.prepare(`SELECT id, series, kind, target, payload, state, attempts, error FROM reports
+      WHERE state IN ('pending', 'sending') AND (error IS NULL OR tried_at IS NULL OR tried_at <= ?) ORDER BY id`).all(now - retryAfter) as ReportRow[];
   }
 
-  reportState(id: number, state: ReportState, error: string | null, at: number | null): void {
-    this.db.prepare(`UPDATE reports SET state = ?, error = ?, sent_at = ?, attempts = attempts + (CASE WHEN ? = 'sending' THEN 1 ELSE 0 END) WHERE id = ?`)
-      .run(state, error, at, state, id);
+  /** a report that could not go out for `age` seconds is given up, with its last reason */
+  dropStale(now: number, age: number): number {
+    return this.db.prepare(`UPDATE reports SET state = 'dropped' WHERE state = 'pending' AND error IS NOT NULL AND created_at < ?`).run(now - age).changes;
+  }
+
+  reportState(id: number, state: ReportState, error: string | null, at: number): void {
+    this.db.prepare(`UPDATE reports SET state = ?, error = ?, sent_at = CASE WHEN ? = 'sent' THEN ? END, tried_at = ?,
+      attempts = attempts + (CASE WHEN ? = 'sending' THEN 1 ELSE 0 END) WHERE id = ?`)
+      .run(state, error, state, at, at, state, id);
   }
 
   counts(): Record<string, number> {

@@ -13,6 +13,7 @@ export interface Status {
   reviewedToday: SeriesRow[];
   failures: SeriesRow[];
   unsent: number;
+  dropped: number;
   lastMessage: { messageId: string; epoch: number; commit: string; at: number } | null;
 }
 
@@ -27,7 +28,8 @@ export function status(state: State, now: number): Status {
     waiting: rows(`SELECT * FROM series WHERE status IN ('waiting', 'queued') ORDER BY first_seen, id LIMIT ${LIST}`),
     reviewedToday: rows(`SELECT * FROM series WHERE status = 'reviewed' AND done_at >= ? ORDER BY done_at, id LIMIT ${LIST}`, day),
     failures: rows(`SELECT * FROM series WHERE status = 'failed' ORDER BY done_at DESC, id LIMIT ${LIST}`),
-    unsent: (state.db.prepare(`SELECT COUNT(*) AS n FROM reports WHERE state != 'sent'`).get() as { n: number }).n,
+    unsent: (state.db.prepare(`SELECT COUNT(*) AS n FROM reports WHERE state IN ('pending', 'sending')`).get() as { n: number }).n,
+    dropped: (state.db.prepare(`SELECT COUNT(*) AS n FROM reports WHERE state = 'dropped'`).get() as { n: number }).n,
     lastMessage: last ? (JSON.parse(last) as Status['lastMessage']) : null,
   };
 }
@@ -38,7 +40,7 @@ export function statusText(st: Status): string {
   const out: string[] = [];
   const c = st.counts;
   out.push(`series: ${['waiting', 'queued', 'reviewed', 'skipped', 'failed'].map((k) => `${c[k] ?? 0} ${k}`).join(', ')}`);
-  out.push(`reports not yet sent: ${st.unsent}`);
+  out.push(`reports not yet sent: ${st.unsent}${st.dropped ? `, given up: ${st.dropped}` : ''}`);
   out.push(`last message: ${st.lastMessage ? `${st.lastMessage.messageId} (epoch ${st.lastMessage.epoch}, commit ${st.lastMessage.commit.slice(0, 12)}, read ${iso(st.lastMessage.at)})` : 'none yet'}`);
   out.push('', `waiting (${st.waiting.length}):`);
   for (const s of st.waiting) out.push(`  ${label(s)}  ${s.status}, last message ${iso(s.last_seen)}`);
@@ -66,7 +68,7 @@ export function statusHtml(st: Status): string {
     '<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}</style>',
     '</head><body>',
     '<h1>callorder bot</h1>',
-    `<p>${esc(['waiting', 'queued', 'reviewed', 'skipped', 'failed'].map((k) => `${c[k] ?? 0} ${k}`).join(', '))}; reports not yet sent: ${st.unsent}</p>`,
+    `<p>${esc(['waiting', 'queued', 'reviewed', 'skipped', 'failed'].map((k) => `${c[k] ?? 0} ${k}`).join(', '))}; reports not yet sent: ${st.unsent}${st.dropped ? `, given up: ${st.dropped}` : ''}</p>`,
     `<p>last message: ${st.lastMessage ? esc(`${st.lastMessage.messageId}, read ${iso(st.lastMessage.at)}`) : 'none yet'}</p>`,
     table('waiting', st.waiting, [['status', (s) => s.status], ['last message', (s) => iso(s.last_seen)]]),
     table('reviewed today', st.reviewedToday, [['new warnings', (s) => String(s.findings ?? 0)], ['base', (s) => s.base ?? '-']]),
