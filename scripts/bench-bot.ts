@@ -11,7 +11,8 @@
 //     applies), the rest touch drivers the pack does not read;
 // (2) `bot run --once` over it, after a warm-up run on one KVM series (the
 //     base tree unpacked, its facts and results cached): wall time, patches
-//     per minute, series reviewed and skipped;
+//     per minute, series reviewed and skipped; and the same day with no
+//     series touching KVM (reading and skipping alone);
 // (3) latency: the bot running (poll every 5 s) over that state, a new KVM
 //     series of three patches appended to the archive; the time from the
 //     commit of its last patch to its verdict in the state (the reports are
@@ -132,6 +133,8 @@ async function main(): Promise<void> {
     const rnd = prng(20);
     const t0 = 1796500000;
     const mails: Mail[] = [];
+    // the same day with no series touching KVM: what reading and skipping cost alone
+    const plain: Mail[] = [];
     let patches = 0;
     let kvmPatches = 0;
     let s = 1;
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
       const n = Math.min(total - patches, 1 + Math.floor(rnd() * rnd() * 8));
       const kvm = s % 15 === 0;
       mails.push(...series(kernel, s, n, kvm, rnd, t0 + s * 10));
+      plain.push(...series(kernel, s, n, false, rnd, t0 + s * 10));
       patches += n;
       if (kvm) kvmPatches += n;
     }
@@ -164,7 +168,10 @@ async function main(): Promise<void> {
       if (r.status !== 0) throw new Error(`bot: exit ${r.status}: ${r.stderr}`);
       return (Date.now() - a) / 1000;
     };
+    const plainGit = mk('plain');
+    importMails(plainGit, plain, t0);
     const warm = bot(config('warm', path.join(work, 'warm')));
+    const plainSecs = bot(config('plain', path.join(work, 'plain')));
     const dayCfg = config('day', path.join(work, 'day'));
     const secs = bot(dayCfg);
     const db = path.join(work, 'day.sqlite');
@@ -175,12 +182,22 @@ async function main(): Promise<void> {
       mails: mails.length,
       kvmPatches,
       warmupSeconds: Number(warm.toFixed(1)),
+      noKvmSeconds: Number(plainSecs.toFixed(1)),
       seconds: Number(secs.toFixed(1)),
       patchesPerMinute: Math.round(patches / (secs / 60)),
       reviewed: count(db, `SELECT COUNT(*) AS n FROM series WHERE status = 'reviewed'`),
       skipped: count(db, `SELECT COUNT(*) AS n FROM series WHERE status = 'skipped'`),
       failed: count(db, `SELECT COUNT(*) AS n FROM series WHERE status = 'failed'`),
       latencySeconds: 0,
+      failures: (() => {
+        const d = new Database(db, { readonly: true });
+        try {
+          return (d.prepare(`SELECT id, reason FROM series WHERE status = 'failed' ORDER BY id`).all() as { id: string; reason: string }[])
+            .map((r) => `${r.id}: ${r.reason}`);
+        } finally {
+          d.close();
+        }
+      })(),
     };
 
     // latency: the bot follows the archive; a KVM series arrives
