@@ -110,6 +110,7 @@ export async function dispatch(argv: string[]): Promise<number> {
       .option('state', { type: 'string', describe: 'the bot\'s SQLite state (default ./callorder-bot.sqlite)' })
       .option('workers', { type: 'number', describe: 'reviews run at once (default 2)' })
       .option('once', { type: 'boolean', default: false, describe: 'process what the archive holds now, then exit' })
+      .option('from-start', { type: 'boolean', default: false, describe: 'a new state reads the whole archive (default: from its end, as if all of it were seen)' })
       .option('html', { type: 'string', describe: 'status: write a static HTML page here instead of text' }),
     (a) => run(() => commands.botCmd(a as Parameters<typeof commands.botCmd>[0]))())
     .demandCommand(1, 'name a command: check, review, hook, stats, graph, fetch-kernel, rules, cache, server or bot')

@@ -159,7 +159,7 @@ async function main(): Promise<void> {
     const config = (name: string, inbox: string) => {
       const f = path.join(work, `${name}.json`);
       fs.writeFileSync(f, JSON.stringify({ inbox, tree, rules: undefined, state: `${name}.sqlite`, workDir: 'work', workers,
-        pollSeconds: 5, branch: 'master', outbox: { maildir: `${name}-outbox` } }));
+        pollSeconds: 5, branch: 'master', startFrom: 'beginning', outbox: { maildir: `${name}-outbox` } }));
       return f;
     };
     const bot = (cfg: string) => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { Archive, ensurePublicInbox, makeSeries, git, ROOT, type Series } from './archive.fixture';
 import { FakePatchwork } from './patchwork.fixture';
@@ -44,7 +44,7 @@ describe('bot: a real public-inbox archive, reviewed once, answered in the outbo
     fs.mkdirSync(dir, { recursive: true });
     const cfg = path.join(dir, 'bot.json');
     fs.writeFileSync(cfg, JSON.stringify({
-      inbox: archive.dir, tree, rules: pack, state: 'state.sqlite', branch: 'master', workers: 2, pollSeconds: 0.2,
+      inbox: archive.dir, tree, rules: pack, state: 'state.sqlite', branch: 'master', workers: 2, pollSeconds: 0.2, startFrom: 'beginning',
       outbox, patchwork: { url: pw.url, token: TOKEN, project: 'kvm' }, reporter: 'callorder bot <bot@example.org>',
       targetUrl: 'http://127.0.0.1/status.html',
     }, null, 1));
@@ -256,6 +256,38 @@ describe('bot: a real public-inbox archive, reviewed once, answered in the outbo
       assert.equal(pw.received.filter((x) => x.body?.state === 'success').length, 3, 'v1 twice, v2 1/2 once');
     } finally {
       await pw.stop();
+    }
+  });
+});
+
+describe('bot: a new state starts at the end of the archive', () => {
+  it('what the archive held is taken as seen; what arrives after is read and decided', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-bot-end-'));
+    try {
+      ensurePublicInbox();
+      const { tree, pack, series } = makeSeries(work);
+      const archive = new Archive(work);
+      for (const m of series.v2.mails) archive.deliver(m);
+      const cfg = path.join(work, 'bot.json');
+      fs.writeFileSync(cfg, JSON.stringify({ inbox: archive.dir, tree, rules: pack, state: 'state.sqlite', branch: 'master' }));
+      const run = () => spawnSync(process.execPath, [CLI, 'bot', 'run', '--config', cfg, '--once'], { cwd: work, encoding: 'utf8', timeout: 120_000 });
+      const rows = () => {
+        const d = new Database(path.join(work, 'state.sqlite'), { readonly: true });
+        try {
+          return d.prepare('SELECT id, status, reason FROM series').all() as { id: string; status: string; reason: string }[];
+        } finally {
+          d.close();
+        }
+      };
+      let r = run();
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(rows(), [], 'v2, there before the first run, is not reviewed');
+      for (const m of series.docs.mails) archive.deliver(m);
+      r = run();
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(rows().map((x) => x.reason), ["touches none of the pack's files (Documentation/kvm.rst)"]);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
     }
   });
 });

@@ -32,6 +32,12 @@ export interface BotConfig {
   patchwork?: { url: string; token: string; project?: string };
   /** where the status page is served, for patchwork's target_url */
   targetUrl?: string;
+  /**
+   * where a new state starts reading: 'end' (default) takes what the archive
+   * holds as seen, so that a mirror of years of a list is not reviewed and
+   * answered; 'beginning' reads it all. Epochs that appear later are read whole.
+   */
+  startFrom: 'beginning' | 'end';
 }
 
 export const DEFAULTS = {
@@ -60,7 +66,7 @@ export function loadConfig(file: string | undefined, over: Partial<BotConfig>): 
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(`${file}: not a JSON object`);
   }
   const known = new Set(['inbox', 'tree', 'branch', 'state', 'workDir', 'workers', 'pollSeconds', 'waitSeconds', 'reviewDeadline',
-    'maxPatchSize', 'parseTimeout', 'heapMb', 'retrySeconds', 'rules', 'reporter', 'closesUrlBase', 'outbox', 'patchwork', 'targetUrl']);
+    'maxPatchSize', 'parseTimeout', 'heapMb', 'retrySeconds', 'rules', 'reporter', 'closesUrlBase', 'outbox', 'patchwork', 'targetUrl', 'startFrom']);
   for (const k of Object.keys(raw)) if (!known.has(k)) throw new InputError(`${where}: ${k}: not a key of the bot's configuration`);
   const str = (k: string): string | undefined => {
     const v = raw[k];
@@ -95,7 +101,9 @@ export function loadConfig(file: string | undefined, over: Partial<BotConfig>): 
     reporter: str('reporter'),
     closesUrlBase: str('closesUrlBase'),
     targetUrl: str('targetUrl'),
+    startFrom: over.startFrom ?? (str('startFrom') as BotConfig['startFrom'] | undefined) ?? 'end',
   };
+  if (cfg.startFrom !== 'beginning' && cfg.startFrom !== 'end') throw new InputError(`${where}: startFrom: must be "beginning" or "end"`);
   if (!Number.isInteger(cfg.workers)) throw new InputError(`${where}: workers: must be a whole number`);
   const ob = raw.outbox;
   if (ob !== undefined) {

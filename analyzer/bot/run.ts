@@ -15,6 +15,8 @@ import { selector } from '../source/snapshot';
 import { globRoots } from '../source/discover';
 
 const CHUNK = 256;
+/** the mails of a series with a verdict are kept this long (a month), then their headers alone */
+const KEEP_MAILS = 30 * 86400;
 
 export interface RunOptions {
   /** process what the archive holds now, then exit */
@@ -28,7 +30,17 @@ export interface RunOptions {
 /** Reads every epoch from its cursor; returns how many messages were new. */
 export function poll(state: State, cfg: BotConfig, now: number): number {
   let n = 0;
-  for (const e of epochs(cfg.inbox)) {
+  const all = epochs(cfg.inbox);
+  if (state.get('started') === null) {
+    state.tx(() => {
+      if (cfg.startFrom === 'end') for (const e of all) {
+        const tip = newCommits(e, null);
+        if (tip.length) state.set(`epoch:${e.n}`, tip[tip.length - 1]);
+      }
+      state.set('started', JSON.stringify({ at: now, from: cfg.startFrom }));
+    });
+  }
+  for (const e of all) {
     const key = `epoch:${e.n}`;
     const commits = newCommits(e, state.get(key));
     for (let i = 0; i < commits.length; i += CHUNK) {
@@ -65,6 +77,7 @@ export async function runBot(cfg: BotConfig, opts: RunOptions): Promise<number> 
       if (!stopping) {
         poll(state, cfg, now());
         decide(state, cfg, select, now(), opts.log);
+        state.forgetMails(now() - KEEP_MAILS);
         for (const s of state.withStatus('queued')) {
           if (running.size >= cfg.workers) break;
           if (running.has(s.id)) continue;

@@ -189,6 +189,12 @@ export class State {
       .run(state, error, state, at, at, state, id);
   }
 
+  /** the raw mails of series decided before `before`: the verdict and the headers stay */
+  forgetMails(before: number): void {
+    this.db.prepare(`UPDATE messages SET raw = NULL WHERE raw IS NOT NULL AND series IN
+      (SELECT id FROM series WHERE status IN ('reviewed', 'skipped', 'failed') AND done_at < ?)`).run(before);
+  }
+
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const r of this.db.prepare('SELECT status, COUNT(*) AS n FROM series GROUP BY status').all() as { status: string; n: number }[]) out[r.status] = r.n;

@@ -18,6 +18,7 @@ export interface BotArgs {
   workers?: number;
   once?: boolean;
   html?: string;
+  fromStart?: boolean;
 }
 
 export async function botCmd(a: BotArgs): Promise<number> {
@@ -26,6 +27,7 @@ export async function botCmd(a: BotArgs): Promise<number> {
   if (a.tree) over.tree = a.tree;
   if (a.state) over.state = a.state;
   if (a.branch) over.branch = a.branch;
+  if (a.fromStart) over.startFrom = 'beginning';
   if (a.workers !== undefined) {
     if (!Number.isInteger(a.workers) || a.workers < 1) throw new UsageError('--workers must be a whole number, 1 or more');
     over.workers = a.workers;
