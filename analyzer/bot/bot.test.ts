@@ -187,6 +187,42 @@ describe('bot: a real public-inbox archive, reviewed once, answered in the outbo
     }
   });
 
+  it('SIGTERM during a review: one line, exit 143, no review left running, and the next run finishes the work', async () => {
+    const pw = await patchwork();
+    try {
+      const cfg = setup('term', pw);
+      const stateFile = path.join(work, 'term', 'state.sqlite');
+      const c = spawn(process.execPath, [CLI, 'bot', 'run', '--config', cfg], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      c.stderr!.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+      assert.ok(await waitFor(stateFile, `SELECT 1 FROM series WHERE status = 'queued'`, 30_000));
+      // a review child of this bot, running on the unpacked base
+      const reviews = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+        try {
+          const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+          return cmd.includes('\0review\0') && cmd.includes(path.join(work, 'term'));
+        } catch {
+          return false;
+        }
+      });
+      for (let i = 0; i < 3000 && !reviews().length; i++) await sleep(10);
+      assert.ok(reviews().length, 'a review is running when the bot is told to stop');
+      const code = await new Promise<number | null>((r) => {
+        c.on('close', (x) => r(x));
+        c.kill('SIGTERM');
+      });
+      assert.equal(code, 143);
+      assert.equal(stderr.split('\n').filter((l) => /SIGTERM/.test(l)).length, 1, stderr);
+      assert.deepEqual(reviews(), []);
+      const r = await bot(['run', '--config', cfg, '--once']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(outbox(path.join(work, 'term', 'outbox')), clean.outbox);
+      assert.deepEqual(checks(pw), clean.checks);
+    } finally {
+      await pw.stop();
+    }
+  });
+
   it('status: counts, failures with their reason, the last message; --html the same as a page', async () => {
     const st = path.join(work, 'clean', 'state.sqlite');
     const r = await bot(['status', '--state', st]);

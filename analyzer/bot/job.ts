@@ -5,7 +5,7 @@
 // that child (killed at the deadline), the bot records why and goes on. The
 // child has review's own limits (patch size, per-file parse timeout).
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 
 export interface JobLimits {
@@ -41,6 +41,12 @@ export type JobResult =
 const CLI = path.resolve(__dirname, '..', '..', '..', 'bin', 'callorder');
 const MAX_OUTPUT = 64 * 1024 * 1024;
 
+// a review left running when the bot exits (a signal, an error) would spend a core on a verdict nobody records
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string; timedOut: boolean; tooBig: boolean }
 
 function runReview(args: string[], input: JobInput): Promise<Run> {
@@ -52,6 +58,7 @@ function runReview(args: string[], input: JobInput): Promise<Run> {
       ...(input.reporter ? ['--reporter', input.reporter] : []),
       ...(input.closesUrlBase ? ['--closes-url-base', input.closesUrlBase] : []), ...args],
     { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    live.add(c);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;
@@ -75,6 +82,7 @@ function runReview(args: string[], input: JobInput): Promise<Run> {
     c.stdin.on('error', () => undefined);
     c.stdin.end(input.mbox);
     c.on('close', (code, signal) => {
+      live.delete(c);
       clearTimeout(timer);
       resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), timedOut, tooBig });
     });
