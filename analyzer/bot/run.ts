@@ -85,9 +85,11 @@ export async function runBot(cfg: BotConfig, opts: RunOptions): Promise<number> 
           running.set(s.id, job);
         }
       }
+      // idle as of before the delivery: a review that ends while reports go out owes reports of its own,
+      // which only another round sends
+      const idle = !running.size && (stopping || !state.withStatus('queued').length);
       await deliver(state, cfg, opts.log, now);
-      const queued = state.withStatus('queued').length;
-      if ((opts.once || stopping) && !running.size && (!queued || stopping)) break;
+      if ((opts.once || stopping) && idle) break;
       // wake at the first finished review, or at the next poll
       const wake: Promise<unknown>[] = [...running.values()];
       if (!opts.once) wake.push(sleep(cfg.pollSeconds * 1000));
