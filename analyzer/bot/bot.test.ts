@@ -228,6 +228,38 @@ describe('bot: a real public-inbox archive, reviewed once, answered in the outbo
     }
   });
 
+  it('--workers 1: never two reviews at once', async () => {
+    const pw = await patchwork();
+    try {
+      const cfg = setup('one', pw);
+      const mine = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+        try {
+          const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+          return cmd.includes('\0review\0') && cmd.includes(path.join(work, 'one'));
+        } catch {
+          return false;
+        }
+      }).length;
+      let most = 0;
+      let seen = 0;
+      const run = bot(['run', '--config', cfg, '--once', '--workers', '1']);
+      let done = false;
+      void run.then(() => (done = true));
+      while (!done) {
+        const n = mine();
+        if (n) seen++;
+        most = Math.max(most, n);
+        await sleep(5);
+      }
+      const r = await run;
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(seen > 0, 'the reviews were seen running');
+      assert.equal(most, 1, 'two series to review (v2 and the hostile one), one at a time');
+    } finally {
+      await pw.stop();
+    }
+  });
+
   it('a new state starts at the end of the archive: what it held is taken as seen, what arrives after is read and decided', async () => {
     const late = new Archive(work, 'late');
     for (const m of series.v2.mails) late.deliver(m);
