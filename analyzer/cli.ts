@@ -23,6 +23,7 @@ const commands = {
   get rulesCmd() { return (require('./commands/rules') as typeof import('./commands/rules')).rulesCmd; },
   get cacheCmd() { return (require('./commands/cache') as typeof import('./commands/cache')).cacheCmd; },
   get serverCmd() { return (require('./commands/server') as typeof import('./commands/server')).serverCmd; },
+  get botCmd() { return (require('./commands/bot') as typeof import('./commands/bot')).botCmd; },
 };
 import { stopWorkers } from './source/parse-pool';
 import { cacheRoot, sweepTemporaries } from './cache/store';
@@ -54,7 +55,7 @@ export async function dispatch(argv: string[]): Promise<number> {
       .option('baseline', { type: 'string', describe: 'a previous `check --format json` output: show only findings it does not have' })
       .option('since', { type: 'string', describe: 'a git revision: show only findings the change from it to the working tree adds' }),
     (a) => run(() => commands.check(a))())
-    .command('review [patch]', 'apply a patch or series (mbox, or - for stdin) to a copy of TREE in memory; report the findings it adds', (y) => reportOptions(treeOptions(y), 'email')
+    .command('review [patch]', 'apply a patch or series (mbox, or - for stdin) to a copy of TREE in memory; report the findings it adds', (y) => reportOptions(treeOptions(y), 'email', ['b4'])
       .positional('patch', { type: 'string', describe: 'mbox file as `b4 am -o -` or `git format-patch` write it; - or nothing: stdin' })
       .option('tree', { type: 'string', describe: 'the kernel tree the patches apply to (default: the current directory, if it is one)' })
       .option('mailback', { type: 'boolean', default: false, describe: 'print a reply to each patch with new findings, ready to send; nothing when there are none' })
@@ -95,7 +96,19 @@ export async function dispatch(argv: string[]): Promise<number> {
       .positional('action', { type: 'string', choices: ['start', 'stop', 'status', 'run'] as const, demandOption: true })
       .option('idle', { type: 'number', default: 900, describe: 'seconds without a request after which the server exits' }),
     (a) => run(() => commands.serverCmd(a))())
-    .demandCommand(1, 'name a command: check, review, hook, stats, graph, fetch-kernel, rules, cache or server')
+    .command('bot <action>', 'a review bot over a public-inbox archive: run it, or show what it has done', (y) => y
+      .positional('action', { type: 'string', choices: ['run', 'status'] as const, demandOption: true })
+      .option('config', { type: 'string', describe: 'the bot\'s JSON configuration (README: the review bot)' })
+      .option('inbox', { type: 'string', describe: 'the public-inbox v2 archive to follow' })
+      .option('tree', { type: 'string', describe: 'the git repository the series are reviewed on' })
+      .option('branch', { type: 'string', describe: 'the base when a series names none the tree has (default HEAD)' })
+      .option('state', { type: 'string', describe: 'the bot\'s SQLite state (default ./callorder-bot.sqlite)' })
+      .option('workers', { type: 'number', describe: 'reviews run at once (default 2)' })
+      .option('once', { type: 'boolean', default: false, describe: 'process what the archive holds now, then exit' })
+      .option('from-start', { type: 'boolean', default: false, describe: 'a new state reads the whole archive (default: from its end, as if all of it were seen)' })
+      .option('html', { type: 'string', describe: 'status: write a static HTML page here instead of text' }),
+    (a) => run(() => commands.botCmd(a as Parameters<typeof commands.botCmd>[0]))())
+    .demandCommand(1, 'name a command: check, review, hook, stats, graph, fetch-kernel, rules, cache, server or bot')
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
@@ -127,9 +140,10 @@ function treeOptions<T>(y: Argv<T>) {
 }
 
 /** Options every reporting command shares: output format, the email's identity. */
-function reportOptions<T>(y: Argv<T>, format: Format = 'text') {
+function reportOptions<T, E extends string = never>(y: Argv<T>, format: Format = 'text', extra: readonly E[] = []) {
   return y
-    .option('format', { choices: FORMATS, default: format })
+    // review's b4: its review-check JSON, for b4's check command
+    .option('format', { choices: [...FORMATS, ...extra] as readonly (Format | E)[], default: format as Format | E })
     .option('reporter', { type: 'string', describe: 'email reports: the Reported-by identity, "Name <address>"' })
     .option('closes-url-base', { type: 'string', describe: 'email reports: the Closes: link is this plus the report\'s Message-ID' });
 }

@@ -4,6 +4,7 @@ import { parseMbox, header, type Mail } from '../review/mbox';
 import { reviewSeries, seriesOf } from '../review/series';
 import { render, renderError, type Format } from '../report/render';
 import { replyMail, type ReplyTarget } from '../report/reply';
+import { b4Checks, b4Error } from '../report/b4';
 import { patchLabel, type PatchReport, type ReportInput } from '../report/model';
 import { sortFindings } from '../flow/finding';
 import { selector, snapshotDir } from '../source/snapshot';
@@ -18,14 +19,15 @@ export const DEFAULT_MAX_PATCH = 32 * 1024 * 1024;
 
 export interface ReviewArgs extends CommonArgs, ReportArgs {
   patch?: string;
-  format?: Format;
+  format?: Format | 'b4';
   mailback?: boolean;
   maxPatchSize?: number;
 }
 
 export async function review(a: ReviewArgs): Promise<number> {
   if (a.mailback && a.format && a.format !== 'email') throw new UsageError('--mailback writes an email: it goes with --format email only');
-  const format: Format = a.format ?? 'email';
+  const b4 = a.format === 'b4';
+  const format: Format = a.format === undefined || a.format === 'b4' ? 'email' : a.format;
   const cap = a.maxPatchSize ?? DEFAULT_MAX_PATCH;
   if (!(cap > 0)) throw new UsageError('--max-patch-size must be a positive number of bytes');
   const root = reviewTree(a.tree);
@@ -90,11 +92,12 @@ export async function review(a: ReviewArgs): Promise<number> {
             throw e;
           }
         }).join('\n');
-    } else out = render(format, input);
+    } else out = b4 ? b4Checks(series) : render(format, input);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     // a reply is a mail or nothing: the one line on stderr says why there is none
-    if (!a.mailback) process.stdout.write(renderError(format, e.message));
+    if (b4) process.stdout.write(b4Error(e.message));
+    else if (!a.mailback) process.stdout.write(renderError(format, e.message));
     throw e;
   }
   process.stdout.write(out);
