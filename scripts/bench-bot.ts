@@ -26,6 +26,7 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { fetchKernel } from '../analyzer/source/fetch-kernel';
+import { append } from '../analyzer/util/append';
 
 const CLI = path.resolve(__dirname, '..', '..', 'bin', 'callorder');
 const KVM_FILES = ['arch/x86/kvm/x86.c', 'arch/x86/kvm/mmu/mmu.c', 'arch/x86/kvm/vmx/vmx.c', 'arch/x86/kvm/svm/svm.c',
@@ -141,8 +142,8 @@ async function main(): Promise<void> {
     for (; patches < total; s++) {
       const n = Math.min(total - patches, 1 + Math.floor(rnd() * rnd() * 8));
       const kvm = s % 15 === 0;
-      mails.push(...series(kernel, s, n, kvm, rnd, t0 + s * 10));
-      plain.push(...series(kernel, s, n, false, rnd, t0 + s * 10));
+      append(mails, series(kernel, s, n, kvm, rnd, t0 + s * 10));
+      append(plain, series(kernel, s, n, false, rnd, t0 + s * 10));
       patches += n;
       if (kvm) kvmPatches += n;
     }

@@ -21,6 +21,7 @@ const LIST = 50;
 
 export function status(state: State, now: number): Status {
   const day = now - (now % 86400);
+  // bounded spread: a query's few bound parameters, written here
   const rows = (sql: string, ...args: unknown[]) => state.db.prepare(sql).all(...args) as SeriesRow[];
   const last = state.get('last_message');
   return {

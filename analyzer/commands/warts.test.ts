@@ -58,8 +58,11 @@ test('the shipped pack copied elsewhere finds kernel-c.json and its examples fro
     // a pack beside it wins, and one found nowhere is still an error at its key
     fs.writeFileSync(path.join(dir, 'kernel-c.json'), '{ "name": "mine" ');
     assert.match(run(['rules', 'list', '--rules', copy]).stderr, /kernel-c\.json: not valid JSON/);
-    fs.writeFileSync(copy, JSON.stringify({ name: 'x', extends: ['nowhere.json'] }));
-    assert.equal(run(['rules', 'list', '--rules', copy]).stderr, `callorder: ${copy}: extends[0]: no such pack: nowhere.json\n`);
+    const text = JSON.stringify({ name: 'x', extends: ['nowhere.json'] });
+    fs.writeFileSync(copy, text);
+    // the key's line and column: where the value stands in the one-line pack
+    assert.equal(run(['rules', 'list', '--rules', copy]).stderr,
+      `callorder: ${copy}:1:${text.indexOf('"nowhere.json"') + 1}: extends[0]: no such pack: nowhere.json\n`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -45,7 +45,9 @@ function generate(root: string): Set<string> {
       dir = `drivers/d${Math.floor(i / (PER_DIR * 20))}/s${Math.floor(i / PER_DIR)}`;
       fs.mkdirSync(path.join(root, dir), { recursive: true });
     }
-    const rel = `${dir}/f${i}.${i % 2 ? 'h' : 'c'}`;
+    // the first file is one the pack is about: a tree with none of them is refused (issue 19.7)
+    const rel = i === 0 ? 'arch/x86/kvm/f0.c' : `${dir}/f${i}.${i % 2 ? 'h' : 'c'}`;
+    if (i === 0) fs.mkdirSync(path.join(root, 'arch/x86/kvm'), { recursive: true });
     const text = i % 2
       ? `/* SPDX-License-Identifier: GPL-2.0 */\n#ifndef _F${i}_H\n#define _F${i}_H\nstruct s${i} { int a; };\n#endif\n`
       : `// SPDX-License-Identifier: GPL-2.0\n#include "f${i + 1}.h"\n\nstatic int f${i}(struct s${i + 1} *s)\n{\n\treturn s->a + 1;\n}\n`;
@@ -100,8 +102,8 @@ test('the result key over 300,000 files is the hash of its parts in order, as be
   assert.match(big, /^[0-9a-f]{64}$/);
   assert.notEqual(big, resultKeyOf(pack, DEFAULT_LIMITS, ['r'], files.slice(1)));
   // the key sha() gave for the same parts when they were spread into it: caches written before stay valid
-  const { include, exclude, frontend, program, engine, rules } = pack;
-  const packKey = sha(JSON.stringify({ include, exclude, frontend, program, engine, rules }));
+  const { include, exclude, frontend, program, engine, rules, ruleFile } = pack;
+  const packKey = sha(JSON.stringify({ include, exclude, frontend, program, engine, rules, ruleFile }));
   const limits = `${DEFAULT_LIMITS.maxFileSize}/${DEFAULT_LIMITS.timeoutMs}`;
   assert.equal(resultKeyOf(pack, DEFAULT_LIMITS, ['r'], [['a.c', 'k1'], ['b.h', 'k2']]), sha(packKey, limits, '["r"]', 'a.c', 'k1', 'b.h', 'k2'));
 });
