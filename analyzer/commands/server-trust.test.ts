@@ -112,6 +112,29 @@ test('server: start on a cache that cannot be written is one line and exit 2; ch
   }
 });
 
+test('server: a cache write that fails after its answer is told to the next client, once', () => {
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-cache-'));
+  const tree = speedTree(3);
+  const e = env(cache);
+  try {
+    // the server's directory can be made; no entry can be written (each kind's directory is a file)
+    for (const kind of ['facts', 'skeleton', 'results', 'last', 'source']) fs.writeFileSync(path.join(cache, kind), '');
+    assert.equal(cli(['server', 'start'], e).status, 0);
+    const args = ['check', tree, '--rules', SPEED_PACK, '--format', 'json'];
+    const first = cli(args, e);
+    assert.equal(first.status, 1, first.stderr);
+    assert.doesNotMatch(first.stderr, /cannot write the cache/, 'its writes come after its answer');
+    const second = cli(args, e);
+    assert.equal(second.status, 1);
+    assert.equal(second.stdout, first.stdout);
+    assert.equal(second.stderr.split('\n').filter((l) => /^callorder: cannot write the cache at .* \(ENOTDIR\)/.test(l)).length, 1, second.stderr);
+  } finally {
+    cli(['server', 'stop'], e);
+    fs.rmSync(tree, { recursive: true, force: true });
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
+});
+
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const hasUseradd = spawnSync('sh', ['-c', 'command -v useradd && command -v userdel && command -v runuser'], { encoding: 'utf8' }).status === 0;
 

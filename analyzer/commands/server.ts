@@ -154,7 +154,6 @@ async function serve(sock: string, idleSeconds: number): Promise<number> {
     fs.rmSync(sock, { force: true });
   }
   holdCacheWrites();
-  cacheWritesAfterAnswer(true);
   const startedAt = new Date().toISOString();
   let served = 0;
   /** one run at a time: the command code owns process.stdout, the environment and the directory while it runs */
@@ -304,9 +303,13 @@ async function answer(c: net.Socket, req: Request): Promise<void> {
   send(c, { exit: code });
   c.end();
   // the entries the run made, written now that its answer is out (the next request waits)
+  // a write that fails now is told to the next client: this one has its answer
+  cacheWritesAfterAnswer(true);
   try {
     flushCacheWrites();
   } catch {
     /* a cache entry not written costs a later run a miss */
+  } finally {
+    cacheWritesAfterAnswer(false);
   }
 }
