@@ -15,6 +15,8 @@ import { makeProgram } from '../program/callgraph';
 import { runRules, type UnitResult } from './run';
 import type { SharedSummaries } from './engine';
 import { missingEntryNotes } from '../pack/entries';
+import { unknownNameNotes } from '../pack/names';
+import { entryOf } from '../pack/rule-spec';
 import { changeSetOf, moveFindings, skeleton, touchedBy, type Change } from './incremental';
 import type { Finding } from './finding';
 import { Cache, FAILED, openCache, sha, shaOf } from '../cache/store';
@@ -202,6 +204,9 @@ export function runPack(tree: TreeFacts, pack: Pack, opts: { entry?: string[] },
   const res = runRules(prog, pack, opts.entry, reuse && ((e) => reuse.get(e)), { carry });
   const entryNotes: string[] = [];
   for (const e of res.missingEntries) for (const n of keyed.get(e) ?? [`entry ${e}: not defined in the analysed files`]) entryNotes.push(n);
+  // a rule that runs but names a field or function the tree lacks checks nothing through that key: say so
+  const skipped = new Set(pack.rules.filter((r) => r.entries?.length && !r.entries.some((e) => prog.functions.has(entryOf(e).function))).map((r) => r.id));
+  for (const n of unknownNameNotes(pack, prog, opts.entry, skipped)) entryNotes.push(n);
   const stats: AnalysisStats = {
     files: tree.files.length,
     bytes: tree.bytes,

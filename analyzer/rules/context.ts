@@ -75,6 +75,11 @@ export interface RuleKind<R extends RuleBase = RuleBase> {
   schema: KindSchema;
   /** entries to analyse when the rule lists none */
   entries?(rule: R, p: Program): EntrySpec[];
+  /**
+   * keys that name forms of one thing, any of which will do (must-follow's
+   * `follow` and `deferredBy`): pack/names.ts checks them as one
+   */
+  alternatives?: readonly (readonly string[])[];
   create(rule: R, ctx: RuleContext): RuleHooks;
 }
 

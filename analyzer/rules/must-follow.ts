@@ -99,6 +99,8 @@ export type MustFollowRule = RuleOf<'must-follow', typeof schema>;
 
 const kind: RuleKind<MustFollowRule> = {
   kind: 'must-follow',
+  // a tree refreshes at once (6.x) or defers to a flag (7.x): either form names the refresh
+  alternatives: [['follow', 'deferredBy']],
   schema,
   entries(rule, p) {
     const m = eventMatchers(rule.trigger);
