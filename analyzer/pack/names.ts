@@ -1,8 +1,9 @@
-// The names a pack's rules use, checked against the program: a field or a
-// function that no analysed file has makes the part of the rule that names
-// it check nothing, silently, as a misspelt initializer once did. Which keys
-// hold names is read off each kind's schema (a FIELD is a field, a GLOB or a
-// name list a function), so a new kind is covered by its schema alone.
+// The fields a pack's rules name, checked against the program: a field no
+// analysed struct has makes the part of the rule that names it check
+// nothing, silently. Which keys hold fields is read off each kind's schema (a
+// FIELD anywhere in it), so a new kind is covered by its schema alone.
+// Functions are not checked: a rule matches calls by name, and a call of a
+// function the tree only declares (an external one) is still a call.
 //
 // A key may list the forms several kernel versions use (VCPU_EXREG_CR3 and
 // VCPU_REG_CR3's fields, kvm_vcpu_has_run and the field test): it checks
@@ -46,25 +47,14 @@ function namesIn(value: unknown, schema: unknown, out: Found, depth = 0): void {
   }
 }
 
-function globRe(g: string): RegExp {
-  return new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
-
 /**
- * One note for each key of a rule that names fields or functions none of
- * which the program has: `FILE: rules[i].KEY: NAMES ... (rule R checks
+ * One note for each key of a rule that names fields (and no function) none
+ * of which the program has: `FILE: rules[i].KEY: NAMES ... (rule R checks
  * nothing through it)`. `only`: the rules this run is limited to.
  */
 export function unknownNameNotes(pack: Pack, p: Program, only?: string[], skipped: ReadonlySet<string> = new Set()): string[] {
   const notes: string[] = [];
   const indexInFile = new Map<string, number>();
-  let names: string[] | null = null;
-  const hasFunction = (n: string): boolean => {
-    if (!/[*?]/.test(n)) return p.functions.has(n) || p.macros.has(n) || p.declared.has(n);
-    const re = globRe(n);
-    names ??= [...p.functions.keys(), ...p.macros.keys(), ...p.declared];
-    return names.some((x) => re.test(x));
-  };
   const hasField = (q: string): boolean => {
     const dot = q.indexOf('.');
     const s = p.structs.get(q.slice(0, dot));
@@ -85,9 +75,9 @@ export function unknownNameNotes(pack: Pack, p: Program, only?: string[], skippe
       const found: Found = { fields: [], functions: [] };
       for (const key of keys) if (props[key]) namesIn((r as unknown as Record<string, unknown>)[key], props[key], found);
       const key = keys.filter((k) => (r as unknown as Record<string, unknown>)[k] !== undefined).join(', ') || keys[0];
-      const all = [...found.fields, ...found.functions];
-      if (!all.length) continue;
-      if (found.fields.some(hasField) || found.functions.some(hasFunction)) continue;
+      // a key that also names functions (an event list) may check through them
+      const all = found.fields;
+      if (!all.length || found.functions.length || found.fields.some(hasField)) continue;
       const what = all.length === 1 ? `${all[0]} is not` : `none of ${all.join(', ')} is`;
       notes.push(`${file}: rules[${k}].${key}: ${what} in the analysed files; rule ${r.id} checks nothing through it`);
     }

@@ -248,8 +248,7 @@ class Extractor {
     const tn = typeName(t);
     for (const dn of n.childrenForFieldName('declarator')) {
       const d = unwrapDeclarator(dn);
-      if (d.name && d.params) (this.facts.declared ??= []).push(d.name);
-      if (!d.name || d.params) continue; // prototypes say nothing more
+      if (!d.name || d.params) continue; // prototypes say nothing new
       const type: TypeRef = { name: tn, ptr: d.ptr, ...(d.array ? { array: true } : {}) };
       const g: GlobalFact = { name: d.name, type, file: this.facts.file, line: line(dn), isStatic };
       this.facts.globals.push(g);

@@ -151,8 +151,6 @@ export interface FileFacts {
   globals: GlobalFact[];
   macros: MacroFact[];
   typedefs: TypedefFact[];
-  /** functions declared by a prototype and not defined here (`int f(void);`), for checking a pack's names */
-  declared?: string[];
   /** notes for the user: skipped content, too-deep nesting, encoding */
   notes: string[];
   /** count of ERROR/MISSING nodes outside any function (headers full of macros have some) */

@@ -18,8 +18,6 @@ export interface Program {
   macros: Map<string, MacroFact>;
   /** every definition of a macro name, each `#if` side's included */
   macroDefs: Map<string, MacroFact[]>;
-  /** names declared by a prototype anywhere, defined or not */
-  declared: Set<string>;
   /** struct type name → tables of that type */
   tablesByType: Map<string, TableFact[]>;
   tablesByName: Map<string, TableFact[]>;
@@ -60,7 +58,6 @@ export function buildProgram(tree: TreeFacts, pack: Pack): Program {
     globals: new Map(),
     macros: new Map(),
     macroDefs: new Map(),
-    declared: new Set(),
     tablesByType: new Map(),
     tablesByName: new Map(),
     opsMacros: new Map(),
@@ -78,7 +75,6 @@ export function buildProgram(tree: TreeFacts, pack: Pack): Program {
     }
     for (const t of f.typedefs) if (!p.typedefs.has(t.name)) p.typedefs.set(t.name, t.type);
     for (const g of f.globals) push(p.globals, g.name, g);
-    for (const n of f.declared ?? []) p.declared.add(n);
     for (const m of f.macros) {
       if (!p.macros.has(m.name)) p.macros.set(m.name, m);
       push(p.macroDefs, m.name, m);
