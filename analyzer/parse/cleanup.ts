@@ -170,7 +170,8 @@ function acquireOf(s: Stmt, cfg: CleanupConfig): Acquire | null {
   if (!nameArg || nameArg.k !== 'id') return null;
   const varArg = inner.args[1];
   let v: string;
-  if (isGuard) v = `__guard@${s.line}:${inner.col}`;
+  // no line in the name: an edit above moves lines, and a reparse moves `line` fields only
+  if (isGuard) v = `__guard_${nameArg.name}`;
   else if (varArg && varArg.k === 'id') v = varArg.name;
   else return null;
   const text = isGuard ? `${macro}(${nameArg.name})` : `${macro}(${nameArg.name}, ${v})`;
@@ -224,7 +225,7 @@ export function scopedGuard(c: Expr, body: Stmt, line: number, endLine: number, 
   const items = c.k === 'seq' ? c.items : [c];
   const first = items[0];
   if (!first || first.k !== 'id') return null;
-  const v = `__scoped_guard@${line}:${first.col}`;
+  const v = `__scoped_guard_${first.name}`;
   const a = acquire(cfg, first.name, v, items.slice(1), line, first.col, `${macro}(${first.name})`);
   const labels = new Set<string>();
   labelsIn(body, labels, 0);
@@ -256,7 +257,7 @@ function withExits(s: Stmt, release: (line: number) => Stmt, labels: Set<string>
   switch (s.k) {
     case 'return': {
       if (!s.e) return { k: 'block', body: [release(s.line), s] };
-      const v = `__ret@${s.line}`;
+      const v = '__ret';
       return {
         k: 'block',
         body: [
