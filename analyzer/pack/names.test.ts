@@ -52,3 +52,22 @@ test('names: a key listing several forms is fine while one is there, and the kin
   // a field of an event list beside calls is not noted: the calls may fire
   assert.equal(checkWith('guarded', (r) => { r.changes = [{ call: 'widget_apply_config' }, { write: 'widget.confgi' }]; }).stderr, '');
 });
+
+test('names: a field is found in any definition of its struct (a whole kernel has one for every architecture)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-names-tree-'));
+  try {
+    const src = path.join(ROOT, 'fixtures', 'rules', 'init-before-read');
+    fs.mkdirSync(path.join(dir, 'x86'), { recursive: true });
+    for (const f of ['widget.h', 'invalid-some-paths.c']) fs.copyFileSync(path.join(src, f), path.join(dir, 'x86', f));
+    // another architecture's struct of the same name, larger: the program keeps that one as "the" struct widget
+    fs.mkdirSync(path.join(dir, 'arm64'));
+    fs.writeFileSync(path.join(dir, 'arm64', 'widget.h'), 'struct widget { int a; int b; int c; int d; int e; int f; int g; int h; };\n');
+    const pack = path.join(src, 'pack.json');
+    const r = spawnSync(process.execPath, [CLI, 'check', dir, '--rules', pack, '--no-cache'], {
+      encoding: 'utf8', env: { ...process.env, CALLORDER_NO_SERVER: '1' },
+    });
+    assert.equal(r.stderr, '');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

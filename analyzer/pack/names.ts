@@ -57,8 +57,13 @@ export function unknownNameNotes(pack: Pack, p: Program, only?: string[], skippe
   const indexInFile = new Map<string, number>();
   const hasField = (q: string): boolean => {
     const dot = q.indexOf('.');
-    const s = p.structs.get(q.slice(0, dot));
-    return !!s && !!fieldOf(s, q.slice(dot + 1));
+    const name = q.slice(0, dot);
+    const member = q.slice(dot + 1);
+    const s = p.structs.get(name);
+    if (s && fieldOf(s, member)) return true;
+    // the program keeps one definition a name, the largest; a whole kernel has one for every architecture
+    for (const f of p.files) for (const d of f.structs) if (d.name === name && fieldOf(d, member)) return true;
+    return false;
   };
   for (const r of pack.rules) {
     const file = pack.ruleFile[r.id] ?? '';
