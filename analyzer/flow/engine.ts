@@ -11,15 +11,16 @@
 
 import type { Expr, FunctionFact, Stmt } from '../parse/ir';
 import { condLiterals, type Program } from '../program/program';
-import { resolveCall, calledNames, scopeOf, qualifiedField, exprText, type Scope, type CallInfo, type Target } from '../program/callgraph';
+import { resolveCall, calledNames, scopeOf, qualifiedField, exprText, fieldOfArg, type Scope, type CallInfo, type Target } from '../program/callgraph';
 import type { EngineConfig } from '../pack/load';
-import { State, merge, mergeAll, testBit, project, applyProjected, type Tri } from './state';
+import { State, merge, mergeAll, testBit, project, applyProjected, type LocalVal, type Tri } from './state';
 import { Footprints, type Watch } from './footprint';
 import { ParamRelevance } from './params';
 import type { Finding, TraceStep } from './finding';
 
 /** A constant: a number, or the name of an enumerator/macro constant. */
-export type Val = number | `sym:${string}` | undefined;
+/** a known constant (a number, or `sym:NAME` an enumerator), undefined when not known */
+export type Val = LocalVal | undefined;
 
 export interface Frame {
   fn: FunctionFact;
@@ -1065,7 +1066,7 @@ export class Engine {
     const fname = info.name;
     // memory and bit primitives are understood here, not followed
     if (fname && this.bitOps.test.has(fname)) {
-      const q = this.fieldArg(e.args[1], cx);
+      const q = fieldOfArg(cx.sc, e.args[1]);
       const bit = symOf(vals[0]);
       const bits = q ? cur.bits.get(q) ?? (this.isFresh(q, cur) ? { all: 0 as const, set: [], clear: [] } : undefined) : undefined;
       const v = q ? testBit(bits, bit) : null;
@@ -1073,7 +1074,7 @@ export class Engine {
       return { state: cur, val: v === null ? undefined : v };
     }
     if (fname && (this.bitOps.set.has(fname) || this.bitOps.clear.has(fname))) {
-      const q = this.fieldArg(e.args[1], cx);
+      const q = fieldOfArg(cx.sc, e.args[1]);
       if (q) {
         this.setBit(cur, q, symOf(vals[0]), this.bitOps.set.has(fname));
         for (const h of this.hooks()) h.onWrite?.(q, cur, at, 'compound');
@@ -1084,7 +1085,7 @@ export class Engine {
     }
     if (fname && (this.bitOps.fill.has(fname) || this.bitOps.zero.has(fname))) {
       // the whole bitmap written at once: what `map = ~0` or `map = 0` tells, through the same hooks
-      const q = this.fieldArg(e.args[0], cx);
+      const q = fieldOfArg(cx.sc, e.args[0]);
       if (q) {
         for (const h of this.hooks()) h.onWrite?.(q, cur, at, 'assign');
         if (this.tracksValue(q, cur)) cur.setVal(q, null);
@@ -1095,7 +1096,7 @@ export class Engine {
     }
     if (fname && (this.memWriters.has(fname) || this.memCopiers.has(fname))) {
       if (this.memCopiers.has(fname) && e.args[1]) {
-        const src = this.fieldArg(e.args[1], cx);
+        const src = fieldOfArg(cx.sc, e.args[1]);
         if (src) for (const h of this.hooks()) h.onRead?.(src, cur, at);
       }
       this.fillTarget(e.args[0], cur, cx, at);
@@ -1172,7 +1173,7 @@ export class Engine {
     if (e.k !== 'call') return null;
     const info = resolveCall(cx.sc, e);
     if (info.name && this.bitOps.test.has(info.name)) {
-      const q = this.fieldArg(e.args[1], cx);
+      const q = fieldOfArg(cx.sc, e.args[1]);
       const bit = symOf(this.constOf(e.args[0], st, cx));
       return q && bit !== null ? { q, bit } : null;
     }
@@ -1195,7 +1196,7 @@ export class Engine {
       const a0 = r.k === 'call' ? r.args[0] : undefined;
       if (r.k === 'call' && r.fn.k === 'id' && this.bitOps.test.has(r.fn.name) && a0?.k === 'id') {
         const param = fn.params.findIndex((pa) => pa.name === a0.name);
-        const q = this.fieldArg(r.args[1], { fn, sc: scopeOf(this.p, fn) });
+        const q = fieldOfArg(scopeOf(this.p, fn), r.args[1]);
         if (param >= 0 && q) found = { q, param };
       }
     }
@@ -1203,26 +1204,11 @@ export class Engine {
     return found;
   }
 
-  private fieldArg(a: Expr | undefined, cx: Ctx): string | null {
-    let x = a;
-    while (x && x.k === 'cast') x = x.e;
-    if (x && x.k === 'unary' && x.op === '&') x = x.e;
-    if (x && x.k === 'field') return qualifiedField(cx.sc, x);
-    return null;
-  }
-
   private fillTarget(a: Expr | undefined, st: State, cx: Ctx, at: Site): void {
-    let x = a;
-    while (x && x.k === 'cast') x = x.e;
-    if (x && x.k === 'unary' && x.op === '&') x = x.e;
-    if (!x) return;
-    if (x.k === 'field') {
-      const q = qualifiedField(cx.sc, x);
-      if (q) {
-        for (const h of this.hooks()) h.onWrite?.(q, st, at, 'fill');
-        if (this.tracksValue(q, st)) st.setVal(q, null);
-      }
-    }
+    const q = fieldOfArg(cx.sc, a);
+    if (!q) return;
+    for (const h of this.hooks()) h.onWrite?.(q, st, at, 'fill');
+    if (this.tracksValue(q, st)) st.setVal(q, null);
   }
 }
 

@@ -3,8 +3,8 @@
 
 import { condLiterals, confinedTo, type Program } from '../program/program';
 import { walkedMatcher } from '../source/discover';
-import type { Expr, FunctionFact } from '../parse/ir';
-import { qualifiedField, scopeOf } from '../program/callgraph';
+import type { FunctionFact } from '../parse/ir';
+import { fieldOfArg, qualifiedField, scopeOf } from '../program/callgraph';
 import { walkStmt } from '../program/walk';
 import type { Pack } from '../pack/load';
 import { PackError } from '../pack/load';
@@ -295,14 +295,9 @@ function firstSet(p: Program, fn: FunctionFact, field: string, setters: Set<stri
   const note = (line: number) => {
     if (line > after && (best === null || line < best)) best = line;
   };
-  const fieldOfArg = (a: Expr | undefined): string | null => {
-    let x = a;
-    while (x && (x.k === 'cast' || (x.k === 'unary' && x.op === '&'))) x = x.e;
-    return x && x.k === 'field' ? qualifiedField(sc, x) : null;
-  };
   walkStmt(fn.body, [], (e) => {
     if (e.k === 'assign' && e.lhs.k === 'field' && qualifiedField(sc, e.lhs) === field) note(e.line);
-    else if (e.k === 'call' && e.fn.k === 'id' && setters.has(e.fn.name) && e.args.some((a) => fieldOfArg(a) === field)) note(e.line);
+    else if (e.k === 'call' && e.fn.k === 'id' && setters.has(e.fn.name) && e.args.some((a) => fieldOfArg(sc, a) === field)) note(e.line);
   });
   return best;
 }

@@ -10,6 +10,7 @@
 // file's own text and written out as the static inline functions the
 // macros define. Which macro is which is data (rules/kernel-c.json).
 
+import { escapeRe } from '../util/regexp';
 import type { Expr, LocalVar, Stmt } from './ir';
 
 export interface CleanupConfig {
@@ -80,10 +81,6 @@ export function freeAttributeRe(cfg: CleanupConfig): RegExp | null {
     freeRes.set(cfg, re);
   }
   return re;
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The top-level arguments of the parenthesis at `open`, each on one line; null when it does not close. */

@@ -174,6 +174,14 @@ export function qualifiedField(sc: Scope, e: FieldExpr): string | null {
   return q;
 }
 
+/** The field an argument names, through casts and an `&` (`(unsigned long *)&vcpu->arch.regs_avail`), or null. */
+export function fieldOfArg(sc: Scope, a: Expr | undefined): string | null {
+  let x = a;
+  while (x && x.k === 'cast') x = x.e;
+  if (x && x.k === 'unary' && x.op === '&') x = x.e;
+  return x && x.k === 'field' ? qualifiedField(sc, x) : null;
+}
+
 export function exprText(e: Expr, depth = 0): string {
   if (depth > 20) return '...';
   switch (e.k) {

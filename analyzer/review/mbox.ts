@@ -5,6 +5,7 @@
 // Input comes from strangers: anything unexpected is an InputError naming
 // the line, never a guess.
 
+import { escapeRe } from '../util/regexp';
 import { InputError } from '../source/load-tree';
 
 export interface Mail {
@@ -117,10 +118,6 @@ function decodeBody(headers: [string, string][], raw: string, name: string, line
     return Buffer.from(raw.replace(/\s+/g, ''), 'base64').toString('latin1');
   }
   return raw;
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** RFC 2047 encoded words (=?utf-8?q?...?= / ?b?), as UTF-8 text; the rest of the header read as UTF-8 too. */
