@@ -1,9 +1,0 @@
-export { VERSION } from '../version';
-export { stats } from './stats';
-export { fetchKernelCmd } from './fetch-kernel';
-export { check } from './check';
-export { graph } from './graph';
-export { rulesCmd } from './rules';
-export { review } from './review';
-export { hook } from './hook';
-export { cacheCmd } from './cache';
