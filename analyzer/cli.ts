@@ -6,10 +6,6 @@
 import './util/tiering';
 import yargs, { type Argv } from 'yargs';
 import { FORMATS, type Format } from './report/render';
-import { PackError } from './pack/load';
-import { InputError } from './source/load-tree';
-import { FetchError } from './source/fetch-kernel';
-import { UsageError } from './commands/common';
 import { VERSION } from './version';
 
 // each command's module is loaded when it runs: a check does not pay for review's or graph's
@@ -22,14 +18,15 @@ const commands = {
   get fetchKernelCmd() { return (require('./commands/fetch-kernel') as typeof import('./commands/fetch-kernel')).fetchKernelCmd; },
   get rulesCmd() { return (require('./commands/rules') as typeof import('./commands/rules')).rulesCmd; },
   get cacheCmd() { return (require('./commands/cache') as typeof import('./commands/cache')).cacheCmd; },
-  get serverCmd() { return (require('./commands/server') as typeof import('./commands/server')).serverCmd; },
+  get serverCmd() { return (require('./server/server') as typeof import('./server/server')).serverCmd; },
   get botCmd() { return (require('./commands/bot') as typeof import('./commands/bot')).botCmd; },
 };
-import { stopWorkers } from './source/parse-pool';
+import { stopWorkers } from './driver/parse-pool';
 import { cacheRoot, sweepTemporaries } from './cache/store';
 import { kernelCacheRoot } from './cache/root';
 import { SIGNALS, interruptedLine } from './util/signals';
 import { stopProgress } from './report/progress';
+import { FetchError, InputError, PackError, UsageError } from './util/errors';
 
 export async function main(argv: string[]): Promise<number> {
   onSignals();

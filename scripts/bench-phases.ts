@@ -7,7 +7,7 @@
 // first, as in cli.ts: the same V8 settings as a check
 import '../analyzer/util/tiering';
 import { loadPack, defaultPackPath } from '../analyzer/pack/load';
-import { scanTree, loadTreeAsync } from '../analyzer/source/load-tree';
+import { scanTree, loadTreeAsync } from '../analyzer/driver/load-tree';
 import { makeProgram } from '../analyzer/program/callgraph';
 import { runRules } from '../analyzer/flow/run';
 import { checkJson } from '../analyzer/report/json';

@@ -8,7 +8,7 @@
 //
 // The target is a graph that adds at most 30% to the parse (exit 1 if not).
 
-import { loadTree } from '../analyzer/source/load-tree';
+import { loadTree } from '../analyzer/driver/load-tree';
 import { loadPack, defaultPackPath } from '../analyzer/pack/load';
 import { fetchKernel, kernelVersionOf } from '../analyzer/source/fetch-kernel';
 import { makeProgram, indirectStats, callSites } from '../analyzer/program/callgraph';

@@ -5,7 +5,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../source/load-tree';
+import { InputError } from '../util/errors';
 
 export interface BotConfig {
   inbox: string;

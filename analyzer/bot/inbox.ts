@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { InputError } from '../source/load-tree';
+import { InputError } from '../util/errors';
 
 export interface Epoch {
   n: number;

@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../source/load-tree';
+import { InputError } from '../util/errors';
 
 export type SeriesStatus = 'waiting' | 'queued' | 'reviewed' | 'skipped' | 'failed';
 export type ReportKind = 'mail' | 'check';

@@ -2,7 +2,7 @@
 // its bytes, the normalization settings of the pack and the parse limits. The
 // code that made them is in every entry's version (store.ts).
 
-import type { FrontendConfig } from '../source/normalize';
+import type { FrontendConfig } from '../parse/normalize';
 import type { ParseLimits } from '../parse/parse-file';
 import { sha, sha256 } from './store';
 

@@ -111,7 +111,7 @@ function noteWriteFailure(root: string, e: unknown): void {
 
 let writesAfterAnswer = false;
 
-/** While a server writes a run's entries after its answer: a failure among them is told to the next client (commands/server.ts). */
+/** While a server writes a run's entries after its answer: a failure among them is told to the next client (server/server.ts). */
 export function cacheWritesAfterAnswer(on: boolean): void {
   writesAfterAnswer = on;
 }

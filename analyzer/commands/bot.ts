@@ -4,9 +4,9 @@ import { loadConfig, type BotConfig } from '../bot/config';
 import { runBot } from '../bot/run';
 import { State } from '../bot/state';
 import { status, statusText, statusHtml, writeHtml } from '../bot/status';
-import { InputError } from '../source/load-tree';
-import { log, UsageError } from './common';
+import { log } from './common';
 import * as fs from 'node:fs';
+import { InputError, UsageError } from '../util/errors';
 
 export interface BotArgs {
   action: 'run' | 'status';

@@ -1,17 +1,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze, resultKeyOf, runPack, type Analysis, type AnalysisStats } from '../flow/analyze';
+import { analyze, resultKeyOf, runPack, type Analysis, type AnalysisStats } from '../driver/analyze';
 import { openCache } from '../cache/store';
 import type { Pack } from '../pack/load';
 import { readBaseline, splitByBaseline } from '../report/baseline';
 import { render, type Format } from '../report/render';
 import type { ReportInput } from '../report/model';
 import { selector, snapshotDir, type SourceTree } from '../source/snapshot';
-import { InputError, loadTreeAsync, scanTree, type LoadOptions } from '../source/load-tree';
+import { loadTreeAsync, scanTree, type LoadOptions } from '../driver/load-tree';
 import { checkoutHead, prefixOf, resolveCommit, revisionTree, shortCommit, workTreeTop } from '../vcs/git';
 import { noPackFiles } from '../pack/entries';
 import { discoverFiles } from '../source/discover';
-import { CommonArgs, UsageError, resolveTree, resolvePack, limitsOf, loadOptionsOf, log, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
+import { CommonArgs, resolveTree, resolvePack, limitsOf, loadOptionsOf, log, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
+import { InputError, UsageError } from '../util/errors';
 
 export interface CheckArgs extends CommonArgs, ReportArgs {
   format?: Format;

@@ -8,12 +8,12 @@ import { fetchKernel, kernelVersionOf, NEWEST_KERNEL, type FetchOptions } from '
 import { DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
 import { DEFAULT_REPORTER, type Reporter } from '../report/model';
 import type { SourceTree } from '../source/snapshot';
-import { LEAN_BYTES, type LoadOptions } from '../source/load-tree';
+import { LEAN_BYTES, type LoadOptions } from '../driver/load-tree';
 import { cacheRoot } from '../cache/store';
 import { progressLine, type ProgressLine } from '../report/progress';
+import { UsageError } from '../util/errors';
 export { json } from '../report/render';
 
-export class UsageError extends Error {}
 
 export interface CommonArgs {
   tree?: string;

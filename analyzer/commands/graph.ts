@@ -1,7 +1,8 @@
-import { loadTreeAsync } from '../source/load-tree';
+import { loadTreeAsync } from '../driver/load-tree';
 import { makeProgram } from '../program/callgraph';
 import { graphFrom, renderGraph } from '../program/graph-view';
-import { CommonArgs, resolveTree, resolvePack, loadOptionsOf, UsageError, log } from './common';
+import { CommonArgs, resolveTree, resolvePack, loadOptionsOf, log } from './common';
+import { UsageError } from '../util/errors';
 
 export async function graph(a: CommonArgs & { from: string; to?: string; depth?: number; format?: string }): Promise<number> {
   const depth = a.depth ?? 12;

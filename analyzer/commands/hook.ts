@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze } from '../flow/analyze';
+import { analyze } from '../driver/analyze';
 import { removedEntryNotes } from '../pack/entries';
 import { renderText } from '../report/text';
 import { splitByBaseline } from '../report/baseline';
 import { selector, type SourceTree } from '../source/snapshot';
-import { InputError } from '../source/load-tree';
 import { git, hasCommit, revisionTree, stagedAndHead, workTreeTop } from '../vcs/git';
-import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, log, type ReportArgs } from './common';
-import { inServer, spawnServer } from './server';
+import { CommonArgs, resolvePack, limitsOf, jobsOf, log, type ReportArgs } from './common';
+import { inServer, spawnServer } from '../server/server';
+import { InputError, UsageError } from '../util/errors';
 
 export const MARKER = '# callorder pre-commit hook';
 const CHAINED = 'pre-commit.callorder-chained';

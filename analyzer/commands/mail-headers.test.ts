@@ -20,8 +20,8 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { review } from './review';
 import { decodeWords } from '../review/mbox';
-import { InputError } from '../source/load-tree';
 import { Prng } from '../fuzz/prng';
+import { InputError } from '../util/errors';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'bin', 'callorder');

@@ -8,12 +8,11 @@ import { b4Checks, b4Error } from '../report/b4';
 import { patchLabel, type PatchReport, type ReportInput } from '../report/model';
 import { sortFindings } from '../flow/finding';
 import { selector, snapshotDir } from '../source/snapshot';
-import { InputError } from '../source/load-tree';
 import { looksLikeKernelTree } from '../source/discover';
-import { CommonArgs, UsageError, resolvePack, limitsOf, jobsOf, log, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
+import { CommonArgs, resolvePack, limitsOf, jobsOf, log, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
 import { noPackFiles, removedEntryNotes } from '../pack/entries';
-import { HeaderError } from '../report/header';
 import { checkoutHead } from '../vcs/git';
+import { HeaderError, InputError, UsageError } from '../util/errors';
 
 export const DEFAULT_MAX_PATCH = 32 * 1024 * 1024;
 

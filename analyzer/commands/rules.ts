@@ -1,11 +1,11 @@
 // `callorder rules list`: the pack's rules, one a line. `callorder rules
-// test`: every rule's examples (pack/examples.ts); exit 0 when all pass, 1
+// test`: every rule's examples (driver/examples.ts); exit 0 when all pass, 1
 // when one fails, 2 (from the CLI) when the pack is bad.
 
 import * as path from 'node:path';
 import { entryOf, entryName, type RuleSpec } from '../pack/rule-spec';
 import { examplesDir, type Pack } from '../pack/load';
-import { runExamples, diffExcerpt, type CaseResult } from '../pack/examples';
+import { runExamples, diffExcerpt, type CaseResult } from '../driver/examples';
 import { CommonArgs, resolvePack, json } from './common';
 import { maxOf } from '../util/append';
 

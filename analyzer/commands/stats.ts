@@ -1,4 +1,4 @@
-import { loadTreeAsync } from '../source/load-tree';
+import { loadTreeAsync } from '../driver/load-tree';
 import { computeStats } from '../report/stats';
 import { CommonArgs, resolveTree, resolvePack, loadOptionsOf, json, log } from './common';
 import { indirectStats, makeProgram } from '../program/callgraph';

@@ -8,22 +8,22 @@
 import type { Pack } from '../pack/load';
 import type { FileFacts } from '../parse/ir';
 import { parseBuffer, sourceOf, DEFAULT_LIMITS, type ParseLimits, type ParseOutcome } from '../parse/parse-file';
-import { makeNormalizer } from '../source/normalize';
+import { makeNormalizer } from '../parse/normalize';
 import { reparseEdit } from '../parse/reparse';
 import type { SourceTree } from '../source/snapshot';
 import { makeProgram } from '../program/callgraph';
-import { runRules, type UnitResult } from './run';
-import type { SharedSummaries } from './engine';
+import { runRules, type UnitResult } from '../flow/run';
+import type { SharedSummaries } from '../flow/engine';
 import { missingEntryNotes } from '../pack/entries';
 import { unknownNameNotes } from '../pack/names';
 import { entryOf } from '../pack/rule-spec';
 import { changeSetOf, moveFindings, skeleton, touchedBy, type Change } from './incremental';
-import type { Finding } from './finding';
+import type { Finding } from '../flow/finding';
 import { Cache, FAILED, openCache, sha, shaOf } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
-import { chunkFeed, parseHere, runPool, shrinkingFeed } from '../source/parse-pool';
+import { chunkFeed, parseHere, runPool, shrinkingFeed } from './parse-pool';
 import { factsToText, factsFromText } from '../parse/facts-text';
-import type { Progress, TreeFacts } from '../source/load-tree';
+import type { Progress, TreeFacts } from './load-tree';
 import type { Program } from '../program/program';
 import { walkedMatcher } from '../source/discover';
 import { Lru } from '../util/lru';
@@ -267,7 +267,7 @@ function withDiscoveryNotes(r: CachedResult, src: SourceTree, key: string, how: 
 
 /**
  * Cache writes held back until the answer is out, by the resident server
- * (commands/server.ts), which writes them before it takes the next request;
+ * (server/server.ts), which writes them before it takes the next request;
  * null: written at once. An entry lost to a server killed in between is a
  * miss for the next run, no more.
  */

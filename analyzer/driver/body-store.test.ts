@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BodyStore } from './body-store';
-import { InputError } from './load-tree';
 import type { FunctionFact } from '../parse/ir';
+import { InputError } from '../util/errors';
 
 function lazyFn(store: BodyStore, file: string, text: string): FunctionFact {
   fs.writeFileSync(file, `header ${text}`);

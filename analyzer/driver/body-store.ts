@@ -8,7 +8,7 @@
 
 import * as fs from 'node:fs';
 import type { FunctionFact, Stmt } from '../parse/ir';
-import { InputError } from './load-tree';
+import { InputError } from '../util/errors';
 
 export interface BodyRef {
   file: string;

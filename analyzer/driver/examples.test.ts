@@ -9,8 +9,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { loadPack, defaultPackPath, PackError } from './load';
+import { loadPack, defaultPackPath } from '../pack/load';
 import { exampleSuites, runCase, diffExcerpt, casesIn } from './examples';
+import { PackError } from '../util/errors';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'bin', 'callorder');

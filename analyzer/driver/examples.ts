@@ -9,11 +9,11 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadTree } from '../source/load-tree';
+import { loadTree } from './load-tree';
 import { makeProgram } from '../program/callgraph';
 import { runRules } from '../flow/run';
 import { renderText } from '../report/text';
-import { examplesDir, type Pack } from './load';
+import { examplesDir, type Pack } from '../pack/load';
 import { append } from '../util/append';
 
 export interface ExampleCase {

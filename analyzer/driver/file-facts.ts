@@ -7,7 +7,7 @@
 // text is made only for the cache. With `lean`, the bodies stay in the facts
 // entry on disk and only the rest is sent, with where each body is.
 
-import type { Normalizer } from './normalize';
+import type { Normalizer } from '../parse/normalize';
 import { sourceOf, parseSource, type ParseLimits } from '../parse/parse-file';
 import { factsToText, lineSpans } from '../parse/facts-text';
 import type { FileFacts } from '../parse/ir';

@@ -11,11 +11,11 @@ import assert from 'node:assert/strict';
 import { fetchKernel } from '../source/fetch-kernel';
 import { loadPack, defaultPackPath, type Pack } from '../pack/load';
 import { snapshotDir, type SourceTree } from '../source/snapshot';
-import { edited, ownCache } from './near-tree.fixture';
+import { edited, ownCache } from '../flow/near-tree.fixture';
 import { analyze, type Analysis } from './analyze';
-import { runRules } from './run';
+import { runRules } from '../flow/run';
 import { makeProgram } from '../program/callgraph';
-import { loadTreeAsync, scanTree } from '../source/load-tree';
+import { loadTreeAsync, scanTree } from './load-tree';
 
 describe('a nearby tree\'s result, reused', () => {
   let pack: Pack;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { loadPack, type Pack } from '../pack/load';
 import { snapshotDir, type SourceTree } from '../source/snapshot';
-import { edited, ownCache } from './near-tree.fixture';
+import { edited, ownCache } from '../flow/near-tree.fixture';
 import { analyze, type Analysis } from './analyze';
 
 const DIR = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'incremental');

@@ -10,12 +10,12 @@
 
 import type { FileFacts, FunctionFact } from '../parse/ir';
 import type { Pack } from '../pack/load';
-import type { Finding, TraceStep } from './finding';
-import { sortFindings } from './finding';
+import type { Finding, TraceStep } from '../flow/finding';
+import { sortFindings } from '../flow/finding';
 import { makeProgram } from '../program/callgraph';
 import { pastedMembers } from '../program/program';
 import { withoutBody } from '../parse/facts-text';
-import { entriesOf, fnKey, type UnitResult } from './run';
+import { entriesOf, fnKey, type UnitResult } from '../flow/run';
 
 /** Anonymous structs are named after their line (`<anon@236>`), so they move too. */
 const ANON = /<anon@\d+>/g;

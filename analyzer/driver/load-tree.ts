@@ -8,8 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FileFacts } from '../parse/ir';
 import { readBytes, DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
-import { makeNormalizer } from './normalize';
-import { discoverFiles, walkedMatcher } from './discover';
+import { makeNormalizer } from '../parse/normalize';
+import { discoverFiles, walkedMatcher } from '../source/discover';
 import { factsOfBytes, leanOf, type FactsContext, type FileOutcome } from './file-facts';
 import { BodyStore, type BodyRef } from './body-store';
 import { factsFromText } from '../parse/facts-text';
@@ -17,6 +17,7 @@ import { chunkFeed, parseHere, runPool, shrinkingFeed } from './parse-pool';
 import { EntryStore, FAILED } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
 import type { Pack } from '../pack/load';
+import { InputError } from '../util/errors';
 
 export interface TreeFacts {
   root: string;
@@ -30,7 +31,6 @@ export interface TreeFacts {
   bodies?: BodyStore;
 }
 
-export class InputError extends Error {}
 
 export interface Progress {
   done: number;
@@ -175,7 +175,7 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
       unsound.push(h.i);
       continue;
     }
-    // a file that gave no facts: analyze() stores its note as the entry (flow/analyze.ts)
+    // a file that gave no facts: analyze() stores its note as the entry (driver/analyze.ts)
     if (got.bytes.toString('utf8', got.payloadAt, got.payloadAt + FAILED.length) === FAILED) {
       out.put(h.i, JSON.parse(got.bytes.toString('utf8', got.payloadAt)) as FileOutcome);
       continue;

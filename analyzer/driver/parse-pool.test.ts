@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { loadTree, loadTreeAsync } from './load-tree';
 import { loadPack } from '../pack/load';
 
-import { speedTree, SPEED_PACK, CLI, FIXTURE } from './speed-tree.fixture';
+import { speedTree, SPEED_PACK, CLI, FIXTURE } from '../source/speed-tree.fixture';
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });

@@ -6,7 +6,7 @@
 
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FrontendConfig } from './normalize';
+import type { FrontendConfig } from '../parse/normalize';
 import type { ParseLimits } from '../parse/parse-file';
 import type { FileOutcome } from './file-facts';
 import { append } from '../util/append';

@@ -3,7 +3,7 @@
 // note, never the worker's end.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { makeNormalizer } from './normalize';
+import { makeNormalizer } from '../parse/normalize';
 import { factsOfBytes, type FactsContext } from './file-facts';
 import { EntryStore } from '../cache/store';
 import { errMsg, abandonParsesWhen } from '../parse/parse-file';

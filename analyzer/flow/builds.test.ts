@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadPack } from '../pack/load';
-import { loadTree } from '../source/load-tree';
+import { loadTree } from '../driver/load-tree';
 import { makeProgram } from '../program/callgraph';
 import { buildsOf } from './run';
 

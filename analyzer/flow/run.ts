@@ -7,7 +7,6 @@ import type { FunctionFact } from '../parse/ir';
 import { fieldOfArg, qualifiedField, scopeOf } from '../program/callgraph';
 import { walkStmt } from '../program/walk';
 import type { Pack } from '../pack/load';
-import { PackError } from '../pack/load';
 import { entryOf, entryName, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
 import { Engine, SharedSummaries, type RuleHooks, type Site } from './engine';
 import { State } from './state';
@@ -17,6 +16,7 @@ import { fingerprint, sortFindings, traceOf, type Finding, type TraceStep } from
 import { RULE_KINDS } from '../rules';
 import { fill, type RuleContext } from '../rules/context';
 import { append } from '../util/append';
+import { PackError } from '../util/errors';
 
 export interface RunResult {
   findings: Finding[];

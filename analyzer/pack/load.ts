@@ -8,18 +8,13 @@ import * as path from 'node:path';
 import type { Alias } from 'yaml';
 import type { ValidateFunction } from 'ajv';
 import { jsonError } from '../util/json-error';
-import type { FrontendConfig } from '../source/normalize';
+import type { FrontendConfig } from '../parse/normalize';
 import type { RuleSpec } from './rule-spec';
 import { keyName, locate, type KeyPath, type Position } from './locate';
 import { packValidator, schemaError } from './validate';
 import { append } from '../util/append';
+import { PackError } from '../util/errors';
 
-/** `FILE:LINE:COLUMN: KEY: REASON`, without the position when the file has none for the key. */
-export class PackError extends Error {
-  constructor(public file: string, public key: string, public reason: string, public at?: Position) {
-    super(`${file}${at ? `:${at.line}:${at.column}` : ''}: ${key ? `${key}: ` : ''}${reason}`);
-  }
-}
 
 /** A PackError at `path` of a file whose text is `text` (read again when not given). */
 export function packErrorAt(file: string, text: string | null, path: KeyPath, reason: string, on: 'key' | 'value' | 'parent' = 'value'): PackError {

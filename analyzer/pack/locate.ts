@@ -7,10 +7,8 @@ import type { Node, Pair } from 'yaml';
 
 export type KeyPath = (string | number)[];
 
-export interface Position {
-  line: number;
-  column: number;
-}
+import type { Position } from '../util/errors';
+export type { Position };
 
 /** `rules[3].entries[0]`: how messages name a key. */
 export function keyName(path: KeyPath): string {

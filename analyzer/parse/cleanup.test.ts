@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadPack, defaultPackPath } from '../pack/load';
-import { makeNormalizer } from '../source/normalize';
+import { makeNormalizer } from './normalize';
 import { parseText } from './parse-file';
 import { definitionsSource } from './cleanup';
 import { walkStmt } from '../program/walk';

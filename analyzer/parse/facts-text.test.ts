@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseText, DEFAULT_LIMITS } from './parse-file';
 import { factsToText, factsFromText } from './facts-text';
-import { skeleton } from '../flow/incremental';
-import { makeNormalizer } from '../source/normalize';
+import { skeleton } from '../driver/incremental';
+import { makeNormalizer } from './normalize';
 import { loadPack, defaultPackPath } from '../pack/load';
 
 const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'reparse', 'base.c');

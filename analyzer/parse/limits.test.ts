@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseText, DEFAULT_LIMITS } from './parse-file';
-import { makeNormalizer } from '../source/normalize';
+import { makeNormalizer } from './normalize';
 import { loadPack, defaultPackPath } from '../pack/load';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');

@@ -13,8 +13,8 @@ import Parser from 'tree-sitter';
 import C from 'tree-sitter-c';
 import { makeNormalizer, type FrontendConfig } from './normalize';
 import { loadPack, defaultPackPath } from '../pack/load';
-import { parseText } from '../parse/parse-file';
-import type { FileFacts } from '../parse/ir';
+import { parseText } from './parse-file';
+import type { FileFacts } from './ir';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const FIXTURES = path.join(ROOT, 'fixtures', 'normalize');

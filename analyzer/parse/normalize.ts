@@ -45,7 +45,7 @@
 //   - `#if 0`, `#ifdef __ASSEMBLY__` (undefinedMacros): the dead side and the directives → blank
 
 import { ownCopy } from '../util/own-copy';
-import type { CleanupConfig } from '../parse/cleanup';
+import type { CleanupConfig } from './cleanup';
 
 export interface FrontendConfig {
   /** identifiers replaced by blanks (annotations such as __init) */

@@ -11,7 +11,7 @@ import { flatten, type FlatTree } from './flat-tree';
 import { collectDeadTrees } from './tree-memory';
 import { compactFacts } from './compact';
 import { definitionsSource } from './cleanup';
-import type { Normalizer } from '../source/normalize';
+import type { Normalizer } from './normalize';
 
 let parser: Parser | null = null;
 function getParser(): Parser {

@@ -14,13 +14,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fetchKernel } from '../source/fetch-kernel';
 import { discoverFiles } from '../source/discover';
-import { makeNormalizer } from '../source/normalize';
+import { makeNormalizer } from './normalize';
 import { loadPack, defaultPackPath } from '../pack/load';
 import { parseText, DEFAULT_LIMITS } from './parse-file';
 import { reparseEdit } from './reparse';
 import { factsToText } from './facts-text';
 import type { FileFacts } from './ir';
-import type { Normalizer } from '../source/normalize';
+import type { Normalizer } from './normalize';
 
 const MIN_SHORTCUT = 0.85;
 

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { parseText, DEFAULT_LIMITS } from './parse-file';
 import { reparseEdit } from './reparse';
 import { factsToText } from './facts-text';
-import { makeNormalizer } from '../source/normalize';
+import { makeNormalizer } from './normalize';
 import { loadPack, defaultPackPath } from '../pack/load';
 
 const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'reparse', 'base.c');

@@ -27,7 +27,7 @@
 
 import { isDeepStrictEqual } from 'node:util';
 import type { FileFacts, FunctionFact } from './ir';
-import type { Normalizer } from '../source/normalize';
+import type { Normalizer } from './normalize';
 import { parseClean, type ParseLimits } from './parse-file';
 
 export interface Edited {

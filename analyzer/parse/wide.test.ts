@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseText, DEFAULT_LIMITS } from './parse-file';
-import { makeNormalizer } from '../source/normalize';
+import { makeNormalizer } from './normalize';
 import { loadPack, defaultPackPath } from '../pack/load';
 import { makeProgram } from '../program/callgraph';
 import { runRules } from '../flow/run';

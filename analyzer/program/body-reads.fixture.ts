@@ -1,7 +1,7 @@
 // For the tests of what reads function bodies: the same facts with every
 // body behind a getter that notes whose body was read.
 
-import type { TreeFacts } from '../source/load-tree';
+import type { TreeFacts } from '../driver/load-tree';
 
 export function withBodyReads(tree: TreeFacts): { tree: TreeFacts; read: Set<string> } {
   const read = new Set<string>();

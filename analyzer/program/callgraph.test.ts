@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { loadTree, type TreeFacts } from '../source/load-tree';
+import { loadTree, type TreeFacts } from '../driver/load-tree';
 import { loadPack, type Pack } from '../pack/load';
 import type { FunctionFact } from '../parse/ir';
 import { makeProgram, callSites, indirectStats, qualifiedField, scopeOf, exprText } from './callgraph';

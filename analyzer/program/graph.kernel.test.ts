@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fetchKernel } from '../source/fetch-kernel';
-import { loadTree } from '../source/load-tree';
+import { loadTree } from '../driver/load-tree';
 import { loadPack, defaultPackPath } from '../pack/load';
 import { makeProgram, callSites, indirectStats, type CallSite } from './callgraph';
 import { graphFrom, type Graph } from './graph-view';

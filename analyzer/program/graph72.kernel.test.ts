@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fetchKernel } from '../source/fetch-kernel';
-import { loadTree } from '../source/load-tree';
+import { loadTree } from '../driver/load-tree';
 import { loadPack, defaultPackPath } from '../pack/load';
 import { makeProgram, callSites } from './callgraph';
 import { graphFrom, type Graph } from './graph-view';

@@ -4,7 +4,7 @@
 // header's inline), and types resolve through typedefs to struct members.
 
 import type { FileFacts, FunctionFact, GlobalFact, MacroFact, StructFact, TableFact, TypeRef, FieldFact } from '../parse/ir';
-import type { TreeFacts } from '../source/load-tree';
+import type { TreeFacts } from '../driver/load-tree';
 import type { Pack, OpsCallMacro } from '../pack/load';
 
 export interface Program {

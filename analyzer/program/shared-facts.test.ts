@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { loadTree } from '../source/load-tree';
+import { loadTree } from '../driver/load-tree';
 import { loadPack } from '../pack/load';
 import { makeProgram, indirectStats } from './callgraph';
 import { graphFrom } from './graph-view';

@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import type { Finding } from '../flow/finding';
-import { InputError } from '../source/load-tree';
+import { InputError } from '../util/errors';
 
 export function readBaseline(file: string): Set<string> {
   let text: string;

@@ -16,7 +16,7 @@ import { replyMail } from './reply';
 import { DEFAULT_REPORTER, type ReportInput } from './model';
 import { FINGERPRINT_KEY } from './sarif';
 import { readBaseline, splitByBaseline } from './baseline';
-import { InputError } from '../source/load-tree';
+import { InputError } from '../util/errors';
 
 const finding = (id: string, line: number): Finding => ({
   id, rule: 'r-one', kind: 'init-before-read', severity: 'warning', confidence: 'high',

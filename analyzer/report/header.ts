@@ -8,8 +8,7 @@
 // characters where it can be, never more than 998. Each header is one line,
 // or one line and continuation lines that begin with a space.
 
-/** A header that cannot be written: the reason, for a one-line refusal of the input it came from. */
-export class HeaderError extends Error {}
+import { HeaderError } from '../util/errors';
 
 const SOFT_LIMIT = 78;
 const HARD_LIMIT = 998;

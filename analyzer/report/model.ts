@@ -2,7 +2,7 @@
 // compared two trees, the ones that were there before.
 
 import type { Finding } from '../flow/finding';
-import type { AnalysisStats } from '../flow/analyze';
+import type { AnalysisStats } from '../driver/analyze';
 import type { RuleSpec } from '../pack/rule-spec';
 
 /** Who signs the email report, and where its Closes: link points. */

@@ -1,7 +1,7 @@
 // A progress line on stderr while a tree is parsed: files done of all, rate,
 // time left. Only on a terminal: in a log or a pipe it would be noise.
 
-import type { Progress } from '../source/load-tree';
+import type { Progress } from '../driver/load-tree';
 
 export interface ProgressLine {
   update: (p: Progress) => void;

@@ -7,9 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { InputError } from '../source/load-tree';
 import type { SourceFile, SourceTree } from '../source/snapshot';
 import type { FilePatch, Hunk } from './diff';
+import { InputError } from '../util/errors';
 
 export class PatchedTree {
   private overlay = new Map<string, Buffer | null>();

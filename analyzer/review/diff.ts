@@ -1,9 +1,9 @@
+import { InputError } from '../util/errors';
 // Unified diffs (git's, and plain `--- a/x +++ b/x` ones) parsed into file
 // patches. Every path is checked here, before anything is applied: no
 // absolute path, no `..`, no .git, nothing git would quote for control
 // characters; binary patches, symbolic links and submodules are refused.
 
-import { InputError } from '../source/load-tree';
 
 export interface HunkLine {
   op: ' ' | '-' | '+';

@@ -6,7 +6,7 @@
 // the line, never a guess.
 
 import { escapeRe } from '../util/regexp';
-import { InputError } from '../source/load-tree';
+import { InputError } from '../util/errors';
 
 export interface Mail {
   /** 1-based line of the input where the message starts */

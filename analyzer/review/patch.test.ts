@@ -12,7 +12,7 @@ import { parseMbox, decodeWords } from './mbox';
 import { parseDiff } from './diff';
 import { applyHunks, PatchedTree } from './apply';
 import { seriesOf } from './series';
-import { InputError } from '../source/load-tree';
+import { InputError } from '../util/errors';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 

@@ -3,14 +3,14 @@
 // applied in turn over the tree and the tree analysed after it, so a finding
 // the series adds is attributed to the patch after which it first stayed.
 
-import { InputError } from '../source/load-tree';
 import type { Pack } from '../pack/load';
-import { analyze, type Analysis, type AnalyzeOptions } from '../flow/analyze';
+import { analyze, type Analysis, type AnalyzeOptions } from '../driver/analyze';
 import { sortFindings, type Finding } from '../flow/finding';
 import type { SourceTree } from '../source/snapshot';
 import { parseDiff, type FilePatch } from './diff';
 import type { Mail } from './mbox';
 import { PatchedTree } from './apply';
+import { InputError } from '../util/errors';
 
 export interface Patch {
   mail: Mail;

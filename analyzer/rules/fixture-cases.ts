@@ -1,14 +1,14 @@
 // The kind-level fixtures as node tests (ESLint's RuleTester, in spirit):
 // fixtures/rules/<kind>/ holds a pack whose rules are of that kind and name
 // the directory as their examples, and the cases. Every case runs through
-// the real pipeline (pack/examples.ts, shared with `callorder rules test`):
+// the real pipeline (driver/examples.ts, shared with `callorder rules test`):
 // an invalid case must print exactly its .expected, a valid one nothing.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { loadPack } from '../pack/load';
-import { exampleSuites, runCase } from '../pack/examples';
+import { exampleSuites, runCase } from '../driver/examples';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RULE_KINDS } from '.';
 import { packSchema } from '../pack/load';
-import { casesIn } from '../pack/examples';
+import { casesIn } from '../driver/examples';
 import { ROOT, kindFixtureDir } from './fixture-cases';
 
 const kinds = Object.keys(RULE_KINDS).sort();

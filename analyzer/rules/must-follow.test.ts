@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { kindFixtureDir, kindFixtureTests } from './fixture-cases';
 import { loadPack } from '../pack/load';
-import { loadTree } from '../source/load-tree';
+import { loadTree } from '../driver/load-tree';
 import { makeProgram } from '../program/callgraph';
 import { entriesOf } from '../flow/run';
 import { withBodyReads } from '../program/body-reads.fixture';

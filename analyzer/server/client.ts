@@ -1,5 +1,5 @@
 // The CLI's first step: hand `check` or `hook run` to a resident server of
-// this build when one is listening (commands/server.ts), and write what it
+// this build when one is listening (server/server.ts), and write what it
 // answers. No server, a stale socket, a server busy with another run, or one
 // that goes away before it has said anything: null, and the command runs in
 // this process as always.

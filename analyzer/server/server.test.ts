@@ -1,4 +1,4 @@
-// The resident server (commands/server.ts, server/client.ts): a check it
+// The resident server (server/server.ts, server/client.ts): a check it
 // answers prints what a check in its own process prints, byte for byte, with
 // the same exit code, for a cold tree, a warm one, an edited one and bad
 // input; the client's working directory and environment are the run's; a

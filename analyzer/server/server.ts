@@ -13,12 +13,13 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { analyzerDir, socketPath, HEARTBEAT_MS, type Control, type Reply, type Request, type ServerStatus } from '../server/socket';
-import { control, untrustedSocket, TAKE_MS } from '../server/client';
-import { flushCacheWrites, holdCacheWrites } from '../flow/analyze';
+import { analyzerDir, socketPath, HEARTBEAT_MS, type Control, type Reply, type Request, type ServerStatus } from './socket';
+import { control, untrustedSocket, TAKE_MS } from './client';
+import { flushCacheWrites, holdCacheWrites } from '../driver/analyze';
 import { cacheRoot, cacheWritesAfterAnswer, pendingCacheNote, resetCacheFailures } from '../cache/store';
 import { STAMP } from '../cache/code-id';
-import { log, UsageError } from './common';
+import { log } from '../commands/common';
+import { UsageError } from '../util/errors';
 
 interface ServerArgs {
   action: string;

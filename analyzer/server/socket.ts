@@ -17,7 +17,7 @@ const MAX_SOCKET_PATH = 100;
  * size and time (the build writes every file, cli.js among them, each time).
  * The code id (cache/code-id.ts) would be exact and costs a stat of every
  * compiled file; a server also stops at the first change under dist/ it sees
- * (commands/server.ts), so an edit by hand cannot leave it answering either.
+ * (server/server.ts), so an edit by hand cannot leave it answering either.
  */
 export function buildStamp(): string {
   const st = fs.statSync(path.join(ANALYZER, 'cli.js'));

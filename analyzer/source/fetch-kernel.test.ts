@@ -4,17 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import {
-  compareDebianVersions,
-  fetchKernel,
-  FetchError,
-  KERNEL_VERSIONS,
-  kernelCacheRoot,
-  kernelVersionOf,
-  NEWEST_KERNEL,
-  privateApt,
-  TREE_MARKER,
-} from './fetch-kernel';
+import { compareDebianVersions, fetchKernel, KERNEL_VERSIONS, kernelCacheRoot, kernelVersionOf, NEWEST_KERNEL, privateApt, TREE_MARKER } from './fetch-kernel';
+import { FetchError } from '../util/errors';
 
 /** Runs fn with some env vars set (undefined = unset), restoring them afterwards. */
 function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {

@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { kernelCacheRoot } from '../cache/root';
 import { debianArchives, osCodename, readAptSources, type DebianArchive } from './apt-sources';
+import { FetchError } from '../util/errors';
 
 export { kernelCacheRoot };
 
@@ -33,13 +34,6 @@ export interface FetchOptions {
   osRelease?: string;
 }
 
-/** An expected failure; `message` is one clear line for the user. */
-export class FetchError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FetchError';
-  }
-}
 
 /**
  * The newest kernel Debian serves (from unstable), the one `--fetch newest`

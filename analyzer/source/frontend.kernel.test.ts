@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fetchKernel } from './fetch-kernel';
-import { loadTree, type TreeFacts } from './load-tree';
+import { loadTree, type TreeFacts } from '../driver/load-tree';
 import { loadPack, defaultPackPath } from '../pack/load';
 import { computeStats } from '../report/stats';
 

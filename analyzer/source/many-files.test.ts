@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { resultKeyOf } from '../flow/analyze';
+import { resultKeyOf } from '../driver/analyze';
 import { sha } from '../cache/store';
 import { loadPack, defaultPackPath } from '../pack/load';
 import { DEFAULT_LIMITS } from '../parse/parse-file';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Pack } from '../pack/load';
 import { analysedMatcher, discoverFiles, globRoots } from './discover';
-import { checkTreeRoot } from './load-tree';
+import { checkTreeRoot } from '../driver/load-tree';
 import { DEFAULT_LIMITS, errMsg, type ParseLimits } from '../parse/parse-file';
 
 /** A file's bytes, or the one-line note that says why it has none. */

@@ -14,7 +14,7 @@ import { selector } from '../source/snapshot';
 import { loadPack, defaultPackPath } from '../pack/load';
 import { DEFAULT_LIMITS } from '../parse/parse-file';
 import type { SourceTree } from '../source/snapshot';
-import { InputError } from '../source/load-tree';
+import { InputError } from '../util/errors';
 
 function repo(): { dir: string; git: (...a: string[]) => void; write: (rel: string, text: string) => void; done: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-git-'));

@@ -7,10 +7,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../source/load-tree';
 import type { Selector, SourceFile, SourceTree } from '../source/snapshot';
 import type { ParseLimits } from '../parse/parse-file';
 import { Lru } from '../util/lru';
+import { InputError } from '../util/errors';
 
 const MAX_OUTPUT = 1 << 30;
 
