@@ -17,13 +17,15 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { VERSION } from '../version';
 import { analyzerId } from './code-id';
 import { cacheRoot } from './root';
+import { sha256 } from '../util/hash';
 
 export { cacheRoot };
+// the hashes every key is made with, where the cache's users have always found them
+export { sha, sha256, shaOf } from '../util/hash';
 
 /**
  * `last`: which result a directory's last check left, so the next check of it starts from there;
@@ -36,37 +38,6 @@ export const ENTRY_KINDS: readonly EntryKind[] = ['facts', 'skeleton', 'results'
 let entryVersion: string | null = null;
 function versionOfEntries(): string {
   return (entryVersion ??= `${VERSION}+${analyzerId().slice(0, 16)}`);
-}
-
-export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/**
- * A hash of several parts, each ended by a NUL. A part may be a list of parts
- * (hashed as if each stood in the call), so that a caller with a list as long
- * as a whole kernel's files passes it as it is: a spread into the call
- * overflows the stack past about 125,000 arguments.
- */
-export function sha(...parts: (string | Buffer | readonly (string | Buffer)[])[]): string {
-  return shaOf(flatParts(parts));
-}
-
-function* flatParts(parts: (string | Buffer | readonly (string | Buffer)[])[]): Generator<string | Buffer> {
-  for (const p of parts) {
-    if (typeof p === 'string' || Buffer.isBuffer(p)) yield p;
-    else for (const q of p) yield q;
-  }
-}
-
-/** sha() of any number of parts, from an iterable: a key over every file of a tree is not passed as arguments. */
-export function shaOf(parts: Iterable<string | Buffer>): string {
-  const h = createHash('sha256');
-  for (const p of parts) {
-    h.update(p);
-    h.update('\u0000');
-  }
-  return h.digest('hex');
 }
 
 interface Header {

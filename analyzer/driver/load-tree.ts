@@ -10,6 +10,7 @@ import type { FileFacts } from '../parse/ir';
 import { readBytes, DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
 import { makeNormalizer } from '../parse/normalize';
 import { discoverFiles, walkedMatcher } from '../source/discover';
+import { checkTreeRoot } from '../source/snapshot';
 import { factsOfBytes, leanOf, type FactsContext, type FileOutcome } from './file-facts';
 import { BodyStore, type BodyRef } from './body-store';
 import { factsFromText } from '../parse/facts-text';
@@ -64,21 +65,6 @@ export interface LoadOptions {
 const MIN_PARALLEL_BYTES = 256 * 1024;
 /** source bytes from which bodies stay on disk: facts take about 4 bytes of heap a byte of source */
 export const LEAN_BYTES = 96 << 20;
-
-export function checkTreeRoot(root: string): void {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(root);
-  } catch (e) {
-    throw new InputError(`${root}: no such directory`);
-  }
-  if (!st.isDirectory()) throw new InputError(`${root}: not a directory`);
-  try {
-    fs.readdirSync(root);
-  } catch (e) {
-    throw new InputError(`${root}: cannot read directory (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
 
 /** The files of a tree that a pack (and --include/--exclude) selects, and what discovery noted. */
 export interface TreeScan {

@@ -12,6 +12,8 @@ import { collectDeadTrees } from './tree-memory';
 import { compactFacts } from './compact';
 import { definitionsSource } from './cleanup';
 import type { Normalizer } from './normalize';
+import { DEFAULT_LIMITS, type ParseLimits } from '../source/limits';
+import { errMsg } from '../util/errors';
 
 let parser: Parser | null = null;
 function getParser(): Parser {
@@ -24,13 +26,7 @@ function getParser(): Parser {
   return parser;
 }
 
-export interface ParseLimits {
-  maxFileSize: number;
-  /** per-file parse budget in milliseconds; 0 means none */
-  timeoutMs: number;
-}
-
-export const DEFAULT_LIMITS: ParseLimits = { maxFileSize: 8 * 1024 * 1024, timeoutMs: 20000 };
+export { DEFAULT_LIMITS, type ParseLimits };
 
 /** transient: the failure depends on the moment (a timeout), not on the file */
 export type ParseOutcome = { ok: true; facts: FileFacts } | { ok: false; note: string; transient?: boolean };
@@ -225,10 +221,7 @@ function lineCol(buf: Buffer, off: number): { line: number; col: number } {
   return { line, col: off - last };
 }
 
-export function errMsg(e: unknown): string {
-  if (e instanceof Error) return e.message.split('\n')[0];
-  return String(e);
-}
+export { errMsg };
 
 /**
  * The constructors and destructors a file's cleanup definitions define

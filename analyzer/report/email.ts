@@ -6,7 +6,7 @@
 
 import type { Finding } from '../flow/finding';
 import { VERSION } from '../version';
-import { sha } from '../cache/store';
+import { sha } from '../util/hash';
 import { rfc5322Date } from './header';
 import { patchLabel, type PatchReport, type ReportInput, type Reporter } from './model';
 

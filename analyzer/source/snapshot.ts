@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Pack } from '../pack/load';
 import { analysedMatcher, discoverFiles, globRoots } from './discover';
-import { checkTreeRoot } from '../driver/load-tree';
-import { DEFAULT_LIMITS, errMsg, type ParseLimits } from '../parse/parse-file';
+import { DEFAULT_LIMITS, type ParseLimits } from './limits';
+import { errMsg, InputError } from '../util/errors';
 
 /** A file's bytes, or the one-line note that says why it has none. */
 export type SourceFile = Buffer | { note: string };
@@ -39,6 +39,22 @@ export function selector(pack: Pack, opts: SelectOptions = {}): Selector {
   const select: Selector = analysedMatcher(include, [...pack.exclude, ...(opts.exclude ?? [])]);
   select.roots = globRoots(include);
   return select;
+}
+
+/** A directory that can be read, or an InputError saying why not. */
+export function checkTreeRoot(root: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch (e) {
+    throw new InputError(`${root}: no such directory`);
+  }
+  if (!st.isDirectory()) throw new InputError(`${root}: not a directory`);
+  try {
+    fs.readdirSync(root);
+  } catch (e) {
+    throw new InputError(`${root}: cannot read directory (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
 
 /** `found`: what discovery of the same selection already listed (check's scan), so the tree is not walked twice. */

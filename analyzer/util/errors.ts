@@ -2,6 +2,12 @@
 // throws them and cli.ts alone turns them into one line and exit code 2,
 // so none of them needs to import the layer that first had a use for it.
 
+/** An exception's first line, for a note or a one-line message. */
+export function errMsg(e: unknown): string {
+  if (e instanceof Error) return e.message.split('\n')[0];
+  return String(e);
+}
+
 /** A line and column in a file, from 1. */
 export interface Position {
   line: number;
