@@ -3,7 +3,6 @@
 // finding look new.
 
 import { createHash } from 'node:crypto';
-import type { Site } from './engine';
 
 export interface TraceStep {
   function: string;
@@ -28,8 +27,19 @@ export interface Finding {
   trace: TraceStep[];
 }
 
+/**
+ * What a trace is made of: the frames from the entry down to the event and
+ * the branches the path's facts decided. The engine's Site is one; it is
+ * spelled out here so that findings do not import the engine that makes them.
+ */
+export interface TracedSite {
+  line: number;
+  stack: readonly { fn: { name: string; file: string }; callLine: number; via?: string }[];
+  decided?: readonly { depth: number; line: number; text: string; field: string; bit: string; set: boolean }[];
+}
+
 /** The trace of an event at `at`: the entry, each call down to the frame, then the event. */
-export function traceOf(at: Site, note: string): TraceStep[] {
+export function traceOf(at: TracedSite, note: string): TraceStep[] {
   const steps: TraceStep[] = [];
   const frames = at.stack;
   for (let i = 0; i < frames.length; i++) {
