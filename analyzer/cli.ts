@@ -18,23 +18,30 @@ const commands = {
   get fetchKernelCmd() { return (require('./commands/fetch-kernel') as typeof import('./commands/fetch-kernel')).fetchKernelCmd; },
   get rulesCmd() { return (require('./commands/rules') as typeof import('./commands/rules')).rulesCmd; },
   get cacheCmd() { return (require('./commands/cache') as typeof import('./commands/cache')).cacheCmd; },
-  get serverCmd() { return (require('./server/server') as typeof import('./server/server')).serverCmd; },
+  get serverCmd() { return (require('./commands/server') as typeof import('./commands/server')).serverCmd; },
   get botCmd() { return (require('./commands/bot') as typeof import('./commands/bot')).botCmd; },
 };
 import { stopWorkers } from './driver/parse-pool';
 import { cacheRoot, sweepTemporaries } from './cache/store';
 import { kernelCacheRoot } from './cache/root';
 import { SIGNALS, interruptedLine } from './util/signals';
+import { processIo, type Io } from './util/io';
+import type { AnalysisHost } from './driver/analyze';
 import { stopProgress } from './report/progress';
 import { FetchError, InputError, PackError, UsageError } from './util/errors';
 
 export async function main(argv: string[]): Promise<number> {
   onSignals();
-  return dispatch(argv);
+  return dispatch(argv, processIo());
 }
 
-/** The command `argv` names, run to its exit code: main() without the process's signal handling, for the server too. */
-export async function dispatch(argv: string[]): Promise<number> {
+/**
+ * The command `argv` names, run to its exit code with `io` as its streams,
+ * environment and directory and `host` as its analysis session (a new one when
+ * none is given): main() without the process's signal handling, and what the server runs a
+ * client's request with (server/server.ts).
+ */
+export async function dispatch(argv: string[], io: Io, host?: AnalysisHost): Promise<number> {
   let code = 0;
   const run = (fn: () => number | Promise<number>) => async () => {
     code = await fn();
@@ -44,29 +51,29 @@ export async function dispatch(argv: string[]): Promise<number> {
     .strict()
     .help()
     .version(VERSION)
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .wrap(Math.min(100, io.stdout.columns || 100))
     .command('check [tree]', 'check a kernel tree with the rule pack', (y) => reportOptions(treeOptions(y))
       .positional('tree', { type: 'string', describe: 'kernel tree (default: the current directory, if it is one)' })
       .option('fetch', { type: 'string', describe: 'check the Debian tree of this version (N.M: 7.2, 6.12, 6.1...; newest), fetching it first' })
       .option('entry', { type: 'array', string: true, describe: 'only rules with these ids' })
       .option('baseline', { type: 'string', describe: 'a previous `check --format json` output: show only findings it does not have' })
       .option('since', { type: 'string', describe: 'a git revision: show only findings the change from it to the working tree adds' }),
-    (a) => run(() => commands.check(a))())
+    (a) => run(() => commands.check(a, io, host))())
     .command('review [patch]', 'apply a patch or series (mbox, or - for stdin) to a copy of TREE in memory; report the findings it adds', (y) => reportOptions(treeOptions(y), 'email', ['b4'])
       .positional('patch', { type: 'string', describe: 'mbox file as `b4 am -o -` or `git format-patch` write it; - or nothing: stdin' })
       .option('tree', { type: 'string', describe: 'the kernel tree the patches apply to (default: the current directory, if it is one)' })
       .option('mailback', { type: 'boolean', default: false, describe: 'print a reply to each patch with new findings, ready to send; nothing when there are none' })
       .option('max-patch-size', { type: 'number', describe: 'refuse input larger than this many bytes (default 32 MiB)' }),
-    (a) => run(() => commands.review(a))())
+    (a) => run(() => commands.review(a, io, host))())
     .command('hook <action>', 'install or uninstall a git pre-commit hook that blocks commits adding findings; run: what the hook runs', (y) => treeOptions(y)
       .positional('action', { choices: ['install', 'uninstall', 'run'] as const, demandOption: true })
       .option('server', { type: 'boolean', default: false, describe: 'install: a hook that starts a resident server (`callorder server`) when none answers, so that the commits after the first are checked by it; run: start one now when none answered' }),
-    (a) => run(() => commands.hook(a))())
+    (a) => run(() => commands.hook(a, io, host))())
     .command('stats [tree]', 'parse coverage and call-graph resolution of a tree', (y) => treeOptions(y)
       .positional('tree', { type: 'string' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
       .option('fetch', { type: 'string', describe: 'use the Debian tree of this version (N.M: 7.2, 6.12, 6.1...; newest)' }),
-    (a) => run(() => commands.stats(a))())
+    (a) => run(() => commands.stats(a, io))())
     .command('graph [tree]', 'the call graph from a function', (y) => treeOptions(y)
       .positional('tree', { type: 'string' })
       .option('from', { type: 'string', demandOption: true, describe: 'function to start from' })
@@ -74,25 +81,25 @@ export async function dispatch(argv: string[]): Promise<number> {
       .option('depth', { type: 'number', default: 12, describe: 'how many calls deep' })
       .option('format', { choices: ['text', 'dot', 'json'] as const, default: 'text' as const })
       .option('fetch', { type: 'string', describe: 'use the Debian tree of this version (N.M: 7.2, 6.12, 6.1...; newest)' }),
-    (a) => run(() => commands.graph(a))())
+    (a) => run(() => commands.graph(a, io))())
     .command('fetch-kernel <release>', 'download and unpack Debian\'s linux-source-RELEASE (from this machine\'s apt suites, else unstable), print its path', (y) => y
       // not `version`: yargs reserves that name for --version, and the positional then never parses
       .positional('release', { type: 'string', demandOption: true, describe: 'N.M (7.2, 6.12, 6.1...) or newest' })
       .option('dir', { type: 'string', describe: `directory the trees are kept in (default: ${kernelCacheRoot()})` })
       .option('full', { type: 'boolean', default: false, describe: 'unpack the whole tree, not only the KVM parts' }),
-    (a) => run(() => commands.fetchKernelCmd(a))())
+    (a) => run(() => commands.fetchKernelCmd(a, io))())
     .command('rules <action>', 'list the rules of the pack, or run their fixture tests', (y) => y
       .option('rules', RULES_OPTION)
       .positional('action', { choices: ['list', 'test'] as const, demandOption: true })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const }),
-    (a) => run(() => commands.rulesCmd(a))())
+    (a) => run(() => commands.rulesCmd(a, io))())
     .command('cache <action>', 'empty the cache of facts and results, or print where it is', (y) => y
       .positional('action', { type: 'string', choices: ['clear', 'path'] as const, demandOption: true }),
-    (a) => run(() => commands.cacheCmd(a))())
+    (a) => run(() => commands.cacheCmd(a, io))())
     .command('server <action>', 'a resident process that answers `check` and `hook run` with the facts kept in memory (start, stop, status; run: in the foreground)', (y) => y
       .positional('action', { type: 'string', choices: ['start', 'stop', 'status', 'run'] as const, demandOption: true })
       .option('idle', { type: 'number', default: 900, describe: 'seconds without a request after which the server exits' }),
-    (a) => run(() => commands.serverCmd(a))())
+    (a) => run(() => commands.serverCmd(a, io, dispatch))())
     .command('bot <action>', 'a review bot over a public-inbox archive: run it, or show what it has done', (y) => y
       .positional('action', { type: 'string', choices: ['run', 'status'] as const, demandOption: true })
       .option('config', { type: 'string', describe: 'the bot\'s JSON configuration (README: the review bot)' })
@@ -104,7 +111,7 @@ export async function dispatch(argv: string[]): Promise<number> {
       .option('once', { type: 'boolean', default: false, describe: 'process what the archive holds now, then exit' })
       .option('from-start', { type: 'boolean', default: false, describe: 'a new state reads the whole archive (default: from its end, as if all of it were seen)' })
       .option('html', { type: 'string', describe: 'status: write a static HTML page here instead of text' }),
-    (a) => run(() => commands.botCmd(a as Parameters<typeof commands.botCmd>[0]))())
+    (a) => run(() => commands.botCmd(a as Parameters<typeof commands.botCmd>[0], io))())
     .demandCommand(1, 'name a command: check, review, hook, stats, graph, fetch-kernel, rules, cache, server or bot')
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
@@ -112,7 +119,7 @@ export async function dispatch(argv: string[]): Promise<number> {
   try {
     await parser.parseAsync();
   } catch (e) {
-    return reportError(e);
+    return reportError(e, io);
   }
   return code;
 }
@@ -178,13 +185,13 @@ function onSignals(): void {
   }
 }
 
-function reportError(e: unknown): number {
+function reportError(e: unknown, io: Io): number {
   if (e instanceof UsageError || e instanceof InputError || e instanceof FetchError || e instanceof PackError) {
-    process.stderr.write(`callorder: ${e.message}\n`);
+    io.stderr.write(`callorder: ${e.message}\n`);
     return 2;
   }
   const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-  process.stderr.write(`callorder: internal error: ${msg}\n`);
-  if (process.env.CALLORDER_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+  io.stderr.write(`callorder: internal error: ${msg}\n`);
+  if (io.env.CALLORDER_DEBUG) io.stderr.write(`${(e as Error).stack}\n`);
   return 2;
 }

@@ -77,10 +77,17 @@ function noteWriteFailure(root: string, e: unknown): void {
   // parse workers write facts too; their main thread meets the same failure and says it once
   if (!isMainThread) return;
   if (writesAfterAnswer) pendingNote = line;
+  else if (noteSink) noteSink(line);
   else process.stderr.write(line);
 }
 
 let writesAfterAnswer = false;
+let noteSink: ((line: string) => void) | null = null;
+
+/** Where the failure note goes while a server runs a request: that client's stderr; null: this process's. */
+export function cacheNotesTo(sink: ((line: string) => void) | null): void {
+  noteSink = sink;
+}
 
 /** While a server writes a run's entries after its answer: a failure among them is told to the next client (server/server.ts). */
 export function cacheWritesAfterAnswer(on: boolean): void {

@@ -7,6 +7,7 @@ import { status, statusText, statusHtml, writeHtml } from '../bot/status';
 import { log } from './common';
 import * as fs from 'node:fs';
 import { InputError, UsageError } from '../util/errors';
+import type { Io } from '../util/io';
 
 export interface BotArgs {
   action: 'run' | 'status';
@@ -21,7 +22,7 @@ export interface BotArgs {
   fromStart?: boolean;
 }
 
-export async function botCmd(a: BotArgs): Promise<number> {
+export async function botCmd(a: BotArgs, io: Io): Promise<number> {
   const over: Partial<BotConfig> = {};
   if (a.inbox) over.inbox = a.inbox;
   if (a.tree) over.tree = a.tree;
@@ -41,7 +42,7 @@ export async function botCmd(a: BotArgs): Promise<number> {
     try {
       const st = status(state, Math.floor(Date.now() / 1000));
       if (a.html) writeHtml(a.html, statusHtml(st));
-      else process.stdout.write(statusText(st));
+      else io.stdout.write(statusText(st));
     } finally {
       state.close();
     }
@@ -49,5 +50,5 @@ export async function botCmd(a: BotArgs): Promise<number> {
   }
   if (a.html) throw new UsageError('--html goes with `bot status`');
   const cfg = loadConfig(a.config, over);
-  return runBot(cfg, { once: a.once ?? false, log });
+  return runBot(cfg, { once: a.once ?? false, log: (l) => log(io, l) });
 }

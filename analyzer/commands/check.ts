@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze, resultKeyOf, runPack, type Analysis, type AnalysisStats } from '../driver/analyze';
+import { AnalysisHost, resultKeyOf, runPack, type Analysis, type AnalysisStats } from '../driver/analyze';
 import { openCache } from '../cache/store';
 import type { Pack } from '../pack/load';
 import { readBaseline, splitByBaseline } from '../report/baseline';
@@ -11,6 +11,7 @@ import { loadTreeAsync, scanTree, type LoadOptions } from '../driver/load-tree';
 import { checkoutHead, prefixOf, resolveCommit, revisionTree, shortCommit, workTreeTop } from '../vcs/git';
 import { noPackFiles } from '../pack/entries';
 import { discoverFiles } from '../source/discover';
+import type { Io } from '../util/io';
 import { CommonArgs, resolveTree, resolvePack, limitsOf, loadOptionsOf, log, reporterOf, sourceText, fallbackDate, type ReportArgs } from './common';
 import { InputError, UsageError } from '../util/errors';
 
@@ -21,39 +22,39 @@ export interface CheckArgs extends CommonArgs, ReportArgs {
   since?: string;
 }
 
-export async function check(a: CheckArgs): Promise<number> {
+export async function check(a: CheckArgs, io: Io, host = new AnalysisHost()): Promise<number> {
   if (a.baseline && a.since) throw new UsageError('--baseline and --since both say what to compare with: name one');
-  const root = resolveTree(a);
-  const pack = resolvePack(a);
+  const root = resolveTree(a, io);
+  const pack = resolvePack(a, io);
   const limits = limitsOf(a);
   const sel = { include: a.include, exclude: a.exclude, limits };
-  const lo = loadOptionsOf(a);
+  const lo = loadOptionsOf(a, io);
   const opts = { limits, entry: a.entry, cache: a.cache, jobs: lo.jobs, onProgress: lo.onProgress };
   // a tree too large to hold in memory (the whole kernel; --max-body-bytes) is streamed; --since needs the tree in memory
   const scan = scanTree(root, pack, { ...lo, cacheRoot: null });
   const none = noPackFiles(pack, scan.files, root);
   if (none) throw new InputError(none);
   const narrowed = leftOut(root, pack, a.include, scan.files);
-  if (!a.since && scan.sizes.reduce((n, b) => n + b, 0) >= lo.maxBodyBytes!) return report(a, root, pack, withNotes(await checkLarge(root, pack, a, lo), narrowed));
+  if (!a.since && scan.sizes.reduce((n, b) => n + b, 0) >= lo.maxBodyBytes!) return report(a, io, root, pack, withNotes(await checkLarge(root, pack, a, lo), narrowed));
   // the same selection as the scan's (loadOptionsOf): its listing serves
   const src = snapshotDir(root, pack, sel, undefined, scan);
   let before: Set<string> | undefined;
   let against: string | undefined;
   let near: Analysis | undefined;
   if (a.baseline) {
-    before = readBaseline(a.baseline);
+    before = readBaseline(a.baseline, io.cwd);
     against = `baseline ${path.basename(a.baseline)}`;
   } else if (a.since) {
-    const old = sinceTree(root, a.since, selector(pack, sel), limits);
-    near = await analyze(old.tree, pack, opts);
+    const old = sinceTree(root, a.since, selector(pack, sel), limits, io.env);
+    near = await host.analyze(old.tree, pack, opts);
     before = new Set(near.findings.map((f) => f.id));
     against = old.label;
   }
   // a check of the same directory again is most often a check after a small edit
   const lastOf = near ? undefined : JSON.stringify([path.resolve(root), a.include ?? [], a.exclude ?? []]);
-  const res = await analyze(src, pack, { ...opts, near, lastOf });
+  const res = await host.analyze(src, pack, { ...opts, near, lastOf });
   lo.progress?.end();
-  return report(a, root, pack, withNotes(res, narrowed), src, before, against);
+  return report(a, io, root, pack, withNotes(res, narrowed), src, before, against);
 }
 
 /**
@@ -76,12 +77,12 @@ function withNotes<T extends { stats: AnalysisStats }>(res: T, note: string | nu
 }
 
 /** Prints the findings of a check in the format asked for; the exit code. */
-function report(a: CheckArgs, root: string, pack: Pack, res: { findings: Analysis['findings']; stats: AnalysisStats },
+function report(a: CheckArgs, io: Io, root: string, pack: Pack, res: { findings: Analysis['findings']; stats: AnalysisStats },
   src?: SourceTree, before?: Set<string>, against?: string): number {
   // the commit the work tree is at names it, and dates the report (the work tree may differ from it, and says so)
-  const at = a.format === 'email' ? checkoutHead(root) : undefined;
+  const at = a.format === 'email' ? checkoutHead(root, io.env) : undefined;
   const head = at ? `${at.commit}, work tree as found` : undefined;
-  const date = a.format === 'email' ? at?.date ?? fallbackDate() : undefined;
+  const date = a.format === 'email' ? at?.date ?? fallbackDate(io.env) : undefined;
   const split = before ? splitByBaseline(res.findings, before) : undefined;
   const input: ReportInput = {
     tree: src?.label ?? path.basename(root),
@@ -93,21 +94,21 @@ function report(a: CheckArgs, root: string, pack: Pack, res: { findings: Analysi
     stats: res.stats,
     rules: pack.rules.filter((r) => !a.entry?.length || a.entry.includes(r.id)),
     source: (file) => (src ? sourceText(src, file) : readText(root, file)),
-    reporter: reporterOf(a),
+    reporter: reporterOf(a, io.env),
   };
-  if (!a.format || a.format === 'text') for (const n of res.stats.notes) log(n);
-  process.stdout.write(render(a.format ?? 'text', input));
+  if (!a.format || a.format === 'text') for (const n of res.stats.notes) log(io, n);
+  io.stdout.write(render(a.format ?? 'text', input));
   return input.findings.length ? 1 : 0;
 }
 
 /** GITREF's version of the tree, read from git's object database: the checkout is not touched. */
-function sinceTree(root: string, rev: string, select: (rel: string) => boolean, limits: ReturnType<typeof limitsOf>):
+function sinceTree(root: string, rev: string, select: (rel: string) => boolean, limits: ReturnType<typeof limitsOf>, env: NodeJS.ProcessEnv):
   { tree: SourceTree; label: string } {
-  const top = workTreeTop(root);
+  const top = workTreeTop(root, env);
   if (!top) throw new InputError(`${root}: not in a git checkout, which --since needs`);
-  const commit = resolveCommit(top, rev);
-  const label = `${rev} (${shortCommit(top, commit)})`;
-  return { tree: revisionTree(top, commit, prefixOf(top, root), select, limits, label), label };
+  const commit = resolveCommit(top, rev, env);
+  const label = `${rev} (${shortCommit(top, commit, env)})`;
+  return { tree: revisionTree(top, commit, prefixOf(top, root), select, limits, label, env), label };
 }
 
 /**

@@ -6,6 +6,7 @@ import { loadPack, defaultPackPath, type Pack } from '../pack/load';
 import { looksLikeKernelTree } from '../source/discover';
 import { fetchKernel, kernelVersionOf, NEWEST_KERNEL, type FetchOptions } from '../source/fetch-kernel';
 import { DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
+import type { Io } from '../util/io';
 import { DEFAULT_REPORTER, type Reporter } from '../report/model';
 import type { SourceTree } from '../source/snapshot';
 import { LEAN_BYTES, type LoadOptions } from '../driver/load-tree';
@@ -29,28 +30,28 @@ export interface CommonArgs {
   cache?: boolean;
 }
 
-export function log(line: string): void {
-  process.stderr.write(`${line}\n`);
+export function log(io: Io, line: string): void {
+  io.stderr.write(`${line}\n`);
 }
 
-export function resolveTree(a: CommonArgs): string {
+export function resolveTree(a: CommonArgs, io: Io): string {
   if (a.fetch) {
     const version = kernelVersionOf(a.fetch);
     if (!version) throw new UsageError(`--fetch takes a kernel version as N.M (e.g. ${NEWEST_KERNEL}, 6.12) or newest, not ${a.fetch}`);
     if (a.tree) throw new UsageError('name a TREE or --fetch, not both');
-    const opts: FetchOptions = { log };
+    const opts: FetchOptions = { log: (l) => log(io, l) };
     return fetchKernel(version, opts);
   }
-  if (a.tree) return path.resolve(a.tree);
-  const cwd = process.cwd();
+  if (a.tree) return path.resolve(io.cwd, a.tree);
+  const cwd = io.cwd;
   if (looksLikeKernelTree(cwd)) return cwd;
   // No tree named and none here: the main job still has ground to stand on.
-  log(`callorder: no kernel tree named and the current directory is not one; using Debian's linux-source-${NEWEST_KERNEL}`);
-  return fetchKernel(NEWEST_KERNEL, { log });
+  log(io, `callorder: no kernel tree named and the current directory is not one; using Debian's linux-source-${NEWEST_KERNEL}`);
+  return fetchKernel(NEWEST_KERNEL, { log: (l) => log(io, l) });
 }
 
-export function resolvePack(a: CommonArgs): Pack {
-  return loadPack(a.rules ?? defaultPackPath());
+export function resolvePack(a: CommonArgs, io: Io): Pack {
+  return a.rules ? loadPack(a.rules, [], io.cwd) : loadPack(defaultPackPath());
 }
 
 export function limitsOf(a: CommonArgs): ParseLimits {
@@ -72,15 +73,15 @@ export interface ReportArgs {
 }
 
 /** The email reports' identity: options first, then CALLORDER_REPORTER / CALLORDER_CLOSES_URL_BASE. */
-export function reporterOf(a: ReportArgs): Reporter {
-  const identity = a.reporter ?? process.env.CALLORDER_REPORTER ?? DEFAULT_REPORTER.identity;
+export function reporterOf(a: ReportArgs, env: NodeJS.ProcessEnv): Reporter {
+  const identity = a.reporter ?? env.CALLORDER_REPORTER ?? DEFAULT_REPORTER.identity;
   if (!/^[^<>\n]*<[^<>\s@]+@[^<>\s]+>$/.test(identity)) {
     throw new UsageError(`--reporter takes "Name <address>", not ${JSON.stringify(identity)}`);
   }
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(identity)) throw new UsageError('--reporter must not contain control characters');
   // no Closes: link unless an archive is named: one under a default that never has the report is a dead link
-  const closesUrlBase = a.closesUrlBase ?? process.env.CALLORDER_CLOSES_URL_BASE ?? DEFAULT_REPORTER.closesUrlBase;
+  const closesUrlBase = a.closesUrlBase ?? env.CALLORDER_CLOSES_URL_BASE ?? DEFAULT_REPORTER.closesUrlBase;
   if (closesUrlBase && !/^[\x21-\x7e]+$/.test(closesUrlBase)) throw new UsageError('--closes-url-base must be printable ASCII without white space');
   return { identity, ...(closesUrlBase ? { closesUrlBase } : {}) };
 }
@@ -90,8 +91,8 @@ export function reporterOf(a: ReportArgs): Reporter {
  * Date, a tree that is no git checkout): SOURCE_DATE_EPOCH when set, so that
  * a build of reports is reproducible, else now.
  */
-export function fallbackDate(): Date {
-  const sde = process.env.SOURCE_DATE_EPOCH;
+export function fallbackDate(env: NodeJS.ProcessEnv): Date {
+  const sde = env.SOURCE_DATE_EPOCH;
   if (sde !== undefined && /^\d+$/.test(sde.trim())) return new Date(Number(sde.trim()) * 1000);
   return new Date();
 }
@@ -103,9 +104,9 @@ export function sourceText(t: SourceTree, file: string): string | undefined {
 }
 
 /** How a command loads its tree: the selection, limits, threads, cache and progress line the options ask for. */
-export function loadOptionsOf(a: CommonArgs): LoadOptions & { progress: ProgressLine | null } {
+export function loadOptionsOf(a: CommonArgs, io: Io): LoadOptions & { progress: ProgressLine | null } {
   const jobs = jobsOf(a);
-  const progress = progressLine();
+  const progress = progressLine(io.stderr);
   return {
     include: a.include,
     exclude: a.exclude,

@@ -144,17 +144,14 @@ describe('review --mailback: mail headers', () => {
     const file = path.join(work, 'p.mbox');
     fs.writeFileSync(file, input);
     const writes: string[] = [];
-    const write = process.stdout.write;
-    process.stdout.write = ((s: string | Uint8Array, ...rest: unknown[]) =>
-      typeof s === 'string' ? (writes.push(s), true) : (write as (...a: unknown[]) => boolean).call(process.stdout, s, ...rest)) as typeof write;
+    // the command's output is handed to it: nothing of the process is swapped
+    const io = { stdout: { write: (s: string) => writes.push(s) }, stderr: process.stderr, env: process.env, cwd: process.cwd() };
     try {
-      const code = await review({ patch: file, tree, rules: PACK, mailback: true, jobs: 1, ...extra });
+      const code = await review({ patch: file, tree, rules: PACK, mailback: true, jobs: 1, ...extra }, io);
       return { code, out: writes.join(''), err: '' };
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       return { code: 2, out: writes.join(''), err: e.message };
-    } finally {
-      process.stdout.write = write;
     }
   }
 

@@ -13,6 +13,8 @@ import { CommonArgs, resolvePack, limitsOf, jobsOf, log, reporterOf, sourceText,
 import { noPackFiles, removedEntryNotes } from '../pack/entries';
 import { checkoutHead } from '../vcs/git';
 import { HeaderError, InputError, UsageError } from '../util/errors';
+import type { Io } from '../util/io';
+import { AnalysisHost } from '../driver/analyze';
 
 export const DEFAULT_MAX_PATCH = 32 * 1024 * 1024;
 
@@ -23,21 +25,21 @@ export interface ReviewArgs extends CommonArgs, ReportArgs {
   maxPatchSize?: number;
 }
 
-export async function review(a: ReviewArgs): Promise<number> {
+export async function review(a: ReviewArgs, io: Io, host = new AnalysisHost()): Promise<number> {
   if (a.mailback && a.format && a.format !== 'email') throw new UsageError('--mailback writes an email: it goes with --format email only');
   const b4 = a.format === 'b4';
   const format: Format = a.format === undefined || a.format === 'b4' ? 'email' : a.format;
   const cap = a.maxPatchSize ?? DEFAULT_MAX_PATCH;
   if (!(cap > 0)) throw new UsageError('--max-patch-size must be a positive number of bytes');
-  const root = reviewTree(a.tree);
-  const pack = resolvePack(a);
-  const reporter = reporterOf(a);
+  const root = reviewTree(a.tree, io.cwd);
+  const pack = resolvePack(a, io);
+  const reporter = reporterOf(a, io.env);
   const limits = limitsOf(a);
   const name = !a.patch || a.patch === '-' ? '<stdin>' : a.patch;
   let out: string;
   let found = 0;
   try {
-    const mails = parseMbox(await readInput(a.patch, name, cap), name);
+    const mails = parseMbox(await readInput(a.patch && a.patch !== '-' ? path.resolve(io.cwd, a.patch) : a.patch, name, cap), name);
     const { patches } = seriesOf(mails, name);
     const sel = { include: a.include, exclude: a.exclude, limits };
     const select = selector(pack, sel);
@@ -45,7 +47,7 @@ export async function review(a: ReviewArgs): Promise<number> {
     const none = noPackFiles(pack, base.files.keys(), root);
     if (none) throw new InputError(none);
     const res = await reviewSeries(patches, fs.realpathSync(root), base, pack, select,
-      { limits, cache: a.cache, jobs: jobsOf(a), maxFileSize: limits.maxFileSize }, name);
+      { limits, cache: a.cache, jobs: jobsOf(a), maxFileSize: limits.maxFileSize }, name, host);
     const series: PatchReport[] = res.steps.map((s, k) => ({
       index: s.patch.index,
       total: s.patch.total,
@@ -56,19 +58,19 @@ export async function review(a: ReviewArgs): Promise<number> {
       notes: removedEntryNotes(pack, (k ? res.steps[k - 1].analysis : res.base).missing ?? [], s.analysis.missing ?? []),
       source: (file: string) => sourceText(s.tree, file),
     }));
-    for (const p of series) for (const n of p.notes ?? []) log(`callorder: ${patchLabel(p)} ${n}`);
+    for (const p of series) for (const n of p.notes ?? []) log(io, `callorder: ${patchLabel(p)} ${n}`);
     const final = res.steps[res.steps.length - 1];
     const before = new Set(res.base.findings.map((f) => f.id));
     const added = series.flatMap((p) => p.findings);
     found = added.length;
     // the tree the series applies to: what it says (b4's base-commit: trailer), else the commit the tree is at
-    const baseCommit = mails.map((m) => /^base-commit: ([0-9a-f]{7,40})$/m.exec(m.body)?.[1]).find(Boolean) ?? checkoutHead(root)?.commit;
+    const baseCommit = mails.map((m) => /^base-commit: ([0-9a-f]{7,40})$/m.exec(m.body)?.[1]).find(Boolean) ?? checkoutHead(root, io.env)?.commit;
     // dated by the series itself (its last patch's Date), so that the same review is the same bytes
     const dates = patches.map((p) => mailDate(p.mail)).filter((d): d is Date => !!d);
     const input: ReportInput = {
       tree: path.basename(root),
       ...(baseCommit ? { base: baseCommit } : {}),
-      date: dates.length ? dates[dates.length - 1] : fallbackDate(),
+      date: dates.length ? dates[dates.length - 1] : fallbackDate(io.env),
       against: `the tree before ${patches.length === 1 ? 'the patch' : 'the series'}`,
       findings: added,
       old: sortFindings(final.analysis.findings.filter((f) => before.has(f.id))),
@@ -84,7 +86,7 @@ export async function review(a: ReviewArgs): Promise<number> {
         .map((p) => {
           const mail = patches.find((x) => x.index === p.index)!.mail;
           try {
-            return replyMail(input, targetOf(mail), p);
+            return replyMail(input, targetOf(mail, io.env), p);
           } catch (e) {
             // a header of the patch that would carry another header into the reply (a bare CR, a LF)
             if (e instanceof HeaderError) throw new InputError(`${name}:${mail.line}: ${e.message}`);
@@ -95,17 +97,17 @@ export async function review(a: ReviewArgs): Promise<number> {
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     // a reply is a mail or nothing: the one line on stderr says why there is none
-    if (b4) process.stdout.write(b4Error(e.message));
-    else if (!a.mailback) process.stdout.write(renderError(format, e.message));
+    if (b4) io.stdout.write(b4Error(e.message));
+    else if (!a.mailback) io.stdout.write(renderError(format, e.message));
     throw e;
   }
-  process.stdout.write(out);
+  io.stdout.write(out);
   return found ? 1 : 0;
 }
 
-function reviewTree(tree: string | undefined): string {
-  if (tree) return path.resolve(tree);
-  if (looksLikeKernelTree(process.cwd())) return process.cwd();
+function reviewTree(tree: string | undefined, cwd: string): string {
+  if (tree) return path.resolve(cwd, tree);
+  if (looksLikeKernelTree(cwd)) return cwd;
   throw new UsageError('name the kernel tree the patches apply to: --tree TREE (or run in it)');
 }
 
@@ -116,10 +118,10 @@ function mailDate(m: Mail): Date | undefined {
   return Number.isFinite(t) ? new Date(t) : undefined;
 }
 
-function targetOf(m: Mail): ReplyTarget {
+function targetOf(m: Mail, env: NodeJS.ProcessEnv): ReplyTarget {
   return {
     subject: m.subject,
-    date: mailDate(m) ?? fallbackDate(),
+    date: mailDate(m) ?? fallbackDate(env),
     messageId: m.messageId,
     references: header(m, 'references') ?? header(m, 'in-reply-to') ?? '',
     from: header(m, 'from') ?? '',

@@ -8,10 +8,11 @@ import { examplesDir, type Pack } from '../pack/load';
 import { runExamples, diffExcerpt, type CaseResult } from '../driver/examples';
 import { CommonArgs, resolvePack, json } from './common';
 import { maxOf } from '../util/append';
+import type { Io } from '../util/io';
 
-export function rulesCmd(a: CommonArgs & { action: string; format?: string }): number {
-  const pack = resolvePack(a);
-  return a.action === 'list' ? list(pack, a.format) : test(pack, a.format);
+export function rulesCmd(a: CommonArgs & { action: string; format?: string }, io: Io): number {
+  const pack = resolvePack(a, io);
+  return a.action === 'list' ? list(pack, a.format, io) : test(pack, a.format, io);
 }
 
 /** The first sentence of a description, cut to `max` characters. */
@@ -25,10 +26,10 @@ function entriesText(r: RuleSpec): string {
   return r.entries?.length ? r.entries.map((e) => entryName(entryOf(e))).join(', ') : '(every function that makes the change)';
 }
 
-function list(pack: Pack, format: string | undefined): number {
-  const cwd = process.cwd();
+function list(pack: Pack, format: string | undefined, io: Io): number {
+  const cwd = io.cwd;
   if (format === 'json') {
-    process.stdout.write(json(pack.rules.map((r) => {
+    io.stdout.write(json(pack.rules.map((r) => {
       const dir = examplesDir(pack, r);
       return {
         id: r.id, kind: r.kind, confidence: r.confidence, seed: r.seed ?? [],
@@ -44,14 +45,14 @@ function list(pack: Pack, format: string | undefined): number {
   // align every column but the last two, which vary too much in width
   const widths = [0, 1, 2, 3].map((c) => maxOf(rows.map((row) => row[c].length)));
   const lines = rows.map((row) => row.map((cell, c) => (c < 4 ? cell.padEnd(widths[c]) : cell)).join('  ').trimEnd());
-  process.stdout.write(lines.length ? `${lines.join('\n')}\n` : '');
+  io.stdout.write(lines.length ? `${lines.join('\n')}\n` : '');
   return 0;
 }
 
-function test(pack: Pack, format: string | undefined): number {
-  const cwd = process.cwd();
+function test(pack: Pack, format: string | undefined, io: Io): number {
+  const cwd = io.cwd;
   const print = (line: string) => {
-    if (format !== 'json') process.stdout.write(`${line}\n`);
+    if (format !== 'json') io.stdout.write(`${line}\n`);
   };
   const run = runExamples(pack, (r: CaseResult) => {
     if (r.ok) print(`ok ${r.label} ${r.case}`);
@@ -69,7 +70,7 @@ function test(pack: Pack, format: string | undefined): number {
   const passed = run.results.filter((r) => r.ok).length;
   const failed = run.results.length - passed + run.suiteProblems.length;
   if (format === 'json') {
-    process.stdout.write(json({
+    io.stdout.write(json({
       pack: pack.name,
       cases: run.results.map((r) => ({ rule: r.label, case: r.case, ok: r.ok, problems: r.problems, ...(r.ok ? {} : { expected: r.expected, actual: r.actual }) })),
       directories: run.suiteProblems.map((s) => ({ rule: s.label, dir: path.relative(cwd, s.dir), problems: s.problems })),

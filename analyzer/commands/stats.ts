@@ -2,21 +2,22 @@ import { loadTreeAsync } from '../driver/load-tree';
 import { computeStats } from '../report/stats';
 import { CommonArgs, resolveTree, resolvePack, loadOptionsOf, json, log } from './common';
 import { indirectStats, makeProgram } from '../program/callgraph';
+import type { Io } from '../util/io';
 
-export async function stats(a: CommonArgs & { format?: string }): Promise<number> {
-  const root = resolveTree(a);
-  const pack = resolvePack(a);
-  const lo = loadOptionsOf(a);
+export async function stats(a: CommonArgs & { format?: string }, io: Io): Promise<number> {
+  const root = resolveTree(a, io);
+  const pack = resolvePack(a, io);
+  const lo = loadOptionsOf(a, io);
   const tree = await loadTreeAsync(root, pack, lo);
   lo.progress?.end();
   const s = computeStats(tree);
   const prog = makeProgram(tree, pack);
   const ind = indirectStats(prog);
   if (a.format === 'json') {
-    process.stdout.write(json({ tree: root, ...s, indirect: ind }));
+    io.stdout.write(json({ tree: root, ...s, indirect: ind }));
     return 0;
   }
-  for (const n of s.notes) log(n);
+  for (const n of s.notes) log(io, n);
   const out: string[] = [];
   out.push(`tree: ${root}`);
   out.push(`files: ${s.files}  bytes: ${s.bytes}`);
@@ -27,6 +28,6 @@ export async function stats(a: CommonArgs & { format?: string }): Promise<number
     out.push('worst files:');
     for (const w of s.worstFiles) out.push(`  ${w.file}: ${w.withError} of ${w.functions} functions with errors`);
   }
-  process.stdout.write(out.join('\n') + '\n');
+  io.stdout.write(out.join('\n') + '\n');
   return 0;
 }

@@ -119,7 +119,72 @@ export function contentKey(f: Buffer | { note: string }): string {
   return Buffer.isBuffer(f) ? contentHash(f) : `note:${f.note}`;
 }
 
-export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions = {}): Promise<Analysis> {
+/**
+ * One analysis session, as rust-analyzer's AnalysisHost: what one run leaves
+ * for the next in the same process (facts and skeletons kept in memory by
+ * their cache key, the classes of trees the near-tree proof joined, the blind
+ * summaries of the last run, the cache writes held until an answer is out).
+ * A command line run has one; the resident server keeps one for all its
+ * requests; a test makes its own, so nothing leaks from one to another.
+ */
+export class AnalysisHost {
+  /**
+   * Blind summaries carried from one run to the next (a hook's two trees, a
+   * review's patches, `check --since`, a server's requests): the last run's,
+   * under the class of its tree. Trees are of one class when the near-tree
+   * proof found their tree-wide facts the same but for lines (the first of
+   * them names it); otherwise a tree is a class of its own. Whether a summary
+   * holds in the next program is then a matter of its functions' bodies
+   * (SharedSummaries.carryFrom). --no-cache neither takes nor leaves any.
+   */
+  readonly classes = new Lru<string>(4096);
+  carried: { cls: string; pack: string; store: SharedSummaries } | null = null;
+  /**
+   * Cache writes held back until the answer is out, by the resident server
+   * (server/server.ts), which writes them before it takes the next request;
+   * null: written at once. An entry lost to a server killed in between is a
+   * miss for the next run, no more.
+   */
+  private held: (() => void)[] | null = null;
+  /**
+   * Outcomes and skeletons kept between analyses, by their cache key, up to a
+   * total of source bytes: a hook's two trees, a review's patches, `check
+   * --since` and a server's requests read the same files' facts again and
+   * again. One copy serves every analysis, since facts are never written to
+   * once made (program.ts copies what it extends), and being one object is
+   * what lets a blind summary hold in the next program (SharedSummaries.carryFrom).
+   */
+  readonly resident: Resident = { outcomes: new Lru<ParseOutcome>(KEEP_SOURCE_BYTES), skeletons: new Lru<FileFacts | null>(KEEP_SOURCE_BYTES) };
+
+  holdCacheWrites(): void {
+    this.held ??= [];
+  }
+
+  flushCacheWrites(): void {
+    const w = this.held;
+    if (!w?.length) return;
+    this.held = [];
+    for (const f of w) f();
+  }
+
+  /** a cache write, now or when the server flushes them */
+  readonly write = (f: () => void): void => {
+    if (this.held) this.held.push(f);
+    else f();
+  };
+
+  async analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions = {}): Promise<Analysis> {
+    return analyzeIn(this, src, pack, opts);
+  }
+}
+
+interface Resident {
+  outcomes: Lru<ParseOutcome>;
+  skeletons: Lru<FileFacts | null>;
+}
+
+async function analyzeIn(host: AnalysisHost, src: SourceTree, pack: Pack, opts: AnalyzeOptions): Promise<Analysis> {
+  const { classes, carried, write } = host;
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const cache = opts.cache === false ? null : openCache();
   const paths = [...src.files.keys()].sort();
@@ -147,7 +212,7 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
   // the nearby tree's version of a file: in memory when that tree was analysed in this process, else as cached
   const nearKeys = new Map(near?.files ?? []);
   const walked = walkedMatcher(pack.include, pack.exclude, paths);
-  const facts: FactStore = new FactStore(pack, limits, cache, (rel) => !walked || walked(rel), (rel): Buffer | undefined => {
+  const facts: FactStore = new FactStore(host, pack, limits, cache, (rel) => !walked || walked(rel), (rel): Buffer | undefined => {
     const f = opts.near?.tree?.files.get(rel);
     if (f) return Buffer.isBuffer(f) ? f : undefined;
     const key = nearKeys.get(rel);
@@ -173,22 +238,10 @@ export async function analyze(src: SourceTree, pack: Pack, opts: AnalyzeOptions 
   const pk = packKey(pack);
   const carry = cache && carried?.cls === cls && carried.pack === pk ? carried.store : undefined;
   const { findings, stats, units, summaries } = runPack({ root: src.label, files: parsed, notes: parseNotes, bytes }, pack, opts, plan?.reuse, carry);
-  if (cache) carried = { cls, pack: pk, store: summaries };
+  if (cache) host.carried = { cls, pack: pk, store: summaries };
   const reused = plan ? units.filter((u) => plan.reuse.get(u.entry) === u).map((u) => u.entry) : undefined;
   return { ...remember({ findings, stats, files, units }, 'run', reused), carried: summaries.carried };
 }
-
-/**
- * Blind summaries carried from one run to the next in this process (a hook's
- * two trees, a review's patches, `check --since`, a server's requests): the
- * last run's, under the class of its tree. Trees are of one class when the
- * near-tree proof found their tree-wide facts the same but for lines (the
- * first of them names it); otherwise a tree is a class of its own. Whether a
- * summary holds in the next program is then a matter of its functions'
- * bodies (SharedSummaries.carryFrom). --no-cache neither takes nor leaves any.
- */
-const classes = new Lru<string>(4096);
-let carried: { cls: string; pack: string; store: SharedSummaries } | null = null;
 
 /**
  * The program of a tree's facts and the pack's rules over it, with the
@@ -265,41 +318,8 @@ function withDiscoveryNotes(r: CachedResult, src: SourceTree, key: string, how: 
   return { findings: r.findings, stats: { ...r.stats, notes: [...src.notes, ...r.stats.notes] }, key, how, missing };
 }
 
-/**
- * Cache writes held back until the answer is out, by the resident server
- * (server/server.ts), which writes them before it takes the next request;
- * null: written at once. An entry lost to a server killed in between is a
- * miss for the next run, no more.
- */
-let held: (() => void)[] | null = null;
-
-export function holdCacheWrites(): void {
-  held ??= [];
-}
-
-export function flushCacheWrites(): void {
-  const w = held;
-  if (!w?.length) return;
-  held = [];
-  for (const f of w) f();
-}
-
-function write(f: () => void): void {
-  if (held) held.push(f);
-  else f();
-}
-
-/**
- * Outcomes and skeletons kept between the analyses of one process, by their
- * cache key, up to a total of source bytes: a hook's two trees, a review's
- * patches, `check --since` and a server's requests read the same files'
- * facts again and again. One copy serves every analysis, since facts are
- * never written to once made (program.ts copies what it extends), and being
- * one object is what lets a blind summary hold in the next program
- * (SharedSummaries.carryFrom).
- */
+/** Facts of this many bytes of source are kept in memory between the analyses of one session. */
 const KEEP_SOURCE_BYTES = 16 << 20;
-const resident = { outcomes: new Lru<ParseOutcome>(KEEP_SOURCE_BYTES), skeletons: new Lru<FileFacts | null>(KEEP_SOURCE_BYTES) };
 
 function weightOf(r: ParseOutcome): number {
   return r.ok ? r.facts.bytes : 0;
@@ -315,8 +335,13 @@ class FactStore {
   private base: string;
 
   /** `bodies`: whether a file's functions are read with their bodies (discover.ts walkedMatcher) */
-  constructor(private pack: Pack, private limits: ParseLimits, private cache: Cache | null,
+  private resident: Resident;
+  private write: (f: () => void) => void;
+
+  constructor(host: AnalysisHost, private pack: Pack, private limits: ParseLimits, private cache: Cache | null,
     private bodies: (rel: string) => boolean, private nearFile?: (rel: string) => Buffer | undefined) {
+    this.resident = host.resident;
+    this.write = host.write;
     this.normalize = makeNormalizer(pack.frontend);
     this.base = factSettingsId(pack.frontend, limits);
   }
@@ -336,7 +361,7 @@ class FactStore {
   cached(rel: string, content: string): ParseOutcome | undefined {
     const k = this.key(rel, content);
     // --no-cache reads nothing kept, in memory or on disk
-    const parsed = this.parsed.get(k) ?? (this.cache ? resident.outcomes.get(k) : undefined);
+    const parsed = this.parsed.get(k) ?? (this.cache ? this.resident.outcomes.get(k) : undefined);
     if (parsed) return parsed;
     const text = this.cache?.store('facts').read(k);
     if (text == null) return undefined;
@@ -349,7 +374,7 @@ class FactStore {
     // the nearby-tree check and the re-read of an edit ask for the same old facts: one copy, whose
     // functions the edit's facts share up to the edit, which the comparison of bodies then sees at once
     this.parsed.set(k, r);
-    resident.outcomes.set(k, r, weightOf(r));
+    this.resident.outcomes.set(k, r, weightOf(r));
     return r;
   }
 
@@ -425,15 +450,15 @@ class FactStore {
   private keep(rel: string, content: string, r: ParseOutcome, transient: boolean, text?: string, bytes?: Buffer): ParseOutcome {
     if (!this.cache || transient || (!r.ok && (r.transient || /--timeout/.test(r.note)))) return r;
     const k = this.key(rel, content);
-    resident.outcomes.set(k, r, weightOf(r));
+    this.resident.outcomes.set(k, r, weightOf(r));
     const cache = this.cache;
     if (r.ok) {
-      write(() => {
+      this.write(() => {
         cache.store('facts').write(k, text ?? factsToText(r.facts));
         cache.put('skeleton', k, skeleton(r.facts));
         if (bytes) cache.store('source').write(content, bytes.toString('latin1'));
       });
-    } else write(() => cache.store('facts').write(k, JSON.stringify({ ok: false, note: r.note })));
+    } else this.write(() => cache.store('facts').write(k, JSON.stringify({ ok: false, note: r.note })));
     return r;
   }
 
@@ -447,11 +472,11 @@ class FactStore {
   skeleton(rel: string, content: string): FileFacts | null | undefined {
     if (content.startsWith('note:')) return null;
     const k = this.key(rel, content);
-    const kept = this.cache ? resident.skeletons.get(k) : undefined;
+    const kept = this.cache ? this.resident.skeletons.get(k) : undefined;
     if (kept !== undefined) return kept;
     const hit = this.cache?.get<FileFacts>('skeleton', k);
     if (hit) {
-      resident.skeletons.set(k, hit, hit.bytes);
+      this.resident.skeletons.set(k, hit, hit.bytes);
       return hit;
     }
     const full = this.cached(rel, content);
@@ -460,7 +485,7 @@ class FactStore {
     const s = skeleton(full.facts);
     if (this.cache) {
       this.cache.put('skeleton', k, s);
-      resident.skeletons.set(k, s, s.bytes);
+      this.resident.skeletons.set(k, s, s.bytes);
     }
     return s;
   }

@@ -12,7 +12,11 @@ import { fetchKernel } from '../source/fetch-kernel';
 import { loadPack, defaultPackPath, type Pack } from '../pack/load';
 import { snapshotDir, type SourceTree } from '../source/snapshot';
 import { edited, ownCache } from '../flow/near-tree.fixture';
-import { analyze, type Analysis } from './analyze';
+import { AnalysisHost, type Analysis } from './analyze';
+
+// one session for the file, as a process has: its runs carry summaries from one to the next
+const host = new AnalysisHost();
+const analyze = host.analyze.bind(host);
 import { runRules } from '../flow/run';
 import { makeProgram } from '../program/callgraph';
 import { loadTreeAsync, scanTree } from './load-tree';

@@ -10,7 +10,11 @@ import * as path from 'node:path';
 import { loadPack, type Pack } from '../pack/load';
 import { snapshotDir, type SourceTree } from '../source/snapshot';
 import { edited, ownCache } from '../flow/near-tree.fixture';
-import { analyze, type Analysis } from './analyze';
+import { AnalysisHost, type Analysis } from './analyze';
+
+// one session for the file, as a process has: its runs carry summaries from one to the next
+const host = new AnalysisHost();
+const analyze = host.analyze.bind(host);
 
 const DIR = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'incremental');
 

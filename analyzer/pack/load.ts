@@ -166,8 +166,9 @@ function parseYaml(file: string, text: string): unknown {
   return doc.toJS();
 }
 
-export function loadPack(file: string, seen: string[] = []): Pack {
-  const abs = path.resolve(file);
+/** `cwd`: the directory a relative `file` is in (the command's); messages name `file` as given. */
+export function loadPack(file: string, seen: string[] = [], cwd = ''): Pack {
+  const abs = path.resolve(cwd, file);
   if (seen.includes(abs)) throw new PackError(file, 'extends', `cycle: ${[...seen, abs].map((s) => path.basename(s)).join(' -> ')}`);
   const { raw, text } = readPack(abs);
   const at = (keys: KeyPath, reason: string) => packErrorAt(file, text, keys, reason);

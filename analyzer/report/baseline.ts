@@ -2,13 +2,15 @@
 // code that merely moved does not bring an old finding back as new.
 
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Finding } from '../flow/finding';
 import { InputError } from '../util/errors';
 
-export function readBaseline(file: string): Set<string> {
+/** `cwd`: the directory a relative `file` is in (the command's); messages name `file` as given. */
+export function readBaseline(file: string, cwd = ''): Set<string> {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = fs.readFileSync(path.resolve(cwd, file), 'utf8');
   } catch (e) {
     throw new InputError(`${file}: cannot read baseline (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }

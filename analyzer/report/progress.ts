@@ -2,6 +2,7 @@
 // time left. Only on a terminal: in a log or a pipe it would be noise.
 
 import type { Progress } from '../driver/load-tree';
+import type { Out } from '../util/io';
 
 export interface ProgressLine {
   update: (p: Progress) => void;
@@ -26,7 +27,7 @@ export function stopProgress(): void {
   live.clear();
 }
 
-export function progressLine(stream: NodeJS.WriteStream = process.stderr): ProgressLine | null {
+export function progressLine(stream: Out = process.stderr): ProgressLine | null {
   if (!stream.isTTY || stopped) return null;
   const started = Date.now();
   let last = 0;

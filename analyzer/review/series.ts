@@ -4,7 +4,7 @@
 // the series adds is attributed to the patch after which it first stayed.
 
 import type { Pack } from '../pack/load';
-import { analyze, type Analysis, type AnalyzeOptions } from '../driver/analyze';
+import type { AnalysisHost, Analysis, AnalyzeOptions } from '../driver/analyze';
 import { sortFindings, type Finding } from '../flow/finding';
 import type { SourceTree } from '../source/snapshot';
 import { parseDiff, type FilePatch } from './diff';
@@ -47,16 +47,16 @@ export interface SeriesResult {
 }
 
 export async function reviewSeries(patches: Patch[], root: string, base: SourceTree, pack: Pack, select: (rel: string) => boolean,
-  opts: AnalyzeOptions & { maxFileSize: number }, name: string): Promise<SeriesResult> {
+  opts: AnalyzeOptions & { maxFileSize: number }, name: string, host: AnalysisHost): Promise<SeriesResult> {
   const work = new PatchedTree(root, base, select, opts.maxFileSize);
-  const baseAnalysis = await analyze(base, pack, opts);
+  const baseAnalysis = await host.analyze(base, pack, opts);
   const trees: SourceTree[] = [];
   const analyses: Analysis[] = [];
   for (const p of patches) {
     work.apply(p.files, name);
     const t = work.snapshot(base.label);
     trees.push(t);
-    analyses.push(await analyze(t, pack, { ...opts, near: analyses[analyses.length - 1] ?? baseAnalysis }));
+    analyses.push(await host.analyze(t, pack, { ...opts, near: analyses[analyses.length - 1] ?? baseAnalysis }));
   }
   const ids = [baseAnalysis, ...analyses].map((a) => new Set(a.findings.map((f) => f.id)));
   const last = ids[ids.length - 1];

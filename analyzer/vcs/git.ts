@@ -14,13 +14,19 @@ import { InputError } from '../util/errors';
 
 const MAX_OUTPUT = 1 << 30;
 
-export function git(cwd: string, args: string[], input?: string): Buffer {
-  const r = spawnSync('git', args, { cwd, input, maxBuffer: MAX_OUTPUT, env: gitEnv() });
+export function git(cwd: string, args: string[], input?: string, env: Env = process.env): Buffer {
+  const r = spawnSync('git', args, { cwd, input, maxBuffer: MAX_OUTPUT, env: gitEnv(env) });
   return answer(args, r.error, r.status, r.stdout, r.stderr);
 }
 
-function gitEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, GIT_OPTIONAL_LOCKS: '0' };
+/**
+ * The environment git runs in: the command's (a hook's GIT_INDEX_FILE names the
+ * index being committed; a command the server runs brings its client's).
+ */
+export type Env = NodeJS.ProcessEnv;
+
+function gitEnv(env: Env): NodeJS.ProcessEnv {
+  return { ...env, GIT_OPTIONAL_LOCKS: '0' };
 }
 
 function answer(args: string[], error: Error | undefined, status: number | null, stdout: Buffer, stderr: Buffer): Buffer {
@@ -36,13 +42,13 @@ function answer(args: string[], error: Error | undefined, status: number | null,
 }
 
 /** git() without waiting: the hook's two listings run side by side. */
-function gitAsync(cwd: string, args: string[]): Promise<Buffer> {
+function gitAsync(cwd: string, args: string[], env: Env): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;
     let failed: Error | undefined;
-    const c = spawn('git', args, { cwd, env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn('git', args, { cwd, env: gitEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     c.stdout.on('data', (b: Buffer) => {
       size += b.length;
       if (size > MAX_OUTPUT) {
@@ -63,21 +69,21 @@ function gitAsync(cwd: string, args: string[]): Promise<Buffer> {
 }
 
 /** The top of the work tree `dir` is in, or null outside git. */
-export function workTreeTop(dir: string): string | null {
-  const r = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8' });
+export function workTreeTop(dir: string, env: Env = process.env): string | null {
+  const r = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8', env });
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
 /** The full commit id `rev` names, or an InputError naming it. */
-export function resolveCommit(top: string, rev: string): string {
+export function resolveCommit(top: string, rev: string, env: Env = process.env): string {
   if (rev.startsWith('-')) throw new InputError(`${rev}: not a git revision`);
-  const r = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd: top, encoding: 'utf8' });
+  const r = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd: top, encoding: 'utf8', env });
   if (r.status !== 0) throw new InputError(`${rev}: not a commit in ${top}`);
   return r.stdout.trim();
 }
 
-export function hasCommit(top: string): boolean {
-  return spawnSync('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: top }).status === 0;
+export function hasCommit(top: string, env: Env = process.env): boolean {
+  return spawnSync('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: top, env }).status === 0;
 }
 
 interface Entry {
@@ -136,8 +142,8 @@ function indexEntries(out: Buffer, prefix: string, select: Selector): Entry[] {
 
 /** The analysed files of `rev` under `prefix` (the tree's place in the repository). */
 export function revisionTree(top: string, rev: string, prefix: string, select: Selector,
-  limits: ParseLimits, label: string): SourceTree {
-  return fromEntries(top, treeEntries(git(top, lsTreeArgs(rev, prefix, select)), prefix, select), limits, label);
+  limits: ParseLimits, label: string, env: Env = process.env): SourceTree {
+  return fromEntries(top, treeEntries(git(top, lsTreeArgs(rev, prefix, select), undefined, env), prefix, select), limits, label, env);
 }
 
 /**
@@ -146,19 +152,19 @@ export function revisionTree(top: string, rev: string, prefix: string, select: S
  * side by side, and whether HEAD exists is asked only when listing it failed
  * (a repository's first commit has none: HEAD's tree is empty then).
  */
-export async function stagedAndHead(top: string, select: Selector, limits: ParseLimits): Promise<{ staged: SourceTree; head: SourceTree }> {
+export async function stagedAndHead(top: string, select: Selector, limits: ParseLimits, env: Env = process.env): Promise<{ staged: SourceTree; head: SourceTree }> {
   const [index, tree] = await Promise.all([
-    gitAsync(top, lsFilesArgs('', select)),
-    gitAsync(top, lsTreeArgs('HEAD', '', select)).catch((e: unknown) => {
-      if (hasCommit(top)) throw e;
+    gitAsync(top, lsFilesArgs('', select), env),
+    gitAsync(top, lsTreeArgs('HEAD', '', select), env).catch((e: unknown) => {
+      if (hasCommit(top, env)) throw e;
       return Buffer.alloc(0);
     }),
   ]);
   const staged = indexEntries(index, '', select);
   const head = treeEntries(tree, '', select);
   // one cat-file for both: HEAD's version of a staged file is the one blob the work tree has not
-  const blobs = readBlobs(top, [...wantedOf(staged), ...wantedOf(head)], limits);
-  return { staged: fromEntries(top, staged, limits, 'index', blobs), head: fromEntries(top, head, limits, 'HEAD', blobs) };
+  const blobs = readBlobs(top, [...wantedOf(staged), ...wantedOf(head)], limits, env);
+  return { staged: fromEntries(top, staged, limits, 'index', env, blobs), head: fromEntries(top, head, limits, 'HEAD', env, blobs) };
 }
 
 function relTo(prefix: string, p: string): string | null {
@@ -173,7 +179,7 @@ function wantedOf(entries: Entry[]): Entry[] {
 }
 
 /** `blobs`: the entries' contents by id, when they were read already (stagedAndHead). */
-function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: string, blobs?: Map<string, Buffer>): SourceTree {
+function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: string, env: Env, blobs?: Map<string, Buffer>): SourceTree {
   const files = new Map<string, SourceFile>();
   const notes: string[] = [];
   entries.sort((a, b) => (a.rel < b.rel ? -1 : 1));
@@ -181,7 +187,7 @@ function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: 
   const wanted = wantedOf(entries);
   // sizes come with the content: asking for them first is one more git process, and the
   // hook's trees are a developer's own repository, where a blob too large to read is no attack
-  blobs ??= readBlobs(top, wanted, limits);
+  blobs ??= readBlobs(top, wanted, limits, env);
   for (const e of wanted) {
     const b = blobs.get(e.id)!;
     if (b.length > limits.maxFileSize) files.set(e.rel, { note: `${e.rel}: ${b.length} bytes is over --max-file-size ${limits.maxFileSize}, skipped` });
@@ -195,7 +201,7 @@ function fromEntries(top: string, entries: Entry[], limits: ParseLimits, label: 
 // process that runs many hooks (the resident server).
 const blobMemo = new Lru<Buffer>(256 << 20);
 
-function readBlobs(top: string, entries: Entry[], limits: ParseLimits): Map<string, Buffer> {
+function readBlobs(top: string, entries: Entry[], limits: ParseLimits, env: Env): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   const ask = new Set<string>();
   for (const e of entries) {
@@ -207,7 +213,7 @@ function readBlobs(top: string, entries: Entry[], limits: ParseLimits): Map<stri
     } else ask.add(e.id);
   }
   if (!ask.size) return out;
-  const buf = git(top, ['cat-file', '--batch'], `${[...ask].join('\n')}\n`);
+  const buf = git(top, ['cat-file', '--batch'], `${[...ask].join('\n')}\n`, env);
   let pos = 0;
   while (pos < buf.length) {
     const nl = buf.indexOf(10, pos);
@@ -264,8 +270,8 @@ function fsReal(p: string): string {
   }
 }
 
-export function shortCommit(top: string, commit: string): string {
-  const subject = git(top, ['log', '-1', '--format=%h ("%s")', commit]).toString('utf8').trim();
+export function shortCommit(top: string, commit: string, env: Env = process.env): string {
+  const subject = git(top, ['log', '-1', '--format=%h ("%s")', commit], undefined, env).toString('utf8').trim();
   return subject || commit.slice(0, 12);
 }
 
@@ -274,13 +280,13 @@ export function shortCommit(top: string, commit: string): string {
  * commit date: what an email report names its tree by and dates itself with.
  * undefined outside git and before the first commit.
  */
-export function checkoutHead(dir: string): { commit: string; date: Date } | undefined {
-  const top = workTreeTop(dir);
+export function checkoutHead(dir: string, env: Env = process.env): { commit: string; date: Date } | undefined {
+  const top = workTreeTop(dir, env);
   if (!top) return undefined;
   try {
-    const full = resolveCommit(top, 'HEAD');
-    const t = Number(git(top, ['show', '-s', '--format=%ct', full]).toString('utf8').trim());
-    return { commit: shortCommit(top, full), date: new Date((Number.isFinite(t) ? t : 0) * 1000) };
+    const full = resolveCommit(top, 'HEAD', env);
+    const t = Number(git(top, ['show', '-s', '--format=%ct', full], undefined, env).toString('utf8').trim());
+    return { commit: shortCommit(top, full, env), date: new Date((Number.isFinite(t) ? t : 0) * 1000) };
   } catch {
     return undefined;
   }
