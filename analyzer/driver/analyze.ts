@@ -15,7 +15,7 @@ import { makeProgram } from '../program/callgraph';
 import { runRules, type UnitResult } from '../flow/run';
 import type { SharedSummaries } from '../flow/engine';
 import { missingEntryNotes } from '../pack/entries';
-import { unknownNameNotes } from '../pack/names';
+import { unknownNameNotes } from '../rules/names';
 import { entryOf } from '../pack/rule-spec';
 import { changeSetOf, moveFindings, skeleton, touchedBy, type Change } from './incremental';
 import type { Finding } from '../flow/finding';

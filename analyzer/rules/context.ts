@@ -77,7 +77,7 @@ export interface RuleKind<R extends RuleBase = RuleBase> {
   entries?(rule: R, p: Program): EntrySpec[];
   /**
    * keys that name forms of one thing, any of which will do (must-follow's
-   * `follow` and `deferredBy`): pack/names.ts checks them as one
+   * `follow` and `deferredBy`): rules/names.ts checks them as one
    */
   alternatives?: readonly (readonly string[])[];
   create(rule: R, ctx: RuleContext): RuleHooks;

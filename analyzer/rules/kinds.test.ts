@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { RULE_KINDS } from '.';
 import { packSchema } from '../pack/load';
 import { casesIn } from '../driver/examples';
-import { ROOT, kindFixtureDir } from './fixture-cases';
+import { ROOT, kindFixtureDir } from './fixture-cases.testlib';
 
 const kinds = Object.keys(RULE_KINDS).sort();
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { kindFixtureDir, kindFixtureTests } from './fixture-cases';
+import { kindFixtureDir, kindFixtureTests } from './fixture-cases.testlib';
 import { loadPack } from '../pack/load';
 import { loadTree } from '../driver/load-tree';
 import { makeProgram } from '../program/callgraph';

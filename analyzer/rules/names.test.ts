@@ -1,5 +1,5 @@
 // Every field and function a rule names is checked against the tree
-// (pack/names.ts): a misspelt one made the rule check nothing, silently.
+// (rules/names.ts): a misspelt one made the rule check nothing, silently.
 // Through the CLI on the kind fixtures, each with a copy of its pack.
 
 import { test } from 'node:test';

@@ -10,11 +10,11 @@
 // something while one of its names is there, so the note comes only when
 // none is. Entries are pack/entries.ts's business.
 
-import type { Pack } from './load';
+import type { Pack } from '../pack/load';
 import type { Program } from '../program/program';
 import { fieldOf } from '../program/program';
-import { FIELD, FIELDS, GLOB, GLOBS, IDENT, NAMES, ENTRY } from './rule-schema';
-import { RULE_KINDS } from '../rules';
+import { FIELD, FIELDS, GLOB, GLOBS, IDENT, NAMES, ENTRY } from '../pack/rule-schema';
+import { RULE_KINDS } from './index';
 
 type Found = { fields: string[]; functions: string[] };
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { schemaJsonText } from './schema-json';
-import { ROOT } from './fixture-cases';
+import { ROOT } from './fixture-cases.testlib';
 
 test('rules/schema.json is what npm run schema writes from the kinds (run it when this fails)', () => {
   const current = fs.readFileSync(path.join(ROOT, 'rules', 'schema.json'), 'utf8');
