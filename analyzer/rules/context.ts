@@ -1,6 +1,7 @@
 // What a rule kind gets to work with, and the registry of kinds. A kind is a
 // module that turns one rule spec into engine hooks (ESLint's create()).
 
+import picomatch from 'picomatch';
 import type { Program } from '../program/program';
 import type { RuleHooks, Site } from '../flow/engine';
 import type { EntrySpec } from '../pack/rule-spec';
@@ -83,11 +84,11 @@ export interface RuleKind<R extends RuleBase = RuleBase> {
   create(rule: R, ctx: RuleContext): RuleHooks;
 }
 
-/** `vmcs_read*` style globs on function names. */
+/** `vmcs_read*` style globs on function names (picomatch, as the pack's file globs; the schema allows `*` alone). */
 export function globMatcher(globs: string[] | undefined): (name: string | undefined) => boolean {
   if (!globs || globs.length === 0) return () => false;
-  const res = globs.map((g) => new RegExp(`^${g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
-  return (name) => !!name && res.some((r) => r.test(name));
+  const match = picomatch(globs);
+  return (name) => !!name && match(name);
 }
 
 export function fill(template: string, vars: Record<string, string>): string {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { compareDebianVersions, fetchKernel, KERNEL_VERSIONS, kernelCacheRoot, kernelVersionOf, NEWEST_KERNEL, privateApt, TREE_MARKER } from './fetch-kernel';
+import { compareDebianVersions, dpkgOrder, fetchKernel, KERNEL_VERSIONS, kernelCacheRoot, kernelVersionOf, NEWEST_KERNEL, privateApt, TREE_MARKER } from './fetch-kernel';
 import { FetchError } from '../util/errors';
 
 /** Runs fn with some env vars set (undefined = unset), restoring them afterwards. */
@@ -177,6 +177,14 @@ test('privateApt: unstable on each archive, a key file as named, an inline key w
       '-o', `Dir::State::lists=${dir}/lists`, '-o', `Dir::Cache=${dir}/cache`]);
   } finally {
     fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+  }
+});
+
+test('without dpkg, the written-out ordering gives what dpkg --compare-versions gives', { skip: !hasTools('dpkg') && 'dpkg is not installed' }, () => {
+  const versions = ['6.12.117-1~deb12u1', '6.12.117-1', '6.12.9-1', '1:1.0', '2.0', '6.1.192-2', '6.1.192-10', '7.2.13-1', '7.2~rc3-1~exp1',
+    '7.2-1', '1.0a-1', '1.0+b1', '1.0.0-1', '1.0-1', '0:1.0-1', '1.0~~a', '1.0~', '1.0'];
+  for (const a of versions) {
+    for (const b of versions) assert.equal(Math.sign(dpkgOrder(a, b)), compareDebianVersions(a, b), `${a} vs ${b}`);
   }
 });
 

@@ -222,8 +222,29 @@ function readMarker(treeDir: string): TreeMarker | undefined {
   }
 }
 
-/** dpkg's version ordering (epoch:upstream-revision, '~' sorts before everything). */
+/**
+ * Debian's version ordering, as `dpkg --compare-versions` answers it. Only on a
+ * machine without dpkg (or for a version dpkg refuses) does the same ordering
+ * written out here decide (dpkgOrder).
+ */
 export function compareDebianVersions(a: string, b: string): number {
+  if (a === b) return 0;
+  return askDpkg(a, b) ?? dpkgOrder(a, b);
+}
+
+/** -1, 0 or 1 from dpkg; null when it is not installed or takes a version for invalid. */
+function askDpkg(a: string, b: string): number | null {
+  const ask = (op: 'lt' | 'gt') => spawnSync('dpkg', ['--compare-versions', a, op, b], { stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' } });
+  const lt = ask('lt');
+  if (lt.error || (lt.status !== 0 && lt.status !== 1)) return null;
+  if (lt.status === 0) return -1;
+  const gt = ask('gt');
+  if (gt.error || (gt.status !== 0 && gt.status !== 1)) return null;
+  return gt.status === 0 ? 1 : 0;
+}
+
+/** dpkg's ordering written out (epoch:upstream-revision, '~' sorts before everything), for a machine without dpkg. */
+export function dpkgOrder(a: string, b: string): number {
   const pa = splitVersion(a);
   const pb = splitVersion(b);
   if (pa.epoch !== pb.epoch) return pa.epoch < pb.epoch ? -1 : 1;
