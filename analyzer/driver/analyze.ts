@@ -27,15 +27,9 @@ import type { Progress, TreeFacts } from './load-tree';
 import type { Program } from '../program/program';
 import { walkedMatcher } from '../source/discover';
 import { Lru } from '../util/lru';
+import type { AnalysisStats } from '../report/model';
 
-export interface AnalysisStats {
-  files: number;
-  bytes: number;
-  functions: number;
-  entries: number;
-  rules: number;
-  notes: string[];
-}
+export type { AnalysisStats };
 
 export interface Analysis {
   findings: Finding[];

@@ -19,26 +19,17 @@ import { EntryStore, FAILED } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
 import type { Pack } from '../pack/load';
 import { InputError } from '../util/errors';
+import type { TreeFacts as ProgramInput } from '../program/program';
+import type { Progress } from '../report/progress';
 
-export interface TreeFacts {
-  root: string;
-  files: FileFacts[];
-  /** one line each: files skipped or partly read, sorted by path */
-  notes: string[];
-  bytes: number;
-  /** a file failed for a reason of the moment (a timeout, a dead worker) or changed while it was read: what follows is not to be cached */
-  transient?: boolean;
+/** A tree's facts as loaded: the program's input, and where the bodies are read from when they stay on disk. */
+export interface TreeFacts extends ProgramInput {
   /** with lean loading: where the function bodies are read from */
   bodies?: BodyStore;
 }
 
 
-export interface Progress {
-  done: number;
-  total: number;
-  bytesDone: number;
-  bytesTotal: number;
-}
+export type { Progress };
 
 export interface LoadOptions {
   include?: string[];

@@ -4,7 +4,7 @@
 // `struct S *` reaches every `S` table in the tree that sets `.hook`.
 
 import type { Expr, FunctionFact, Stmt, TableFact, TypeRef } from '../parse/ir';
-import type { TreeFacts } from '../driver/load-tree';
+import type { TreeFacts } from './program';
 import type { Pack } from '../pack/load';
 import { walkStmt } from './walk';
 import { buildProgram, Program, HookImpl, resolveFunction, structOf, fieldOf, structName, canonicalType, cmp, defCond } from './program';

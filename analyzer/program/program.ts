@@ -4,8 +4,18 @@
 // header's inline), and types resolve through typedefs to struct members.
 
 import type { FileFacts, FunctionFact, GlobalFact, MacroFact, StructFact, TableFact, TypeRef, FieldFact } from '../parse/ir';
-import type { TreeFacts } from '../driver/load-tree';
 import type { Pack, OpsCallMacro } from '../pack/load';
+
+/** The facts of a tree, the program's input (driver/load-tree.ts loads them; a test may make them by hand). */
+export interface TreeFacts {
+  root: string;
+  files: FileFacts[];
+  /** one line each: files skipped or partly read, sorted by path */
+  notes: string[];
+  bytes: number;
+  /** a file failed for a reason of the moment (a timeout, a dead worker) or changed while it was read: what follows is not to be cached */
+  transient?: boolean;
+}
 
 export interface Program {
   root: string;

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Finding } from '../flow/finding';
-import type { AnalysisStats } from '../driver/analyze';
+import type { AnalysisStats } from './model';
 import { VERSION } from '../version';
 
 /** What a check counted: the analysis's own statistics. */

@@ -2,8 +2,17 @@
 // compared two trees, the ones that were there before.
 
 import type { Finding } from '../flow/finding';
-import type { AnalysisStats } from '../driver/analyze';
 import type { RuleSpec } from '../pack/rule-spec';
+
+/** What a run counted, for a report's summary line and its JSON. */
+export interface AnalysisStats {
+  files: number;
+  bytes: number;
+  functions: number;
+  entries: number;
+  rules: number;
+  notes: string[];
+}
 
 /** Who signs the email report, and where its Closes: link points. */
 export interface Reporter {

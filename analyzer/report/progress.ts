@@ -1,8 +1,15 @@
 // A progress line on stderr while a tree is parsed: files done of all, rate,
 // time left. Only on a terminal: in a log or a pipe it would be noise.
 
-import type { Progress } from '../driver/load-tree';
 import type { Out } from '../util/io';
+
+/** How far a load is: files and bytes done of all. */
+export interface Progress {
+  done: number;
+  total: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
 
 export interface ProgressLine {
   update: (p: Progress) => void;

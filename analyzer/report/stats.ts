@@ -1,6 +1,6 @@
 // Parse coverage: how much of the tree the front end reads cleanly.
 
-import type { TreeFacts } from '../driver/load-tree';
+import type { TreeFacts } from '../program/program';
 
 export interface StatsReport {
   files: number;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Selector, SourceFile, SourceTree } from '../source/snapshot';
-import type { ParseLimits } from '../parse/parse-file';
+import type { ParseLimits } from '../source/limits';
 import { Lru } from '../util/lru';
 import { InputError } from '../util/errors';
 
