@@ -112,7 +112,7 @@ export function rulesDir(): string {
 }
 
 export function defaultPackPath(): string {
-  return path.join(rulesDir(), 'kvm-x86.json');
+  return path.join(rulesDir(), 'kvm-x86.yaml');
 }
 
 interface RawPack {
