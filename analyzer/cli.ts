@@ -124,7 +124,7 @@ export async function dispatch(argv: string[], io: Io, host?: AnalysisHost): Pro
   return code;
 }
 
-const RULES_OPTION = { type: 'string', describe: 'rule pack file (default: rules/kvm-x86.json)' } as const;
+const RULES_OPTION = { type: 'string', describe: 'rule pack file (default: rules/kvm-x86.yaml)' } as const;
 
 /**
  * Options of the commands that read a tree (check, review, hook, stats,

@@ -44,7 +44,7 @@ export function git(cwd: string, ...args: string[]): string {
 
 /** the pack: the default pack with its cpuid-state-before-read rule alone (the tree has none of the others' entries) */
 export function writePack(file: string): void {
-  const p = JSON.parse(fs.readFileSync(path.join(ROOT, 'rules', 'kvm-x86.json'), 'utf8')) as Record<string, unknown> & { rules: { id: string; examples?: string }[] };
+  const p = (require('yaml') as typeof import('yaml')).parse(fs.readFileSync(path.join(ROOT, 'rules', 'kvm-x86.yaml'), 'utf8'), { merge: true }) as Record<string, unknown> & { rules: { id: string; examples?: string }[] };
   delete p.$schema;
   p.extends = [path.join(ROOT, 'rules', 'kernel-c.json')];
   p.rules = p.rules.filter((r) => r.id === 'cpuid-state-before-read').map((r) => ({ ...r, examples: undefined }));

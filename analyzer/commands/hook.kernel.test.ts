@@ -194,7 +194,7 @@ describe('pre-commit hook and --since in a kernel checkout', () => {
     git('add', ...files);
     const r = git('commit', '-qm', 'rename kvm_vcpu_ioctl_set_cpuid');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^callorder: the staged change removes kvm_vcpu_ioctl_set_cpuid: .*kvm-x86\.json: rules\[\d+\]\.entries\[\d+\]: kvm_vcpu_ioctl_set_cpuid is not defined in the analysed files; rule [a-z-]+ (runs from its other|is skipped)/m);
+    assert.match(r.stderr, /^callorder: the staged change removes kvm_vcpu_ioctl_set_cpuid: .*kvm-x86\.yaml: rules\[\d+\]\.entries\[\d+\]: kvm_vcpu_ioctl_set_cpuid is not defined in the analysed files; rule [a-z-]+ (runs from its other|is skipped)/m);
     const after = callorder('check', '--format', 'json');
     assert.equal(after.code, 1, after.stderr);
     const j = JSON.parse(after.stdout) as { findings: { rule: string }[]; stats: { notes: string[] } };

@@ -48,8 +48,8 @@ test('fetch-kernel --dir names the default CALLORDER_CACHE makes', () => {
 test('the shipped pack copied elsewhere finds kernel-c.json and its examples from callorder\'s rules/', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-copy-'));
   try {
-    const copy = path.join(dir, 'my-kvm.json');
-    fs.copyFileSync(path.join(ROOT, 'rules', 'kvm-x86.json'), copy);
+    const copy = path.join(dir, 'my-kvm.yaml');
+    fs.copyFileSync(path.join(ROOT, 'rules', 'kvm-x86.yaml'), copy);
     const list = run(['rules', 'list', '--rules', copy, '--format', 'json']);
     assert.equal(list.code, 0, list.stderr);
     assert.deepEqual(JSON.parse(list.stdout), JSON.parse(run(['rules', 'list', '--format', 'json']).stdout).map((r: { file: string }) => ({ ...r, file: path.relative(process.cwd(), copy) })));

@@ -57,7 +57,8 @@ test('rules test: the default pack passes, one line a case and a summary', () =>
 /** A copy of one rule of the default pack, its examples in a temporary directory. */
 function tempPack(ruleId: string, edit: (dir: string) => void): { dir: string; file: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-examples-'));
-  const raw = JSON.parse(fs.readFileSync(defaultPackPath(), 'utf8'));
+  // the default pack is YAML, with sets the rule may splice: they come along into the JSON copy
+  const raw = (require('yaml') as typeof import('yaml')).parse(fs.readFileSync(defaultPackPath(), 'utf8'), { merge: true });
   raw.extends = [path.join(ROOT, 'rules', 'kernel-c.json')];
   raw.rules = raw.rules.filter((r: { id: string }) => r.id === ruleId);
   raw.rules[0].examples = 'cases';
@@ -150,7 +151,7 @@ test('rules list: one line a rule with id, kind, confidence, seeds, entries and 
     id: 'reset-clears-control-regs', kind: 'reset-complete', confidence: 'high', seed: ['002'],
     entries: ['kvm_vcpu_reset(init_event=false)', 'kvm_vcpu_reset(init_event=true)'],
     description: pack.rules.find((x) => x.id === 'reset-clears-control-regs')!.description,
-    file: 'rules/kvm-x86.json',
+    file: 'rules/kvm-x86.yaml',
     examples: 'fixtures/kvm-x86/reset-clears-control-regs',
   });
 });

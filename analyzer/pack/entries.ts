@@ -11,6 +11,8 @@
 
 import type { Pack } from './load';
 import { entryOf } from './rule-spec';
+import { authoredAt } from './sets';
+import { keyName } from './locate';
 import { analysedMatcher } from '../source/discover';
 
 /** For each entry function the tree lacks, the notes that name it by rule and key (optional entries have none). */
@@ -27,7 +29,9 @@ export function missingEntryNotes(pack: Pack, defined: (fn: string) => boolean, 
     for (const [j, e] of entries.entries()) {
       if (defined(e.function) || e.optional) continue;
       const what = left ? `rule ${r.id} runs from its other ${left === 1 ? 'entry' : `${left} entries`}` : `rule ${r.id} is skipped, none of its entries is defined`;
-      const note = `${file}: rules[${k}].entries[${j}]: ${e.function} is not defined in the analysed files; ${what} (mark it "optional": true if only some trees have it)`;
+      // an entry a set put there is named where the set has it
+      const o = authoredAt(pack.spliced, file, ['rules', k, 'entries', j]);
+      const note = `${o.file}: ${keyName(o.path)}: ${e.function} is not defined in the analysed files; ${what} (mark it "optional": true if only some trees have it)`;
       const l = notes.get(e.function);
       if (l) l.push(note);
       else notes.set(e.function, [note]);

@@ -14,6 +14,8 @@ import { keyName, locate, type KeyPath, type Position } from './locate';
 import { packValidator, schemaError } from './validate';
 import { append } from '../util/append';
 import { PackError } from '../util/errors';
+import { authoredAt, expandSets, SetError, type PackSet, type Spliced } from './sets';
+import { parsedYaml } from './yaml-cache';
 
 
 /** A PackError at `path` of a file whose text is `text` (read again when not given). */
@@ -70,6 +72,10 @@ export interface Pack {
   rules: RuleSpec[];
   /** rule id → the pack file that defined it, for messages */
   ruleFile: Record<string, string>;
+  /** the named sets of this pack and those it extends, expanded */
+  sets: Record<string, PackSet>;
+  /** where the items the sets put into each file's lists were written, for messages */
+  spliced: Spliced;
 }
 
 let schemaText: string | null = null;
@@ -101,7 +107,7 @@ export function rulesDir(): string {
 }
 
 export function defaultPackPath(): string {
-  return path.join(rulesDir(), 'kvm-x86.json');
+  return path.join(rulesDir(), 'kvm-x86.yaml');
 }
 
 interface RawPack {
@@ -114,20 +120,34 @@ interface RawPack {
   rules?: RuleSpec[];
 }
 
-function readPack(file: string): { raw: RawPack; text: string } {
+function readPack(file: string): { parsed: unknown; text: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new PackError(file, '', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  const raw = isYaml(file) ? parseYaml(file, text) : parseJson(file, text);
+  return { parsed: isYaml(file) ? parsedYaml(text, YAML_OPTIONS, () => parseYaml(file, text)) : parseJson(file, text), text };
+}
+
+/** The schema's verdict on a pack as the loader expanded it; the error names the key where the author wrote it. */
+function validated(file: string, text: string, raw: unknown, spliced: Spliced): RawPack {
   validator ??= packValidator(packSchemaText());
   if (!validator(raw)) {
     const e = schemaError(validator.errors ?? [], raw, schemaKinds);
-    throw packErrorAt(file, text, e.path, e.reason, e.on);
+    const o = authoredAt(spliced, file, e.path);
+    throw packErrorAt(o.file, o.file === file ? text : null, o.path, e.reason, e.on);
   }
-  return { raw: raw as RawPack, text };
+  return raw as RawPack;
+}
+
+/** `extends` as written, when it is a list of names; else nothing, and the schema says what is wrong. */
+function extendsOf(file: string, text: string, parsed: unknown): string[] {
+  const ext = (parsed as RawPack | null)?.extends;
+  if (ext === undefined) return [];
+  if (Array.isArray(ext) && ext.every((e) => typeof e === 'string' && e)) return ext;
+  validated(file, text, parsed, {});
+  return [];
 }
 
 /** Packs are JSON, or YAML when the name says so; `extends` may mix them. */
@@ -144,36 +164,53 @@ function parseJson(file: string, text: string): unknown {
   }
 }
 
+/** How packs are parsed, part of the key of a kept parse (pack/yaml-cache.ts). */
+const YAML_OPTIONS = 'uniqueKeys merge maxAliasCount=1000 aliases-in-own-node-refused';
+
 function parseYaml(file: string, text: string): unknown {
   // loaded here, not at start-up: most packs are JSON, and the parser is a third of what a warm check loads
   const YAML = require('yaml') as typeof import('yaml');
   // every problem the parser reports is an error here, warnings (an unknown
   // tag) included, and nothing goes to the console on the way
-  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true, logLevel: 'silent' });
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true, logLevel: 'silent', merge: true });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const pos = problem.linePos?.[0];
     const where = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
     throw new PackError(file, '', `not valid YAML${where}: ${problem.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
   }
-  // an alias can make a pack refer to itself; a pack has no use for them
-  let alias: Alias | undefined;
-  YAML.visit(doc, { Alias(_, node) { alias ??= node; return YAML.visit.BREAK; } });
-  if (alias) {
-    const line = alias.range ? text.slice(0, alias.range[0]).split('\n').length : 0;
-    throw new PackError(file, '', `not valid as a pack${line ? ` at line ${line}` : ''}: YAML aliases (*name) are not allowed in packs`);
+  // an alias names a list once for many rules (and `<<: *rule` a rule for its variants); one inside the node it names
+  // would make the pack hold itself, and no schema walk would end
+  let loop: Alias | undefined;
+  YAML.visit(doc, {
+    Alias(_, node) {
+      const target = node.resolve(doc);
+      if (target?.range && node.range && target.range[0] <= node.range[0] && node.range[0] < target.range[2]) {
+        loop = node;
+        return YAML.visit.BREAK;
+      }
+    },
+  });
+  if (loop) {
+    const line = loop.range ? text.slice(0, loop.range[0]).split('\n').length : 0;
+    throw new PackError(file, '', `not valid as a pack${line ? ` at line ${line}` : ''}: alias *${loop.source} is inside the node it names`);
   }
-  return doc.toJS();
+  try {
+    // the default bound on aliases keeps a pack of nested aliases from growing without end
+    return doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    throw new PackError(file, '', `not valid as a pack: ${(e as Error).message.split('\n')[0]}`);
+  }
 }
 
 /** `cwd`: the directory a relative `file` is in (the command's); messages name `file` as given. */
 export function loadPack(file: string, seen: string[] = [], cwd = ''): Pack {
   const abs = path.resolve(cwd, file);
   if (seen.includes(abs)) throw new PackError(file, 'extends', `cycle: ${[...seen, abs].map((s) => path.basename(s)).join(' -> ')}`);
-  const { raw, text } = readPack(abs);
-  const at = (keys: KeyPath, reason: string) => packErrorAt(file, text, keys, reason);
+  const { parsed, text } = readPack(abs);
+  const written = (keys: KeyPath, reason: string) => packErrorAt(file, text, keys, reason);
   const base: Pack = {
-    name: raw.name ?? path.basename(file),
+    name: path.basename(file),
     files: [abs],
     include: [], exclude: [],
     frontend: {
@@ -185,14 +222,29 @@ export function loadPack(file: string, seen: string[] = [], cwd = ''): Pack {
     engine: { bitOps: { test: [], set: [], clear: [] }, memWriters: [], memCopiers: [], noReturn: [] },
     rules: [],
     ruleFile: {},
+    sets: {},
+    spliced: {},
   };
-  for (const [i, ext] of (raw.extends ?? []).entries()) {
+  for (const [i, ext] of extendsOf(abs, text, parsed).entries()) {
     const p = besideOrShipped(abs, ext);
-    if (!p) throw at(['extends', i], `no such pack: ${ext}`);
+    if (!p) throw written(['extends', i], `no such pack: ${ext}`);
     // the key that closes a cycle is this one, in this file
-    if ([...seen, abs].includes(p)) throw at(['extends', i], `cycle: ${[...seen, abs, p].map((s) => path.basename(s)).join(' -> ')}`);
+    if ([...seen, abs].includes(p)) throw written(['extends', i], `cycle: ${[...seen, abs, p].map((s) => path.basename(s)).join(' -> ')}`);
     merge(base, loadPack(p, [...seen, abs]));
   }
+  let expanded: ReturnType<typeof expandSets>;
+  try {
+    expanded = expandSets(abs, parsed, base.sets);
+  } catch (e) {
+    if (!(e instanceof SetError)) throw e;
+    throw packErrorAt(e.at.file === abs ? file : e.at.file, e.at.file === abs ? text : null, e.at.path, e.reason);
+  }
+  const spliced: Spliced = { [abs]: expanded.spliced };
+  const raw = validated(abs, text, expanded.raw, spliced);
+  const at = (keys: KeyPath, reason: string) => {
+    const o = authoredAt(spliced, abs, keys);
+    return o.file === abs ? packErrorAt(file, text, o.path, reason) : packErrorAt(o.file, null, o.path, reason);
+  };
   const own: Pack = {
     ...base,
     name: raw.name ?? base.name,
@@ -225,6 +277,8 @@ export function loadPack(file: string, seen: string[] = [], cwd = ''): Pack {
     },
     rules: raw.rules ?? [],
     ruleFile: Object.fromEntries((raw.rules ?? []).map((r) => [r.id, abs])),
+    sets: expanded.sets,
+    spliced,
   };
   for (const key of ['fileScopeMacroPatterns', 'iteratorPatterns'] as const) {
     for (const [i, pat] of own.frontend[key].entries()) {
@@ -292,6 +346,8 @@ function merge(into: Pack, from: Pack): void {
   append(en.noReturn, from.engine.noReturn);
   append(into.rules, from.rules);
   Object.assign(into.ruleFile, from.ruleFile);
+  Object.assign(into.sets, from.sets);
+  Object.assign(into.spliced, from.spliced);
 }
 
 /** The directory of a rule's example cases, or null when it has none. */

@@ -105,7 +105,13 @@ const CASES: { name: string; file: string; text: string; expect: RegExp; at?: st
   { name: 'bad YAML (indentation)', file: 'bad.yaml', text: 'name: demo\nrules:\n  - id: x\n   kind: guarded\n', expect: /^not valid YAML at line \d+, column \d+: / },
   { name: 'YAML with a duplicate key', file: 'dup.yml', text: 'name: demo\nname: other\n', expect: /^not valid YAML at line 2, column 1: Map keys must be unique$/ },
   { name: 'YAML with an unknown tag', file: 'tag.yaml', text: 'name: !!js/function demo\n', expect: /^not valid YAML at line 1, column 7: / },
-  { name: 'YAML alias', file: 'alias.yaml', text: 'name: demo\nfiles:\n  include: &a [x]\n  exclude: *a\n', expect: /^not valid as a pack at line 4: YAML aliases \(\*name\) are not allowed in packs$/ },
+  { name: 'YAML alias inside the node it names', file: 'alias.yaml', text: 'name: demo\nfiles:\n  include: &a [x, *a]\n', expect: /^not valid as a pack at line 3: alias \*a is inside the node it names$/ },
+  { name: 'a set that is not there', file: 'no-set.json', text: pack([rule({ fresh: ['@nope'] })]), expect: /^rules\[0\]\.fresh\[0\]: no set named nope \(the pack has no sets\)$/, at: '"@nope"' },
+  { name: 'a set misspelt', file: 'set-typo.json', text: pack([rule({ fresh: ['@structs'] })], { sets: { struct: ['demo'], entry: ['demo_entry'] } }), expect: /^rules\[0\]\.fresh\[0\]: no set named structs \(the sets: entry, struct\)$/, at: '"@structs"' },
+  { name: 'sets that splice each other', file: 'set-cycle.json', text: pack([rule({ fresh: ['@a'] })], { sets: { a: ['demo', '@b'], b: ['@a'] } }), expect: /^sets\.b\[0\]: set a splices itself: a -> b -> a$/, at: '"@a"', after: '"b"' },
+  // the schema checks the rule as spliced, and names the item where it was written: in the set
+  { name: 'a wrong type from a set', file: 'set-type.json', text: pack([rule({ fresh: ['demo', '@s'] })], { sets: { s: [7] } }), expect: /^sets\.s\[0\]: expected string, found integer$/, at: '7' },
+  { name: 'a YAML set with a wrong type', file: 'set-type.yaml', text: `sets:\n  s: [demo, {x: 1}]\nextends: [${JSON.stringify(KERNEL_C)}]\nrules:\n  - id: demo-rule\n    kind: init-before-read\n    message: m\n    confidence: high\n    fields: [demo.ready]\n    entries: [demo_entry]\n    fresh: ['@s']\n`, expect: /^sets\.s\[1\]: expected string, found object$/, at: '{x: 1}' },
   { name: 'YAML wrong type', file: 'type.yaml', text: `extends: [${JSON.stringify(KERNEL_C)}]\nrules:\n  - id: demo-rule\n    kind: init-before-read\n    message: m\n    confidence: high\n    fields: demo.ready\n`, expect: /^rules\[0\]\.fields: expected array, found string$/, at: 'demo.ready' },
   { name: 'YAML missing key', file: 'missing.yaml', text: 'rules:\n  - id: demo-rule\n    kind: must-follow\n    message: m\n    confidence: high\n    follow: [demo_refresh]\n', expect: /^rules\[0\]\.trigger: is required$/, at: 'id: demo-rule' },
 ];
@@ -279,4 +285,51 @@ test('a YAML pack works like its JSON twin, and extends across formats', (t) => 
   const child = path.join(dir, 'child.json');
   fs.writeFileSync(child, JSON.stringify({ name: 'child', extends: ['twin.yaml'] }));
   assert.deepEqual(findings(run(['check', tree, '--rules', child, '--format', 'json'])), findings(a));
+});
+
+// issue 18: a pack names a list once, as a set ("@name", JSON or YAML) or a YAML alias, and reads as the list written out
+test('sets and YAML aliases: the findings of the lists written out, and a note names the set', (t) => {
+  const { tree, dir } = setup(t);
+  const plain = path.join(dir, 'plain.json');
+  fs.writeFileSync(plain, pack([rule()]));
+  const want = run(['check', tree, '--rules', plain]);
+  assert.equal(want.code, 1, want.stderr);
+  assert.match(want.stdout, /demo\.ready read before it is set/);
+  const withSets = path.join(dir, 'sets.json');
+  fs.writeFileSync(withSets, pack([rule({ fresh: ['@structs'], entries: ['@entries'] })], { sets: { structs: ['@inner'], inner: ['demo'], entries: ['demo_entry'] } }));
+  const yaml = path.join(dir, 'aliases.yaml');
+  fs.writeFileSync(yaml, [
+    'name: demo',
+    `extends: [${JSON.stringify(KERNEL_C)}]`,
+    'files: {include: ["arch/x86/kvm/**/*.c"]}',
+    'sets:',
+    '  entries: &entries [demo_entry]',
+    'rules:',
+    '  - &rule',
+    '    id: demo-rule',
+    '    kind: init-before-read',
+    "    message: '{field} read before it is set'",
+    '    confidence: high',
+    '    fields: [demo.ready]',
+    "    entries: ['@entries']",
+    '    fresh: &fresh [demo]',
+    '  - <<: *rule',
+    '    id: demo-rule-2',
+    '    entries: *entries',
+    '    fresh: *fresh',
+    '',
+  ].join('\n'));
+  for (const p of [withSets, yaml]) {
+    const r = run(['check', tree, '--rules', p]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr, '');
+    if (p === yaml) assert.equal(r.stdout.split('\n').filter((l) => l.includes('[demo-rule-2]')).length, r.stdout.split('\n').filter((l) => l.includes('[demo-rule]')).length);
+    else assert.equal(r.stdout, want.stdout);
+  }
+  // an entry a set puts into a rule is named where the set has it
+  fs.writeFileSync(withSets, pack([rule({ entries: ['@entries'] })], { sets: { entries: ['demo_entry', 'no_such_function'] } }));
+  const partly = run(['check', tree, '--rules', withSets, '--format', 'json']);
+  assert.equal(partly.code, 1, partly.stderr);
+  assert.deepEqual((JSON.parse(partly.stdout) as { stats: { notes: string[] } }).stats.notes,
+    [`${withSets}: sets.entries[1]: no_such_function is not defined in the analysed files; rule demo-rule runs from its other entry (mark it "optional": true if only some trees have it)`]);
 });
