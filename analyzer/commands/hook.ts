@@ -127,7 +127,7 @@ async function runHook(top: string, a: HookArgs, io: Io, host: AnalysisHost): Pr
   if (a.server && a.cache !== false && !io.served && !io.env.CALLORDER_NO_SERVER) {
     // a server that cannot be started costs the next commit its speed, never this one its check
     try {
-      spawnServer().on('error', () => undefined);
+      spawnServer(undefined, io.env).on('error', () => undefined);
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
       log(io, `callorder: no server started: ${e.message}`);

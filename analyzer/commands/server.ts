@@ -59,7 +59,7 @@ async function start(sock: string, idle: number, io: Io): Promise<number> {
     io.stdout.write(describe(running));
     return 0;
   }
-  const child = spawnServer(idle);
+  const child = spawnServer(idle, io.env);
   let failed: string | null = null;
   child.on('error', (e) => (failed = (e as NodeJS.ErrnoException).code ?? e.message));
   const until = Date.now() + START_WAIT_MS;

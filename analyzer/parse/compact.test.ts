@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 test('reading ten 1 MB files leaves under 3 MB of heap behind, not the texts', () => {
   const probe = `
     const { parseText, DEFAULT_LIMITS } = require(${JSON.stringify(path.join(__dirname, 'parse-file'))});
-    const { makeNormalizer } = require(${JSON.stringify(path.join(__dirname, '..', 'source', 'normalize'))});
+    const { makeNormalizer } = require(${JSON.stringify(path.join(__dirname, 'normalize'))});
     const { loadPack, defaultPackPath } = require(${JSON.stringify(path.join(__dirname, '..', 'pack', 'load'))});
     const normalize = makeNormalizer(loadPack(defaultPackPath()).frontend);
     const keep = [];

@@ -45,14 +45,14 @@ export function untrustedDir(dir: string): string | null {
 
 /**
  * A server in the background, detached from this process and its terminal:
- * in the cache's server directory, with this environment but git's
+ * in the cache's server directory, with the command's environment (`from`) but git's
  * variables (a hook's GIT_INDEX_FILE names an index that is gone after the
  * commit; each request brings its own). Two started at once: one listens,
  * the other finds it and exits.
  */
-export function spawnServer(idle = DEFAULT_IDLE): ChildProcess {
+export function spawnServer(idle = DEFAULT_IDLE, from: NodeJS.ProcessEnv = process.env): ChildProcess {
   const bin = path.resolve(__dirname, '..', '..', '..', 'bin', 'callorder');
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
+  const env = Object.fromEntries(Object.entries(from).filter(([k]) => !k.startsWith('GIT_')));
   const dir = path.join(cacheRoot(), 'server');
   serverDir(dir);
   const child = spawn(process.execPath, [bin, 'server', 'run', '--idle', String(idle)], { detached: true, stdio: 'ignore', cwd: dir, env });

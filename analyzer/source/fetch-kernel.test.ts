@@ -181,11 +181,16 @@ test('privateApt: unstable on each archive, a key file as named, an inline key w
 });
 
 test('without dpkg, the written-out ordering gives what dpkg --compare-versions gives', { skip: !hasTools('dpkg') && 'dpkg is not installed' }, () => {
-  const versions = ['6.12.117-1~deb12u1', '6.12.117-1', '6.12.9-1', '1:1.0', '2.0', '6.1.192-2', '6.1.192-10', '7.2.13-1', '7.2~rc3-1~exp1',
-    '7.2-1', '1.0a-1', '1.0+b1', '1.0.0-1', '1.0-1', '0:1.0-1', '1.0~~a', '1.0~', '1.0'];
-  for (const a of versions) {
-    for (const b of versions) assert.equal(Math.sign(dpkgOrder(a, b)), compareDebianVersions(a, b), `${a} vs ${b}`);
+  // ascending as dpkg orders them: each step is asked of dpkg both ways and of the written-out ordering
+  const versions = ['1.0~~a', '1.0~', '1.0', '1.0-1', '1.0a-1', '1.0+b1', '1.0.0-1', '2.0', '6.1.192-2', '6.1.192-10',
+    '6.12.9-1', '6.12.117-1~deb12u1', '6.12.117-1', '7.2~rc3-1~exp1', '7.2-1', '7.2.13-1', '1:1.0'];
+  for (let i = 0; i + 1 < versions.length; i++) {
+    const [a, b] = [versions[i], versions[i + 1]];
+    assert.deepEqual([compareDebianVersions(a, b), compareDebianVersions(b, a)], [-1, 1], `dpkg: ${a} < ${b}`);
+    assert.deepEqual([Math.sign(dpkgOrder(a, b)), Math.sign(dpkgOrder(b, a))], [-1, 1], `written out: ${a} < ${b}`);
   }
+  assert.equal(compareDebianVersions('0:1.0-1', '1.0-1'), 0);
+  assert.equal(dpkgOrder('0:1.0-1', '1.0-1'), 0);
 });
 
 test('compareDebianVersions follows dpkg ordering', () => {
