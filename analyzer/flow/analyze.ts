@@ -13,7 +13,7 @@ import { reparseEdit } from '../parse/reparse';
 import type { SourceTree } from '../source/snapshot';
 import { makeProgram } from '../program/callgraph';
 import { runRules, type UnitResult } from './run';
-import type { SharedSummaries } from './engine';
+import type { SharedSummaries } from './summaries';
 import { missingEntryNotes } from '../pack/entries';
 import { unknownNameNotes } from '../pack/names';
 import { entryOf } from '../pack/rule-spec';

@@ -13,200 +13,14 @@ import type { Expr, FunctionFact, Stmt } from '../parse/ir';
 import { condLiterals, type Program } from '../program/program';
 import { resolveCall, calledNames, scopeOf, qualifiedField, exprText, fieldOfArg, type Scope, type CallInfo, type Target } from '../program/callgraph';
 import type { EngineConfig } from '../pack/load';
-import { State, merge, mergeAll, testBit, project, applyProjected, type LocalVal, type Tri } from './state';
-import { Footprints, type Watch } from './footprint';
+import { State, merge, mergeAll, testBit, project, applyProjected } from './state';
+import { Footprints } from './footprint';
 import { ParamRelevance } from './params';
-import type { Finding, TraceStep } from './finding';
-
-/** A constant: a number, or the name of an enumerator/macro constant. */
-/** a known constant (a number, or `sym:NAME` an enumerator), undefined when not known */
-export type Val = LocalVal | undefined;
-
-export interface Frame {
-  fn: FunctionFact;
-  /** line in the caller where this frame was entered (0 for the entry) */
-  callLine: number;
-  via?: string;
-}
-
-export interface Site {
-  fn: FunctionFact;
-  line: number;
-  col: number;
-  stack: readonly Frame[];
-  /** the branches around this site that the path's facts decided, outermost first */
-  decided?: readonly Decided[];
-}
-
-/**
- * A branch the state decided: its bit test was known on this path, so only
- * one side could be taken (`!kvm_register_is_available(vcpu, REG)` with the
- * bit still clear). A finding under it says so: that is why the path went
- * where it did.
- */
-export interface Decided {
-  /** index in the stack of the frame the branch is in */
-  depth: number;
-  line: number;
-  /** the bit test as written, without the `!`s around it */
-  text: string;
-  /** the field (`struct.member`) and the bit the test reads, and whether the bit was set */
-  field: string;
-  bit: string;
-  set: boolean;
-}
-
-export interface RuleHooks {
-  onRead?(field: string, st: State, at: Site): void;
-  /** `value`: what an assignment stores, when it is a known constant */
-  onWrite?(field: string, st: State, at: Site, how: 'assign' | 'compound' | 'address' | 'fill', value?: Val): void;
-  /** before the callee runs; `name` is the function or macro called by name, or the hook */
-  onCall?(call: CallEvent, st: State, at: Site): void;
-  onCallReturn?(call: CallEvent, st: State, at: Site): void;
-  /** on the path where `cond` evaluated to `taken` */
-  onBranch?(cond: Expr, taken: boolean, st: State, sc: Scope): void;
-  /** a frame returns (the entry's own return included) */
-  onReturn?(st: State, at: Site, depth: number): void;
-  onBitsAssign?(field: string, st: State, at: Site): void;
-  /** the entry's run is over (each vendor's run is one) */
-  onRunEnd?(): void;
-  /**
-   * What the hooks react to and which facts are theirs. A callee where none
-   * of it happens is summarised without those facts. Without a watch the
-   * hooks are taken to care about every call.
-   */
-  watch?: Watch & { facts(key: string): boolean };
-}
-
-export interface CallEvent {
-  name: string | undefined;
-  info: CallInfo;
-  args: Val[];
-  argExprs: Expr[];
-  sc: Scope;
-}
-
-interface FrameResult {
-  state: State | null;
-  ret: Val | 'unknown';
-  /**
-   * The exit state by what was returned, when the callee returns 0 on some
-   * paths and an error (a negative errno, a non-zero constant) or an unknown
-   * value on others: a caller that tests the value continues on failure
-   * only with the failing paths' state (`r = f(); if (r) goto out;`).
-   */
-  split?: RetSplit;
-  /**
-   * A blind callee's: what its frame walked and called, and the blind
-   * summaries it used inside, which a run that reuses it walked too.
-   */
-  sub?: BlindSub;
-  /** the analysis was cut short by its context (recursion, depth, the step budget): not a function of its key alone */
-  cut?: boolean;
-  /** the callee left the state it saw as it was */
-  same?: boolean;
-  /** a shared summary's function (SharedSummaries.carryFrom) */
-  of?: FunctionFact;
-}
-
-/**
- * Summaries of blind callees (no hook watches anything they can reach),
- * shared by every engine over one program: such an analysis does not depend
- * on the rules, so a helper under two entries is analysed once. Only
- * summaries that are a function of their key alone go here (not `cut`), so a
- * run gives the same result whichever runs came before it.
- */
-export class SharedSummaries {
-  private m = new Map<string, FrameResult>();
-  /** the store of a run over an earlier program, and what a summary of it must be to hold in this one */
-  private earlier: { m: Map<string, FrameResult>; holds: (r: FrameResult) => boolean } | null = null;
-  /** summaries taken from the earlier store */
-  carried = 0;
-
-  /**
-   * At most `cap` summaries: on a whole kernel the entries reach far more
-   * helpers than fit in memory. A full store starts again empty; a summary
-   * lost is analysed again, to the same result.
-   */
-  constructor(private cap = 100_000) {}
-
-  /**
-   * Summaries of `prev`, a run over another program whose tree-wide facts
-   * are the same but for lines (the near-tree proof, analyze.ts), are this
-   * run's too where they hold in `p` (holdsIn): the analysis they stand for
-   * would give them again.
-   */
-  carryFrom(prev: SharedSummaries, p: Program): void {
-    this.earlier = { m: prev.m, holds: holdsIn(p) };
-  }
-
-  get(key: string): FrameResult | undefined {
-    const r = this.m.get(key);
-    if (r || !this.earlier) return r;
-    const e = this.earlier.m.get(key);
-    if (!e || !this.earlier.holds(e)) return undefined;
-    this.carried++;
-    this.set(key, e);
-    return e;
-  }
-
-  set(key: string, r: FrameResult): void {
-    if (this.m.size >= this.cap) this.m.clear();
-    this.m.set(key, r);
-  }
-}
-
-/**
- * Whether a blind summary made over another program holds in `p`: the
- * function it is of and every function its frame and the blind frames under
- * it walked are in `p` as the same objects (facts are never written to, so
- * the same object is the same body: an unchanged file's facts are one copy
- * for both programs, analyze.ts), and its state names no anonymous struct,
- * whose name is its line (`<anon@236>`), which an edit above moves.
- */
-function holdsIn(p: Program): (r: FrameResult) => boolean {
-  const present = new Set<FunctionFact>();
-  for (const defs of p.functions.values()) for (const d of defs) present.add(d);
-  const memo = new Map<FrameResult, boolean>();
-  const holds = (r: FrameResult): boolean => {
-    let v = memo.get(r);
-    if (v !== undefined) return v;
-    v = !!r.of && !r.cut && present.has(r.of) && !namesAnon(r.state) &&
-      (!r.sub || (r.sub.walked.every((f) => present.has(f)) && r.sub.inner.every(holds)));
-    memo.set(r, v);
-    return v;
-  };
-  return holds;
-}
-
-function namesAnon(st: State | null): boolean {
-  if (!st) return false;
-  for (const m of [st.facts, st.bits, st.vals]) for (const k of m.keys()) if (k.includes('<anon@')) return true;
-  return false;
-}
-
-interface BlindSub {
-  walked: FunctionFact[];
-  called: string[];
-  inner: FrameResult[];
-}
-
-interface Collector {
-  walked: Set<FunctionFact>;
-  called: Set<string>;
-  inner: Set<FrameResult>;
-  cut: boolean;
-}
-
-/** Exit states by return value: 0, an error (NEG or a non-zero constant), anything else. */
-interface RetSplit {
-  zero: State | null;
-  err: State | null;
-  other: State | null;
-}
-
-/** A value known to be a negative errno (`return -ENOMEM;`): non-zero, below 0. */
-export const NEG: Val = 'sym:<errno>';
+import type { Val, Frame, Site, Decided, RuleHooks, CallEvent } from './hooks';
+import { SharedSummaries, type FrameResult, type RetSplit } from './summaries';
+import type { Collector } from './deps';
+import { NEG, toVal, symOf, COMPARE, binop } from './values';
+import { emptyFlow, joinRet, absorb, joinFlows, splitBy, type Flow } from './paths';
 
 /**
  * An expression's state and value; `outcomes`, for a call whose callee
@@ -219,43 +33,11 @@ interface ExprResult {
   outcomes?: { state: State; val: Val }[];
 }
 
-interface Flow {
-  next: State | null;
-  ret: State | null;
-  retVal: Val | 'unknown' | 'none';
-  /** `ret` by what was returned (RetSplit); `other` also takes what falls off the end */
-  rets: RetSplit;
-  /**
-   * After an expression statement or declaration whose value comes from a
-   * call with a RetSplit: the state on each of its outcomes, the local set
-   * to the outcome's value. The next statement, when it tests that local,
-   * runs once per outcome (block).
-   */
-  alts?: { local: string; states: State[] };
-  brk: State | null;
-  cont: State | null;
-  gotos: Map<string, State>;
-}
-
 const MAX_DEPTH = 28;
 const GROUP_KEY = '@table-group';
 const MAX_STEPS = 2_000_000;
 /** summaries one run keeps at most (6.12's KVM files make about 10,000 in all) */
 const MAX_SUMMARIES = 200_000;
-
-function emptyFlow(next: State | null): Flow {
-  return { next, ret: null, retVal: 'none', rets: { zero: null, err: null, other: null }, brk: null, cont: null, gotos: new Map() };
-}
-
-function joinSplit(a: RetSplit, b: RetSplit): RetSplit {
-  return { zero: merge(a.zero, b.zero), err: merge(a.err, b.err), other: merge(a.other, b.other) };
-}
-
-function joinRet(a: Val | 'unknown' | 'none', b: Val | 'unknown' | 'none'): Val | 'unknown' | 'none' {
-  if (a === 'none') return b;
-  if (b === 'none') return a;
-  return a === b ? a : 'unknown';
-}
 
 export interface EngineOptions {
   hooks: RuleHooks[];
@@ -1217,36 +999,6 @@ interface Ctx {
   sc: Scope;
 }
 
-function toVal(v: number | boolean | string | undefined): Val {
-  if (v === undefined) return undefined;
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number') return v;
-  return `sym:${v}`;
-}
-
-function symOf(v: Val): string | null {
-  if (v === undefined) return null;
-  return typeof v === 'number' ? String(v) : v.slice(4);
-}
-
-const COMPARE = new Set(['==', '!=', '<', '<=', '>', '>=']);
-
-/** The sides of a test of a call's outcomes: `truth` of each outcome's value, unknown going both ways. */
-function splitBy(outcomes: { state: State; val: Val }[], truth: (v: Val) => Val): { t: State | null; f: State | null } {
-  let t: State | null = null;
-  let f: State | null = null;
-  for (const o of outcomes) {
-    const v = truth(o.val);
-    if (v === 0) f = merge(f, o.state);
-    else if (typeof v === 'number' || v === NEG) t = merge(t, o.state);
-    else {
-      t = merge(t, o.state);
-      f = merge(f, o.state.clone());
-    }
-  }
-  return { t, f };
-}
-
 /** Whether `e` reads the local `name`. */
 function mentions(e: Expr, name: string, depth = 0): boolean {
   if (depth > 32) return false;
@@ -1258,79 +1010,6 @@ function mentions(e: Expr, name: string, depth = 0): boolean {
     case 'call': return e.args.some((a) => mentions(a, name, depth + 1));
     default: return false;
   }
-}
-
-/** `sym:!X`: a value known not to be X (a mode's field in the runs where it is not). */
-function notEqual(a: Val, b: Val): boolean {
-  if (typeof a !== 'string' || typeof b !== 'string') return false;
-  return (a.startsWith('sym:!') && a.slice(5) === b.slice(4) && !b.startsWith('sym:!')) ||
-    (b.startsWith('sym:!') && b.slice(5) === a.slice(4) && !a.startsWith('sym:!'));
-}
-
-function binop(op: string, a: Val, b: Val): Val {
-  if ((op === '==' || op === '!=') && notEqual(a, b)) return op === '==' ? 0 : 1;
-  if ((a === NEG && b === 0) || (a === 0 && b === NEG)) {
-    // an errno against 0: non-zero and below it
-    const neg = a === NEG ? -1 : 1;
-    switch (op) {
-      case '==': return 0;
-      case '!=': return 1;
-      case '<': return neg < 0 ? 1 : 0;
-      case '>': return neg < 0 ? 0 : 1;
-      case '<=': return neg < 0 ? 1 : 0;
-      case '>=': return neg < 0 ? 0 : 1;
-      default: return undefined;
-    }
-  }
-  if (op === '&' && (a === 0 || b === 0)) return 0;
-  if (op === '*' && (a === 0 || b === 0)) return 0;
-  if (op === '==' || op === '!=') {
-    if (a === undefined || b === undefined) return undefined;
-    if (typeof a !== typeof b) return undefined;
-    const eq = a === b;
-    if (!eq && typeof a !== 'number') return undefined; // two names may share a value
-    return (op === '==') === eq ? 1 : 0;
-  }
-  if (typeof a !== 'number' || typeof b !== 'number') return undefined;
-  switch (op) {
-    case '+': return a + b;
-    case '-': return a - b;
-    case '*': return a * b;
-    case '&': return a & b;
-    case '|': return a | b;
-    case '^': return a ^ b;
-    case '<<': return b < 31 ? a << b : undefined;
-    case '>>': return a >> b;
-    case '<': return a < b ? 1 : 0;
-    case '>': return a > b ? 1 : 0;
-    case '<=': return a <= b ? 1 : 0;
-    case '>=': return a >= b ? 1 : 0;
-    default: return undefined;
-  }
-}
-
-/** Collect a statement's non-local exits (returns, breaks, gotos) into the enclosing flow. */
-function absorb(acc: Flow, f: Flow): void {
-  acc.ret = merge(acc.ret, f.ret);
-  acc.retVal = joinRet(acc.retVal, f.retVal);
-  acc.rets = joinSplit(acc.rets, f.rets);
-  acc.brk = merge(acc.brk, f.brk);
-  acc.cont = merge(acc.cont, f.cont);
-  for (const [l, g] of f.gotos) acc.gotos.set(l, merge(acc.gotos.get(l) ?? null, g)!);
-}
-
-function joinFlows(a: Flow, b: Flow): Flow {
-  const gotos = new Map(a.gotos);
-  for (const [l, g] of b.gotos) gotos.set(l, merge(gotos.get(l) ?? null, g)!);
-  return {
-    next: merge(a.next, b.next),
-    ret: merge(a.ret, b.ret),
-    retVal: joinRet(a.retVal, b.retVal),
-    rets: joinSplit(a.rets, b.rets),
-    brk: merge(a.brk, b.brk),
-    cont: merge(a.cont, b.cont),
-    gotos,
-  };
 }
 
 function flattenCases(body: Stmt[]): Stmt[] {
@@ -1349,4 +1028,3 @@ function containsPendingLabel(s: Stmt, pending: Map<string, State>): boolean {
   return false;
 }
 
-export type { Tri, Finding, TraceStep };

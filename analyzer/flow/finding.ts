@@ -3,7 +3,7 @@
 // finding look new.
 
 import { createHash } from 'node:crypto';
-import type { Site } from './engine';
+import type { Site } from './hooks';
 
 export interface TraceStep {
   function: string;

@@ -2,7 +2,7 @@
 // module that turns one rule spec into engine hooks (ESLint's create()).
 
 import type { Program } from '../program/program';
-import type { RuleHooks, Site } from '../flow/engine';
+import type { RuleHooks, Site } from '../flow/hooks';
 import type { EntrySpec } from '../pack/rule-spec';
 import type { KindSchema, RuleBase } from '../pack/rule-schema';
 import type { TraceStep } from '../flow/finding';

@@ -97,7 +97,7 @@ const kind: RuleKind<GuardedRule> = {
     // per predicate: a check found it true on a path that went on
     const held = (i: number) => `hd:${rule.id}:${i}`;
     const m = eventMatchers(rule.changes);
-    const check = (what: string, st: import('../flow/state').State, at: import('../flow/engine').Site) => {
+    const check = (what: string, st: import('../flow/state').State, at: import('../flow/hooks').Site) => {
       const v = st.get(fact);
       if (v === 1) return;
       const h = rule.predicate.findIndex((_, i) => st.get(held(i)) !== 0);

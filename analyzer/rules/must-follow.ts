@@ -10,7 +10,7 @@ import type { EntrySpec } from '../pack/rule-spec';
 import { EVENT, FIELD, GLOBS, TEXTS, type RuleOf } from '../pack/rule-schema';
 import { qualifiedField, scopeOf, resolveCall, type Scope } from '../program/callgraph';
 import { walkStmt, walkExpr } from '../program/walk';
-import type { Site } from '../flow/engine';
+import type { Site } from '../flow/hooks';
 import { eventMatchers } from './guarded';
 import { globMatcher, exemptSet, type RuleKind } from './context';
 

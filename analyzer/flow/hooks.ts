@@ -1,0 +1,75 @@
+// What rule kinds see of the engine: the sites, frames and events their hooks
+// receive. Kinds import this module, never the interpreter.
+
+import type { Expr, FunctionFact } from '../parse/ir';
+import type { Scope, CallInfo } from '../program/callgraph';
+import type { State, LocalVal } from './state';
+import type { Watch } from './footprint';
+
+/** A constant: a number, or the name of an enumerator/macro constant. */
+/** a known constant (a number, or `sym:NAME` an enumerator), undefined when not known */
+export type Val = LocalVal | undefined;
+
+export interface Frame {
+  fn: FunctionFact;
+  /** line in the caller where this frame was entered (0 for the entry) */
+  callLine: number;
+  via?: string;
+}
+
+export interface Site {
+  fn: FunctionFact;
+  line: number;
+  col: number;
+  stack: readonly Frame[];
+  /** the branches around this site that the path's facts decided, outermost first */
+  decided?: readonly Decided[];
+}
+
+/**
+ * A branch the state decided: its bit test was known on this path, so only
+ * one side could be taken (`!kvm_register_is_available(vcpu, REG)` with the
+ * bit still clear). A finding under it says so: that is why the path went
+ * where it did.
+ */
+export interface Decided {
+  /** index in the stack of the frame the branch is in */
+  depth: number;
+  line: number;
+  /** the bit test as written, without the `!`s around it */
+  text: string;
+  /** the field (`struct.member`) and the bit the test reads, and whether the bit was set */
+  field: string;
+  bit: string;
+  set: boolean;
+}
+
+export interface RuleHooks {
+  onRead?(field: string, st: State, at: Site): void;
+  /** `value`: what an assignment stores, when it is a known constant */
+  onWrite?(field: string, st: State, at: Site, how: 'assign' | 'compound' | 'address' | 'fill', value?: Val): void;
+  /** before the callee runs; `name` is the function or macro called by name, or the hook */
+  onCall?(call: CallEvent, st: State, at: Site): void;
+  onCallReturn?(call: CallEvent, st: State, at: Site): void;
+  /** on the path where `cond` evaluated to `taken` */
+  onBranch?(cond: Expr, taken: boolean, st: State, sc: Scope): void;
+  /** a frame returns (the entry's own return included) */
+  onReturn?(st: State, at: Site, depth: number): void;
+  onBitsAssign?(field: string, st: State, at: Site): void;
+  /** the entry's run is over (each vendor's run is one) */
+  onRunEnd?(): void;
+  /**
+   * What the hooks react to and which facts are theirs. A callee where none
+   * of it happens is summarised without those facts. Without a watch the
+   * hooks are taken to care about every call.
+   */
+  watch?: Watch & { facts(key: string): boolean };
+}
+
+export interface CallEvent {
+  name: string | undefined;
+  info: CallInfo;
+  args: Val[];
+  argExprs: Expr[];
+  sc: Scope;
+}
