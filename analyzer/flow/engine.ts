@@ -10,16 +10,18 @@
 // branches and returns through RuleHooks and keep their own facts in State.
 
 import type { Expr, FunctionFact, Stmt } from '../parse/ir';
-import { condLiterals, type Program } from '../program/program';
-import { resolveCall, calledNames, scopeOf, qualifiedField, exprText, fieldOfArg, type Scope, type CallInfo, type Target } from '../program/callgraph';
+import type { Program } from '../program/program';
+import { resolveCall, calledNames, scopeOf, qualifiedField, exprText, type Scope } from '../program/callgraph';
 import type { EngineConfig } from '../pack/load';
 import { State, merge, mergeAll, testBit, project, applyProjected } from './state';
 import { Footprints } from './footprint';
 import { ParamRelevance } from './params';
 import type { Val, Frame, Site, Decided, RuleHooks, CallEvent } from './hooks';
-import { SharedSummaries, type FrameResult, type RetSplit } from './summaries';
-import type { Collector } from './deps';
-import { NEG, toVal, symOf, COMPARE, binop } from './values';
+import { RunSummaries, type SharedSummaries, frameKey, sharedKey, freshKey, type FrameResult, type RetSplit } from './summaries';
+import { Deps } from './deps';
+import { VendorFilter, GROUP_KEY } from './vendor';
+import { Builtins, builtinNames } from './builtins';
+import { NEG, toVal, COMPARE, binop } from './values';
 import { emptyFlow, joinRet, absorb, joinFlows, splitBy, type Flow } from './paths';
 
 /**
@@ -34,10 +36,7 @@ interface ExprResult {
 }
 
 const MAX_DEPTH = 28;
-const GROUP_KEY = '@table-group';
 const MAX_STEPS = 2_000_000;
-/** summaries one run keeps at most (6.12's KVM files make about 10,000 in all) */
-const MAX_SUMMARIES = 200_000;
 
 export interface EngineOptions {
   hooks: RuleHooks[];
@@ -63,7 +62,7 @@ export interface EngineOptions {
 }
 
 export class Engine {
-  private summaries = new Map<string, FrameResult>();
+  private summaries = new RunSummaries();
   private active = new Set<FunctionFact>();
   private stack: Frame[] = [];
   /** the stack as sites hand it out, until it changes */
@@ -71,35 +70,32 @@ export class Engine {
   private steps = 0;
   /** set when the step budget ran out: results are partial */
   exhausted = false;
-  /**
-   * What a change must leave alone for this run's result to stand: every
-   * function a call could reach (all targets, before the vendor filter) and
-   * every name called, resolved or not (a function added under that name
-   * would be reached).
-   */
-  readonly walked = new Set<FunctionFact>();
-  readonly called = new Set<string>();
-  private bitOps: { test: Set<string>; set: Set<string>; clear: Set<string>; fill: Set<string>; zero: Set<string> };
-  private memWriters: Set<string>;
-  private memCopiers: Set<string>;
-  private noReturn: Set<string>;
+  /** what a change must leave alone for this run's result to stand (Deps) */
+  private deps = new Deps();
+  get walked(): ReadonlySet<FunctionFact> {
+    return this.deps.walked;
+  }
 
-  private groupOf = new Map<string, number>();
+  get called(): ReadonlySet<string> {
+    return this.deps.called;
+  }
+
+  private builtins: Builtins;
+
+  private vendor: VendorFilter;
   private footprints: Footprints;
   private params: ParamRelevance;
 
   constructor(private p: Program, private opts: EngineOptions) {
-    (opts.tableGroups ?? []).forEach((g, i) => g.forEach((t) => this.groupOf.set(t, i)));
+    this.vendor = new VendorFilter(opts.tableGroups, opts.group, opts.assume);
     this.footprints = opts.footprints ?? new Footprints(p);
-    const b = opts.config.bitOps;
     this.params = opts.params ?? Engine.paramsFor(p, opts.hooks, opts.config);
-    this.sharedPrefix = [...(opts.freshStructs ?? [])].sort().join(',');
-    this.assumeKey = [...(opts.assume ?? [])].map(([k, v]) => `${v ? '+' : '-'}${k}`).sort().join('');
-    this.groupKey = `${opts.group ?? ''}${this.assumeKey}`;
-    this.bitOps = { test: new Set(b.test), set: new Set(b.set), clear: new Set(b.clear), fill: new Set(b.fill), zero: new Set(b.zero) };
-    this.memWriters = new Set(opts.config.memWriters);
-    this.memCopiers = new Set(opts.config.memCopiers);
-    this.noReturn = new Set(opts.config.noReturn);
+    this.sharedPrefix = freshKey(opts.freshStructs);
+    this.builtins = new Builtins(p, opts.config, {
+      hooks: opts.hooks,
+      isFresh: (q, st) => this.isFresh(q, st),
+      tracksValue: (q, st) => this.tracksValue(q, st),
+    });
   }
 
   /**
@@ -108,8 +104,7 @@ export class Engine {
    * share it.
    */
   static paramsFor(p: Program, hooks: RuleHooks[], config: EngineConfig): ParamRelevance {
-    const b = config.bitOps;
-    const builtin = new Set([...b.test, ...b.set, ...b.clear, ...(b.fill ?? []), ...(b.zero ?? []), ...config.memWriters, ...config.memCopiers]);
+    const builtin = builtinNames(config);
     return new ParamRelevance(p, {
       builtin: (n) => builtin.has(n),
       watched: (info) => hooks.some((h) => !h.watch || (!!h.watch.calls &&
@@ -122,29 +117,11 @@ export class Engine {
     const vals: Val[] = fn.params.map((pa) => toVal(args[pa.name]));
     this.stack = [];
     this.frozen = null;
-    this.walked.add(fn);
+    this.deps.walked.add(fn);
     const r = this.callFunction(fn, vals, init, 0, undefined);
-    this.addBlind();
+    this.deps.flush();
     for (const h of this.hooks()) h.onRunEnd?.();
     return r.state;
-  }
-
-  /** blind summaries this run used outside any other blind frame */
-  private usedBlind = new Set<FrameResult>();
-
-  /** What the blind summaries used walked and called, each summary once. */
-  private addBlind(): void {
-    const seen = new Set<FrameResult>();
-    const work = [...this.usedBlind];
-    while (work.length) {
-      const r = work.pop()!;
-      if (seen.has(r) || !r.sub) continue;
-      seen.add(r);
-      for (const w of r.sub.walked) this.walked.add(w);
-      for (const c of r.sub.called) this.called.add(c);
-      for (const i of r.sub.inner) work.push(i);
-    }
-    this.usedBlind.clear();
   }
 
   /**
@@ -162,34 +139,6 @@ export class Engine {
     const fs = this.opts.freshStructs;
     if (!fs || !fs.size || st.vals.has(q)) return false;
     return fs.has(q.slice(0, q.indexOf('.')));
-  }
-
-  /**
-   * Ops targets on the vendor already chosen on this path: a path that went
-   * through one vendor's table does not continue in another's.
-   */
-  private sameVendor(targets: Target[], st: State): Target[] {
-    const bound = this.opts.group ?? st.vals.get(GROUP_KEY);
-    // a definition under an #if side this build does not take is not there, ops or not
-    if (bound === undefined || bound === null) return this.opts.assume?.size ? targets.filter((t) => this.assumed(t.cond)) : targets;
-    // a hook only the other vendor implements is a call that does nothing on this one
-    return targets.filter((t) => {
-      if (!this.assumed(t.cond)) return false;
-      if (t.kind !== 'ops' || !t.via) return true;
-      const g = this.groupOf.get(t.via.slice(0, t.via.indexOf('.')));
-      return g === undefined || g === bound;
-    });
-  }
-
-  /** Whether an `#if` side agrees with what this run assumes of the configuration. */
-  private assumed(cond: string | undefined): boolean {
-    const a = this.opts.assume;
-    if (!cond || !a || !a.size) return true;
-    for (const l of condLiterals(cond) ?? []) {
-      const v = a.get(l.name);
-      if (v !== undefined && v === l.negated) return false;
-    }
-    return true;
   }
 
   private hooks(): RuleHooks[] {
@@ -227,45 +176,15 @@ export class Engine {
   private decision(e: Expr, st: State, cx: Ctx): Decided | null {
     let x = e;
     while (x.k === 'unary' && x.op === '!') x = x.e;
-    const bt = this.bitTestOf(x, st, cx);
+    const bt = this.builtins.bitTestOf(x, cx.sc, (a) => this.constOf(a, st, cx));
     if (!bt) return null;
     const v = testBit(st.bits.get(bt.q) ?? (this.isFresh(bt.q, st) ? { all: 0, set: [], clear: [] } : undefined), bt.bit);
     if (v === null) return null;
     return { depth: this.stack.length - 1, line: 0, text: exprText(x), field: bt.q, bit: bt.bit.replace(/^sym:/, ''), set: v === 1 };
   }
 
-  /** one a blind analysis under way, innermost last */
-  private collecting: Collector[] = [];
-
-  // inside a blind frame an event belongs to that frame's summary; the run gets it with the summary (addBlind)
-  private noteWalked(fn: FunctionFact): void {
-    const c = this.collecting[this.collecting.length - 1];
-    if (c) c.walked.add(fn);
-    else this.walked.add(fn);
-  }
-
-  private noteCalled(name: string): void {
-    const c = this.collecting[this.collecting.length - 1];
-    if (c) c.called.add(name);
-    else this.called.add(name);
-  }
-
-  private noteBlind(r: FrameResult): void {
-    const c = this.collecting[this.collecting.length - 1];
-    if (c) c.inner.add(r);
-    else this.usedBlind.add(r);
-  }
-
-  private markCut(): void {
-    for (const c of this.collecting) c.cut = true;
-  }
-
   /** What every blind summary of this engine is also keyed on: the zero-allocated structs (and the vendor, where an ops call follows). */
   private sharedPrefix = '';
-  /** the vendor and the configuration assumed, which an ops call's targets depend on */
-  private groupKey = '';
-  /** the configuration assumed, which any call's definitions under #if depend on */
-  private assumeKey = '';
 
   private blindMemo = new Map<FunctionFact, boolean>();
 
@@ -280,7 +199,7 @@ export class Engine {
 
   private callFunction(fn: FunctionFact, args: Val[], st: State, callLine: number, via: string | undefined): FrameResult {
     if (this.active.has(fn) || this.stack.length >= MAX_DEPTH || this.exhausted) {
-      this.markCut();
+      this.deps.cut();
       return { state: st, ret: 'unknown' };
     }
     // the callee sees only what it can touch, so its summary is shared by
@@ -294,34 +213,30 @@ export class Engine {
     const keep = (k: string) => (k === GROUP_KEY ? ops : fp.has(k));
     const keepFact = this.factsSeenBy(fn);
     const inner = project(st, keep, keepFact);
-    const key = `${fn.file}:${fn.line}:${fn.name}|${args.join(',')}|${inner.key()}`;
+    const key = frameKey(fn, args, inner);
     // the entry is never blind: its return is where some rules report
     const shared = this.opts.shared && this.stack.length > 0 && this.isBlind(fn) ? this.opts.shared : null;
-    const skey = shared ? `${ops ? this.groupKey : this.assumeKey || '*'}|${this.sharedPrefix}|${key}` : key;
+    const skey = shared ? sharedKey(this.vendor.buildKey(ops), this.sharedPrefix, key) : key;
     const memo = shared?.get(skey) ?? this.summaries.get(key);
     if (memo) {
-      if (memo.sub) this.noteBlind(memo);
-      if (memo.cut) this.markCut();
+      if (memo.sub) this.deps.blind(memo);
+      if (memo.cut) this.deps.cut();
       return { state: this.after(st, memo, keep, keepFact), ret: memo.ret, ...this.afterSplit(st, memo, keep, keepFact) };
     }
-    const col: Collector | null = shared ? { walked: new Set(), called: new Set(), inner: new Set(), cut: false } : null;
-    if (col) this.collecting.push(col);
+    const col = shared ? this.deps.begin() : null;
     // shares inner's maps, and makes any write inside copy them first
     const seen = inner.clone();
     const res = this.analyse(fn, args, inner, callLine, via);
     res.same = !!res.state && res.state.sameAs(seen);
     if (col) {
-      this.collecting.pop();
-      res.sub = { walked: [...col.walked], called: [...col.called], inner: [...col.inner] };
+      res.sub = this.deps.end(col);
       res.cut = col.cut;
-      this.noteBlind(res);
+      this.deps.blind(res);
     }
     if (shared && !res.cut) {
       res.of = fn;
       shared.set(skey, res);
     } else {
-      // a run into a whole kernel can make more summaries than memory holds; one lost is analysed again
-      if (this.summaries.size >= MAX_SUMMARIES) this.summaries.clear();
       this.summaries.set(key, res);
     }
     return { state: this.after(st, res, keep, keepFact), ret: res.ret, ...this.afterSplit(st, res, keep, keepFact) };
@@ -400,7 +315,7 @@ export class Engine {
     if (!st) return emptyFlow(null);
     if (++this.steps > MAX_STEPS) {
       this.exhausted = true;
-      this.markCut();
+      this.deps.cut();
       return emptyFlow(st);
     }
     switch (s.k) {
@@ -636,10 +551,10 @@ export class Engine {
     if (v === NEG) return { t: r.state, f: null };
     const t = r.state;
     const f = r.state.clone();
-    const bt = this.bitTestOf(e, st, cx);
+    const bt = this.builtins.bitTestOf(e, cx.sc, (a) => this.constOf(a, st, cx));
     if (bt) {
-      this.setBit(t, bt.q, bt.bit, true);
-      this.setBit(f, bt.q, bt.bit, false);
+      this.builtins.setBit(t, bt.q, bt.bit, true);
+      this.builtins.setBit(f, bt.q, bt.bit, false);
     }
     for (const h of this.hooks()) {
       h.onBranch?.(e, true, t, cx.sc);
@@ -839,55 +754,20 @@ export class Engine {
     }
     if (!cur) return { state: null, val: undefined };
     const info = resolveCall(cx.sc, e);
-    for (const t of info.targets) this.noteWalked(t.fn);
-    if (info.hook) this.noteCalled(info.hook);
-    if (info.name) for (const n of calledNames(this.p, info.name)) this.noteCalled(n);
+    for (const t of info.targets) this.deps.walk(t.fn);
+    if (info.hook) this.deps.call(info.hook);
+    if (info.name) for (const n of calledNames(this.p, info.name)) this.deps.call(n);
     const name = info.name ?? info.hook;
     const at = this.site(cx.fn, e.line, e.col);
     const ev: CallEvent = { name, info, args: vals, argExprs: e.args, sc: cx.sc };
     const fname = info.name;
     // memory and bit primitives are understood here, not followed
-    if (fname && this.bitOps.test.has(fname)) {
-      const q = fieldOfArg(cx.sc, e.args[1]);
-      const bit = symOf(vals[0]);
-      const bits = q ? cur.bits.get(q) ?? (this.isFresh(q, cur) ? { all: 0 as const, set: [], clear: [] } : undefined) : undefined;
-      const v = q ? testBit(bits, bit) : null;
-      if (q) for (const h of this.hooks()) h.onRead?.(q, cur, at);
-      return { state: cur, val: v === null ? undefined : v };
-    }
-    if (fname && (this.bitOps.set.has(fname) || this.bitOps.clear.has(fname))) {
-      const q = fieldOfArg(cx.sc, e.args[1]);
-      if (q) {
-        this.setBit(cur, q, symOf(vals[0]), this.bitOps.set.has(fname));
-        for (const h of this.hooks()) h.onWrite?.(q, cur, at, 'compound');
-        if (this.tracksValue(q, cur)) cur.setVal(q, null);
-      }
-      for (const h of this.hooks()) h.onCall?.(ev, cur, at);
-      return { state: cur, val: undefined };
-    }
-    if (fname && (this.bitOps.fill.has(fname) || this.bitOps.zero.has(fname))) {
-      // the whole bitmap written at once: what `map = ~0` or `map = 0` tells, through the same hooks
-      const q = fieldOfArg(cx.sc, e.args[0]);
-      if (q) {
-        for (const h of this.hooks()) h.onWrite?.(q, cur, at, 'assign');
-        if (this.tracksValue(q, cur)) cur.setVal(q, null);
-        cur.setBits(q, { all: this.bitOps.fill.has(fname) ? 1 : 0, set: [], clear: [] });
-        for (const h of this.hooks()) h.onBitsAssign?.(q, cur, at);
-      }
-      return { state: cur, val: undefined };
-    }
-    if (fname && (this.memWriters.has(fname) || this.memCopiers.has(fname))) {
-      if (this.memCopiers.has(fname) && e.args[1]) {
-        const src = fieldOfArg(cx.sc, e.args[1]);
-        if (src) for (const h of this.hooks()) h.onRead?.(src, cur, at);
-      }
-      this.fillTarget(e.args[0], cur, cx, at);
-      return { state: cur, val: undefined };
-    }
+    const prim = this.builtins.call(fname, e, vals, cur, cx.sc, at, ev);
+    if (prim) return prim;
     for (const h of this.hooks()) h.onCall?.(ev, cur, at);
     let after: State | null = cur;
     let val: Val = undefined;
-    const targets = this.sameVendor(info.targets, cur);
+    const targets = this.vendor.targets(info.targets, cur);
     let split: RetSplit | null = null;
     if (targets.length) {
       const outs: (State | null)[] = [];
@@ -895,7 +775,7 @@ export class Engine {
       const parts: RetSplit = { zero: null, err: null, other: null };
       for (const t of targets) {
         const st2 = cur.clone();
-        const group = t.kind === 'ops' && t.via ? this.groupOf.get(t.via.slice(0, t.via.indexOf('.'))) : undefined;
+        const group = this.vendor.groupOfTarget(t);
         if (group !== undefined) st2.setVal(GROUP_KEY, group);
         const r = this.callFunction(t.fn, t.kind === 'macro' ? [] : vals, st2, e.line, t.via);
         outs.push(r.state);
@@ -913,7 +793,7 @@ export class Engine {
       if ((parts.zero || parts.err) && [parts.zero, parts.err, parts.other].filter(Boolean).length >= 2) split = parts;
       if (rets.length && rets.every((x) => x === rets[0]) && rets[0] !== 'unknown') val = rets[0] as Val;
     }
-    if (fname && this.noReturn.has(fname)) after = null;
+    if (this.builtins.noReturn(fname)) after = null;
     if (!after) return { state: null, val: undefined };
     const back = (s: State) => {
       // a field whose address is passed may have been written by the callee
@@ -931,67 +811,6 @@ export class Engine {
     return { state: after, val, outcomes };
   }
 
-  /** Record that bit `bit` of `q` is now set (or clear); an unknown bit makes the whole field unknown. */
-  private setBit(st: State, q: string, bit: string | null, setting: boolean): void {
-    if (bit === null) {
-      st.setBits(q, undefined);
-      return;
-    }
-    const old = st.bits.get(q);
-    const base = old ?? (this.isFresh(q, st) ? { all: 0 as const, set: [], clear: [] } : { all: null, set: [], clear: [] });
-    const b = { all: base.all, set: base.set.filter((x) => x !== bit), clear: base.clear.filter((x) => x !== bit) };
-    (setting ? b.set : b.clear).push(bit);
-    st.setBits(q, b);
-  }
-
-  /**
-   * The field and bit a condition tests, when it is a bit test or a call of
-   * a function whose whole body returns one on a parameter
-   * (`return test_bit(reg, &x->flags);`): each side of the branch then knows
-   * the bit.
-   */
-  private bitTestOf(e: Expr, st: State, cx: Ctx): { q: string; bit: string } | null {
-    while (e.k === 'cast') e = e.e;
-    if (e.k !== 'call') return null;
-    const info = resolveCall(cx.sc, e);
-    if (info.name && this.bitOps.test.has(info.name)) {
-      const q = fieldOfArg(cx.sc, e.args[1]);
-      const bit = symOf(this.constOf(e.args[0], st, cx));
-      return q && bit !== null ? { q, bit } : null;
-    }
-    if (info.targets.length !== 1) return null;
-    const w = this.bitTestWrapper(info.targets[0].fn);
-    if (!w) return null;
-    const bit = symOf(this.constOf(e.args[w.param] ?? { k: 'str' } as Expr, st, cx));
-    return bit !== null ? { q: w.q, bit } : null;
-  }
-
-  private wrappers = new Map<FunctionFact, { q: string; param: number } | null>();
-
-  private bitTestWrapper(fn: FunctionFact): { q: string; param: number } | null {
-    if (this.wrappers.has(fn)) return this.wrappers.get(fn)!;
-    let found: { q: string; param: number } | null = null;
-    const body = fn.body.k === 'block' ? fn.body.body.filter((x) => x.k !== 'empty') : [fn.body];
-    if (body.length === 1 && body[0].k === 'return' && body[0].e) {
-      let r = body[0].e;
-      while (r.k === 'cast') r = r.e;
-      const a0 = r.k === 'call' ? r.args[0] : undefined;
-      if (r.k === 'call' && r.fn.k === 'id' && this.bitOps.test.has(r.fn.name) && a0?.k === 'id') {
-        const param = fn.params.findIndex((pa) => pa.name === a0.name);
-        const q = fieldOfArg(scopeOf(this.p, fn), r.args[1]);
-        if (param >= 0 && q) found = { q, param };
-      }
-    }
-    this.wrappers.set(fn, found);
-    return found;
-  }
-
-  private fillTarget(a: Expr | undefined, st: State, cx: Ctx, at: Site): void {
-    const q = fieldOfArg(cx.sc, a);
-    if (!q) return;
-    for (const h of this.hooks()) h.onWrite?.(q, st, at, 'fill');
-    if (this.tracksValue(q, st)) st.setVal(q, null);
-  }
 }
 
 interface Ctx {

@@ -112,3 +112,44 @@ export interface RetSplit {
   err: State | null;
   other: State | null;
 }
+
+/** summaries one run keeps at most (6.12's KVM files make about 10,000 in all) */
+const MAX_SUMMARIES = 200_000;
+
+/** One engine's own summaries: those that depend on its rules, or were cut short. */
+export class RunSummaries {
+  private m = new Map<string, FrameResult>();
+
+  get(key: string): FrameResult | undefined {
+    return this.m.get(key);
+  }
+
+  set(key: string, r: FrameResult): void {
+    // a run into a whole kernel can make more summaries than memory holds; one lost is analysed again
+    if (this.m.size >= MAX_SUMMARIES) this.m.clear();
+    this.m.set(key, r);
+  }
+}
+
+/**
+ * What a frame's result is a function of: the function, the constants it
+ * can act on (the others are undefined in `args`), and the part of the
+ * caller's state it sees (`inner`, projected).
+ */
+export function frameKey(fn: FunctionFact, args: readonly Val[], inner: State): string {
+  return `${fn.file}:${fn.line}:${fn.name}|${args.join(',')}|${inner.key()}`;
+}
+
+/** What every blind summary of an engine is also keyed on: the structs zero-allocated at its entry. */
+export function freshKey(fresh: ReadonlySet<string> | undefined): string {
+  return [...(fresh ?? [])].sort().join(',');
+}
+
+/**
+ * A blind frame's key in the store shared between engines: its frameKey,
+ * the engines' fresh structs (freshKey), and `build`, what of the vendor
+ * and configuration the frame depends on (VendorFilter.buildKey).
+ */
+export function sharedKey(build: string, fresh: string, key: string): string {
+  return `${build}|${fresh}|${key}`;
+}
