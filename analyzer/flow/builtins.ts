@@ -79,7 +79,6 @@ export class Builtins {
         for (const h of hooks) h.onWrite?.(q, cur, at, 'assign');
         if (this.env.tracksValue(q, cur)) cur.setVal(q, null);
         cur.setBits(q, { all: this.bitOps.fill.has(fname) ? 1 : 0, set: [], clear: [] });
-        for (const h of hooks) h.onBitsAssign?.(q, cur, at);
       }
       return { state: cur, val: undefined };
     }

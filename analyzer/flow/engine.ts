@@ -718,10 +718,6 @@ export class Engine {
       // bit-set knowledge of the field follows the assignment
       if (!compound && typeof r.val === 'number') cur.setBits(q, { all: r.val === 0 ? 0 : r.val === -1 ? 1 : null, set: [], clear: [] });
       else cur.setBits(q, undefined);
-      if (!compound && typeof r.val === 'number') {
-        const at = this.site(cx.fn, e.line, e.col);
-        for (const h of this.hooks()) h.onBitsAssign?.(q, cur, at);
-      }
     }
     return { state: cur, val: r.val, ...(outcomes ? { outcomes } : {}) };
   }

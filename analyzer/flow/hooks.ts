@@ -44,10 +44,15 @@ export interface Decided {
   set: boolean;
 }
 
+/**
+ * What the engine calls on a path's events: a rule's handlers, confined
+ * to the events the rule declares (events.ts), with the Watch derived from
+ * that declaration.
+ */
 export interface RuleHooks {
   onRead?(field: string, st: State, at: Site): void;
   /** `value`: what an assignment stores, when it is a known constant */
-  onWrite?(field: string, st: State, at: Site, how: 'assign' | 'compound' | 'address' | 'fill', value?: Val): void;
+  onWrite?(field: string, st: State, at: Site, how: WriteHow, value?: Val): void;
   /** before the callee runs; `name` is the function or macro called by name, or the hook */
   onCall?(call: CallEvent, st: State, at: Site): void;
   onCallReturn?(call: CallEvent, st: State, at: Site): void;
@@ -55,7 +60,6 @@ export interface RuleHooks {
   onBranch?(cond: Expr, taken: boolean, st: State, sc: Scope): void;
   /** a frame returns (the entry's own return included) */
   onReturn?(st: State, at: Site, depth: number): void;
-  onBitsAssign?(field: string, st: State, at: Site): void;
   /** the entry's run is over (each vendor's run is one) */
   onRunEnd?(): void;
   /**
@@ -64,6 +68,34 @@ export interface RuleHooks {
    * hooks are taken to care about every call.
    */
   watch?: Watch & { facts(key: string): boolean };
+}
+
+export type WriteHow = 'assign' | 'compound' | 'address' | 'fill';
+
+/**
+ * What a rule's handlers react to. They are called for these events only,
+ * and a callee where none of them can happen is summarised without the
+ * rule's facts: a declaration that misses an event makes the rule miss it
+ * everywhere, where its tests see it, not only inside callees.
+ * - fields: reads and writes of these fields (`struct.member`)
+ * - calls: calls whose name, hook (`struct.member`) or any target's name matches
+ * - idents: with the fields and the calls (and what the called functions
+ *   reach), what makes a branch's condition the rule's
+ */
+export type Events = Omit<Watch, 'key'>;
+
+/** What a rule kind's create() returns. */
+export interface KindHooks {
+  events: Events;
+  onRead?(field: string, st: State, at: Site): void;
+  onWrite?(field: string, st: State, at: Site, how: WriteHow, value?: Val): void;
+  onCall?(call: CallEvent, st: State, at: Site): void;
+  onCallReturn?(call: CallEvent, st: State, at: Site): void;
+  onBranch?(cond: Expr, taken: boolean, st: State, sc: Scope): void;
+  /** the entry returns */
+  onEntryReturn?(st: State, at: Site): void;
+  /** the entry's run is over (each vendor's run is one) */
+  onRunEnd?(): void;
 }
 
 export interface CallEvent {

@@ -13,6 +13,8 @@ import { Engine } from './engine';
 import { SharedSummaries } from './summaries';
 import type { RuleHooks, Site } from './hooks';
 import { State } from './state';
+import { FactSpace } from './facts';
+import { confined } from './events';
 import { Footprints } from './footprint';
 import type { ParamRelevance } from './params';
 import { fingerprint, sortFindings, traceOf, type Finding, type TraceStep } from './finding';
@@ -129,9 +131,13 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
     const name = entryName(g.entry);
     for (const fn of defs) {
       const hooks: RuleHooks[] = g.rules.map((r) => {
+        // the rule's number in the pack: its facts' keys are its own
+        const space = new FactSpace(pack.rules.indexOf(r));
         const ctx: RuleContext = {
           program: p,
           entry: g.entry,
+          fact: (n) => space.fact(n),
+          facts: (n) => space.facts(n),
           report(rep) {
             const trace = traceOf(rep.at, rep.note);
             if (rep.extra) append(trace, rep.extra);
@@ -162,7 +168,7 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
             };
           },
         };
-        return RULE_KINDS[r.kind].create(r as never, ctx);
+        return confined(r.id, RULE_KINDS[r.kind].create(r as never, ctx), space, across.footprints);
       });
       const freshStructs = new Set(g.rules.flatMap((r) => r.fresh ?? []));
       // one run per vendor: merging VMX and SVM paths would mix their facts;
