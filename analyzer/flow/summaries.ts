@@ -61,6 +61,11 @@ export class SharedSummaries {
     this.earlier = { m: prev.m, holds: holdsIn(p) };
   }
 
+  /** summaries held */
+  get size(): number {
+    return this.m.size;
+  }
+
   get(key: string): FrameResult | undefined {
     const r = this.m.get(key);
     if (r || !this.earlier) return r;
