@@ -7,7 +7,12 @@
 // constant arguments), which also bounds recursion.
 //
 // The engine knows nothing of KVM: rules observe reads, writes, calls,
-// branches and returns through RuleHooks and keep their own facts in State.
+// branches and returns through RuleHooks (hooks.ts, confined to the events
+// each declares by events.ts) and keep their own facts in State, each rule
+// under keys of its own (facts.ts). Its parts: summaries.ts (callee
+// summaries and their keys), deps.ts (what a run walked, for reuse),
+// builtins.ts (C primitives), vendor.ts (one vendor and build per path),
+// values.ts and paths.ts (constants, and what a statement hands on).
 
 import type { Expr, FunctionFact, Stmt } from '../parse/ir';
 import type { Program } from '../program/program';
@@ -21,6 +26,7 @@ import { RunSummaries, type SharedSummaries, frameKey, sharedKey, freshKey, type
 import { Deps } from './deps';
 import { VendorFilter, GROUP_KEY } from './vendor';
 import { Builtins, builtinNames } from './builtins';
+import { callWatched } from './events';
 import { NEG, toVal, COMPARE, binop } from './values';
 import { emptyFlow, joinRet, absorb, joinFlows, splitBy, type Flow } from './paths';
 
@@ -107,8 +113,7 @@ export class Engine {
     const builtin = builtinNames(config);
     return new ParamRelevance(p, {
       builtin: (n) => builtin.has(n),
-      watched: (info) => hooks.some((h) => !h.watch || (!!h.watch.calls &&
-        ((!!info.name && h.watch.calls(info.name)) || (!!info.hook && h.watch.calls(info.hook)) || info.targets.some((t) => h.watch!.calls!(t.fn.name))))),
+      watched: (info) => hooks.some((h) => callWatched(h.watch, info)),
     });
   }
 
@@ -191,7 +196,7 @@ export class Engine {
   private isBlind(fn: FunctionFact): boolean {
     let b = this.blindMemo.get(fn);
     if (b === undefined) {
-      b = this.hooks().every((h) => !!h.watch && !this.footprints.touches(fn, h.watch));
+      b = this.hooks().every((h) => !this.footprints.touches(fn, h.watch));
       this.blindMemo.set(fn, b);
     }
     return b;
@@ -264,11 +269,11 @@ export class Engine {
     let f = this.factFilters.get(fn);
     if (f) return f;
     const hooks = this.hooks();
-    const blind = hooks.filter((h) => h.watch && !this.footprints.touches(fn, h.watch));
+    const blind = hooks.filter((h) => !this.footprints.touches(fn, h.watch));
     if (!blind.length) f = () => true;
     else {
       const seeing = hooks.filter((h) => !blind.includes(h));
-      f = (k) => !blind.some((h) => h.watch!.facts(k)) || seeing.some((h) => !h.watch || h.watch.facts(k));
+      f = (k) => !blind.some((h) => h.watch.facts(k)) || seeing.some((h) => h.watch.facts(k));
     }
     this.factFilters.set(fn, f);
     return f;
@@ -298,9 +303,9 @@ export class Engine {
       for (const g of flow.gotos.values()) other = merge(other, g);
       split = { zero: rz ? rz.withoutLocals() : null, err: re ? re.withoutLocals() : null, other: other ? other.withoutLocals() : null };
     }
-    if (out) {
+    if (out && this.stack.length === 1) {
       const at = this.site(fn, fn.endLine);
-      for (const h of this.hooks()) h.onReturn?.(out, at, this.stack.length);
+      for (const h of this.hooks()) h.onEntryReturn?.(out, at);
     }
     this.stack.pop();
     this.frozen = null;

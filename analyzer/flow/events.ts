@@ -9,24 +9,25 @@ import { qualifiedField, resolveCall, type CallInfo, type Scope } from '../progr
 import { walkExpr } from '../program/walk';
 import type { Footprints, Watch } from './footprint';
 import type { FactSpace } from './facts';
-import type { CallEvent, KindHooks, RuleHooks } from './hooks';
+import type { CallEvent, Events, KindHooks, RuleHooks } from './hooks';
 
 const NONE: ReadonlySet<string> = new Set();
+
+/** Whether a call is one of the events: by the name called, the hook, or any target's name (as a footprint names it). */
+export function callWatched(ev: Events, info: CallInfo): boolean {
+  const calls = ev.calls;
+  return !!calls && ((!!info.name && calls(info.name)) || (!!info.hook && calls(info.hook)) || info.targets.some((t) => calls(t.fn.name)));
+}
 
 export function confined(id: string, k: KindHooks, facts: FactSpace, footprints: Footprints): RuleHooks {
   const ev = k.events;
   const watch: Watch & { facts(key: string): boolean } = { key: id, ...ev, facts: (key) => facts.owns(key) };
   const fields = ev.fields ?? NONE;
   const idents = ev.idents ?? NONE;
-  const calls = ev.calls;
   const callMemo = new WeakMap<CallInfo, boolean>();
   const callSeen = (info: CallInfo): boolean => {
-    if (!calls) return false;
     let v = callMemo.get(info);
-    if (v === undefined) {
-      v = (!!info.name && calls(info.name)) || (!!info.hook && calls(info.hook)) || info.targets.some((t) => calls(t.fn.name));
-      callMemo.set(info, v);
-    }
+    if (v === undefined) callMemo.set(info, (v = callWatched(ev, info)));
     return v;
   };
   const condMemo = new WeakMap<Expr, boolean>();
@@ -57,8 +58,7 @@ export function confined(id: string, k: KindHooks, facts: FactSpace, footprints:
   if (onCall) h.onCall = (c: CallEvent, st, at) => { if (callSeen(c.info)) onCall.call(k, c, st, at); };
   if (onCallReturn) h.onCallReturn = (c: CallEvent, st, at) => { if (callSeen(c.info)) onCallReturn.call(k, c, st, at); };
   if (onBranch) h.onBranch = (cond, taken, st, sc) => { if (condSeen(cond, sc)) onBranch.call(k, cond, taken, st, sc); };
-  // the entry is never blind: its return is every rule's
-  if (onEntryReturn) h.onReturn = (st, at, depth) => { if (depth === 1) onEntryReturn.call(k, st, at); };
+  if (onEntryReturn) h.onEntryReturn = (st, at) => onEntryReturn.call(k, st, at);
   if (onRunEnd) h.onRunEnd = () => onRunEnd.call(k);
   return h;
 }

@@ -44,12 +44,8 @@ export interface Decided {
   set: boolean;
 }
 
-/**
- * What the engine calls on a path's events: a rule's handlers, confined
- * to the events the rule declares (events.ts), with the Watch derived from
- * that declaration.
- */
-export interface RuleHooks {
+/** A rule's handlers of the events on a path. */
+export interface Handlers {
   onRead?(field: string, st: State, at: Site): void;
   /** `value`: what an assignment stores, when it is a known constant */
   onWrite?(field: string, st: State, at: Site, how: WriteHow, value?: Val): void;
@@ -58,16 +54,10 @@ export interface RuleHooks {
   onCallReturn?(call: CallEvent, st: State, at: Site): void;
   /** on the path where `cond` evaluated to `taken` */
   onBranch?(cond: Expr, taken: boolean, st: State, sc: Scope): void;
-  /** a frame returns (the entry's own return included) */
-  onReturn?(st: State, at: Site, depth: number): void;
+  /** the entry returns (the entry is never blind: its return is every rule's) */
+  onEntryReturn?(st: State, at: Site): void;
   /** the entry's run is over (each vendor's run is one) */
   onRunEnd?(): void;
-  /**
-   * What the hooks react to and which facts are theirs. A callee where none
-   * of it happens is summarised without those facts. Without a watch the
-   * hooks are taken to care about every call.
-   */
-  watch?: Watch & { facts(key: string): boolean };
 }
 
 export type WriteHow = 'assign' | 'compound' | 'address' | 'fill';
@@ -84,18 +74,19 @@ export type WriteHow = 'assign' | 'compound' | 'address' | 'fill';
  */
 export type Events = Omit<Watch, 'key'>;
 
-/** What a rule kind's create() returns. */
-export interface KindHooks {
+/** What a rule kind's create() returns: its handlers and the events they are for. */
+export interface KindHooks extends Handlers {
   events: Events;
-  onRead?(field: string, st: State, at: Site): void;
-  onWrite?(field: string, st: State, at: Site, how: WriteHow, value?: Val): void;
-  onCall?(call: CallEvent, st: State, at: Site): void;
-  onCallReturn?(call: CallEvent, st: State, at: Site): void;
-  onBranch?(cond: Expr, taken: boolean, st: State, sc: Scope): void;
-  /** the entry returns */
-  onEntryReturn?(st: State, at: Site): void;
-  /** the entry's run is over (each vendor's run is one) */
-  onRunEnd?(): void;
+}
+
+/**
+ * What the engine calls: a rule's handlers confined to the events it
+ * declares (events.ts), and its watch, derived from them: what the hooks
+ * react to and which facts are theirs. A callee where none of it happens
+ * is summarised without those facts.
+ */
+export interface RuleHooks extends Handlers {
+  watch: Watch & { facts(key: string): boolean };
 }
 
 export interface CallEvent {
