@@ -13,7 +13,7 @@ import { reparseEdit } from '../parse/reparse';
 import type { SourceTree } from '../source/snapshot';
 import { makeProgram } from '../program/callgraph';
 import { runRules, type UnitResult } from '../flow/run';
-import type { SharedSummaries } from '../flow/engine';
+import type { SharedSummaries } from '../flow/summaries';
 import { missingEntryNotes } from '../pack/entries';
 import { unknownNameNotes } from '../rules/names';
 import { entryOf } from '../pack/rule-spec';

@@ -7,206 +7,28 @@
 // constant arguments), which also bounds recursion.
 //
 // The engine knows nothing of KVM: rules observe reads, writes, calls,
-// branches and returns through RuleHooks and keep their own facts in State.
+// branches and returns through RuleHooks (hooks.ts, confined to the events
+// each declares by events.ts) and keep their own facts in State, each rule
+// under keys of its own (facts.ts). Its parts: summaries.ts (callee
+// summaries and their keys), deps.ts (what a run walked, for reuse),
+// builtins.ts (C primitives), vendor.ts (one vendor and build per path),
+// values.ts and paths.ts (constants, and what a statement hands on).
 
 import type { Expr, FunctionFact, Stmt } from '../parse/ir';
-import { condLiterals, type Program } from '../program/program';
-import { resolveCall, calledNames, scopeOf, qualifiedField, exprText, fieldOfArg, type Scope, type CallInfo, type Target } from '../program/callgraph';
+import type { Program } from '../program/program';
+import { resolveCall, calledNames, scopeOf, qualifiedField, exprText, type Scope } from '../program/callgraph';
 import type { EngineConfig } from '../pack/load';
-import { State, merge, mergeAll, testBit, project, applyProjected, type LocalVal, type Tri } from './state';
-import { Footprints, type Watch } from './footprint';
+import { State, merge, mergeAll, testBit, project, applyProjected } from './state';
+import { Footprints } from './footprint';
 import { ParamRelevance } from './params';
-import type { Finding, TraceStep } from './finding';
-
-/** A constant: a number, or the name of an enumerator/macro constant. */
-/** a known constant (a number, or `sym:NAME` an enumerator), undefined when not known */
-export type Val = LocalVal | undefined;
-
-export interface Frame {
-  fn: FunctionFact;
-  /** line in the caller where this frame was entered (0 for the entry) */
-  callLine: number;
-  via?: string;
-}
-
-export interface Site {
-  fn: FunctionFact;
-  line: number;
-  col: number;
-  stack: readonly Frame[];
-  /** the branches around this site that the path's facts decided, outermost first */
-  decided?: readonly Decided[];
-}
-
-/**
- * A branch the state decided: its bit test was known on this path, so only
- * one side could be taken (`!kvm_register_is_available(vcpu, REG)` with the
- * bit still clear). A finding under it says so: that is why the path went
- * where it did.
- */
-export interface Decided {
-  /** index in the stack of the frame the branch is in */
-  depth: number;
-  line: number;
-  /** the bit test as written, without the `!`s around it */
-  text: string;
-  /** the field (`struct.member`) and the bit the test reads, and whether the bit was set */
-  field: string;
-  bit: string;
-  set: boolean;
-}
-
-export interface RuleHooks {
-  onRead?(field: string, st: State, at: Site): void;
-  /** `value`: what an assignment stores, when it is a known constant */
-  onWrite?(field: string, st: State, at: Site, how: 'assign' | 'compound' | 'address' | 'fill', value?: Val): void;
-  /** before the callee runs; `name` is the function or macro called by name, or the hook */
-  onCall?(call: CallEvent, st: State, at: Site): void;
-  onCallReturn?(call: CallEvent, st: State, at: Site): void;
-  /** on the path where `cond` evaluated to `taken` */
-  onBranch?(cond: Expr, taken: boolean, st: State, sc: Scope): void;
-  /** a frame returns (the entry's own return included) */
-  onReturn?(st: State, at: Site, depth: number): void;
-  onBitsAssign?(field: string, st: State, at: Site): void;
-  /** the entry's run is over (each vendor's run is one) */
-  onRunEnd?(): void;
-  /**
-   * What the hooks react to and which facts are theirs. A callee where none
-   * of it happens is summarised without those facts. Without a watch the
-   * hooks are taken to care about every call.
-   */
-  watch?: Watch & { facts(key: string): boolean };
-}
-
-export interface CallEvent {
-  name: string | undefined;
-  info: CallInfo;
-  args: Val[];
-  argExprs: Expr[];
-  sc: Scope;
-}
-
-interface FrameResult {
-  state: State | null;
-  ret: Val | 'unknown';
-  /**
-   * The exit state by what was returned, when the callee returns 0 on some
-   * paths and an error (a negative errno, a non-zero constant) or an unknown
-   * value on others: a caller that tests the value continues on failure
-   * only with the failing paths' state (`r = f(); if (r) goto out;`).
-   */
-  split?: RetSplit;
-  /**
-   * A blind callee's: what its frame walked and called, and the blind
-   * summaries it used inside, which a run that reuses it walked too.
-   */
-  sub?: BlindSub;
-  /** the analysis was cut short by its context (recursion, depth, the step budget): not a function of its key alone */
-  cut?: boolean;
-  /** the callee left the state it saw as it was */
-  same?: boolean;
-  /** a shared summary's function (SharedSummaries.carryFrom) */
-  of?: FunctionFact;
-}
-
-/**
- * Summaries of blind callees (no hook watches anything they can reach),
- * shared by every engine over one program: such an analysis does not depend
- * on the rules, so a helper under two entries is analysed once. Only
- * summaries that are a function of their key alone go here (not `cut`), so a
- * run gives the same result whichever runs came before it.
- */
-export class SharedSummaries {
-  private m = new Map<string, FrameResult>();
-  /** the store of a run over an earlier program, and what a summary of it must be to hold in this one */
-  private earlier: { m: Map<string, FrameResult>; holds: (r: FrameResult) => boolean } | null = null;
-  /** summaries taken from the earlier store */
-  carried = 0;
-
-  /**
-   * At most `cap` summaries: on a whole kernel the entries reach far more
-   * helpers than fit in memory. A full store starts again empty; a summary
-   * lost is analysed again, to the same result.
-   */
-  constructor(private cap = 100_000) {}
-
-  /**
-   * Summaries of `prev`, a run over another program whose tree-wide facts
-   * are the same but for lines (the near-tree proof, analyze.ts), are this
-   * run's too where they hold in `p` (holdsIn): the analysis they stand for
-   * would give them again.
-   */
-  carryFrom(prev: SharedSummaries, p: Program): void {
-    this.earlier = { m: prev.m, holds: holdsIn(p) };
-  }
-
-  get(key: string): FrameResult | undefined {
-    const r = this.m.get(key);
-    if (r || !this.earlier) return r;
-    const e = this.earlier.m.get(key);
-    if (!e || !this.earlier.holds(e)) return undefined;
-    this.carried++;
-    this.set(key, e);
-    return e;
-  }
-
-  set(key: string, r: FrameResult): void {
-    if (this.m.size >= this.cap) this.m.clear();
-    this.m.set(key, r);
-  }
-}
-
-/**
- * Whether a blind summary made over another program holds in `p`: the
- * function it is of and every function its frame and the blind frames under
- * it walked are in `p` as the same objects (facts are never written to, so
- * the same object is the same body: an unchanged file's facts are one copy
- * for both programs, analyze.ts), and its state names no anonymous struct,
- * whose name is its line (`<anon@236>`), which an edit above moves.
- */
-function holdsIn(p: Program): (r: FrameResult) => boolean {
-  const present = new Set<FunctionFact>();
-  for (const defs of p.functions.values()) for (const d of defs) present.add(d);
-  const memo = new Map<FrameResult, boolean>();
-  const holds = (r: FrameResult): boolean => {
-    let v = memo.get(r);
-    if (v !== undefined) return v;
-    v = !!r.of && !r.cut && present.has(r.of) && !namesAnon(r.state) &&
-      (!r.sub || (r.sub.walked.every((f) => present.has(f)) && r.sub.inner.every(holds)));
-    memo.set(r, v);
-    return v;
-  };
-  return holds;
-}
-
-function namesAnon(st: State | null): boolean {
-  if (!st) return false;
-  for (const m of [st.facts, st.bits, st.vals]) for (const k of m.keys()) if (k.includes('<anon@')) return true;
-  return false;
-}
-
-interface BlindSub {
-  walked: FunctionFact[];
-  called: string[];
-  inner: FrameResult[];
-}
-
-interface Collector {
-  walked: Set<FunctionFact>;
-  called: Set<string>;
-  inner: Set<FrameResult>;
-  cut: boolean;
-}
-
-/** Exit states by return value: 0, an error (NEG or a non-zero constant), anything else. */
-interface RetSplit {
-  zero: State | null;
-  err: State | null;
-  other: State | null;
-}
-
-/** A value known to be a negative errno (`return -ENOMEM;`): non-zero, below 0. */
-export const NEG: Val = 'sym:<errno>';
+import type { Val, Frame, Site, Decided, RuleHooks, CallEvent } from './hooks';
+import { RunSummaries, type SharedSummaries, frameKey, sharedKey, freshKey, type FrameResult, type RetSplit } from './summaries';
+import { Deps } from './deps';
+import { VendorFilter, GROUP_KEY } from './vendor';
+import { Builtins, builtinNames } from './builtins';
+import { callWatched } from './events';
+import { NEG, toVal, COMPARE, binop } from './values';
+import { emptyFlow, joinRet, absorb, joinFlows, splitBy, type Flow } from './paths';
 
 /**
  * An expression's state and value; `outcomes`, for a call whose callee
@@ -219,43 +41,8 @@ interface ExprResult {
   outcomes?: { state: State; val: Val }[];
 }
 
-interface Flow {
-  next: State | null;
-  ret: State | null;
-  retVal: Val | 'unknown' | 'none';
-  /** `ret` by what was returned (RetSplit); `other` also takes what falls off the end */
-  rets: RetSplit;
-  /**
-   * After an expression statement or declaration whose value comes from a
-   * call with a RetSplit: the state on each of its outcomes, the local set
-   * to the outcome's value. The next statement, when it tests that local,
-   * runs once per outcome (block).
-   */
-  alts?: { local: string; states: State[] };
-  brk: State | null;
-  cont: State | null;
-  gotos: Map<string, State>;
-}
-
 const MAX_DEPTH = 28;
-const GROUP_KEY = '@table-group';
 const MAX_STEPS = 2_000_000;
-/** summaries one run keeps at most (6.12's KVM files make about 10,000 in all) */
-const MAX_SUMMARIES = 200_000;
-
-function emptyFlow(next: State | null): Flow {
-  return { next, ret: null, retVal: 'none', rets: { zero: null, err: null, other: null }, brk: null, cont: null, gotos: new Map() };
-}
-
-function joinSplit(a: RetSplit, b: RetSplit): RetSplit {
-  return { zero: merge(a.zero, b.zero), err: merge(a.err, b.err), other: merge(a.other, b.other) };
-}
-
-function joinRet(a: Val | 'unknown' | 'none', b: Val | 'unknown' | 'none'): Val | 'unknown' | 'none' {
-  if (a === 'none') return b;
-  if (b === 'none') return a;
-  return a === b ? a : 'unknown';
-}
 
 export interface EngineOptions {
   hooks: RuleHooks[];
@@ -281,7 +68,7 @@ export interface EngineOptions {
 }
 
 export class Engine {
-  private summaries = new Map<string, FrameResult>();
+  private summaries = new RunSummaries();
   private active = new Set<FunctionFact>();
   private stack: Frame[] = [];
   /** the stack as sites hand it out, until it changes */
@@ -289,35 +76,32 @@ export class Engine {
   private steps = 0;
   /** set when the step budget ran out: results are partial */
   exhausted = false;
-  /**
-   * What a change must leave alone for this run's result to stand: every
-   * function a call could reach (all targets, before the vendor filter) and
-   * every name called, resolved or not (a function added under that name
-   * would be reached).
-   */
-  readonly walked = new Set<FunctionFact>();
-  readonly called = new Set<string>();
-  private bitOps: { test: Set<string>; set: Set<string>; clear: Set<string>; fill: Set<string>; zero: Set<string> };
-  private memWriters: Set<string>;
-  private memCopiers: Set<string>;
-  private noReturn: Set<string>;
+  /** what a change must leave alone for this run's result to stand (Deps) */
+  private deps = new Deps();
+  get walked(): ReadonlySet<FunctionFact> {
+    return this.deps.walked;
+  }
 
-  private groupOf = new Map<string, number>();
+  get called(): ReadonlySet<string> {
+    return this.deps.called;
+  }
+
+  private builtins: Builtins;
+
+  private vendor: VendorFilter;
   private footprints: Footprints;
   private params: ParamRelevance;
 
   constructor(private p: Program, private opts: EngineOptions) {
-    (opts.tableGroups ?? []).forEach((g, i) => g.forEach((t) => this.groupOf.set(t, i)));
+    this.vendor = new VendorFilter(opts.tableGroups, opts.group, opts.assume);
     this.footprints = opts.footprints ?? new Footprints(p);
-    const b = opts.config.bitOps;
     this.params = opts.params ?? Engine.paramsFor(p, opts.hooks, opts.config);
-    this.sharedPrefix = [...(opts.freshStructs ?? [])].sort().join(',');
-    this.assumeKey = [...(opts.assume ?? [])].map(([k, v]) => `${v ? '+' : '-'}${k}`).sort().join('');
-    this.groupKey = `${opts.group ?? ''}${this.assumeKey}`;
-    this.bitOps = { test: new Set(b.test), set: new Set(b.set), clear: new Set(b.clear), fill: new Set(b.fill), zero: new Set(b.zero) };
-    this.memWriters = new Set(opts.config.memWriters);
-    this.memCopiers = new Set(opts.config.memCopiers);
-    this.noReturn = new Set(opts.config.noReturn);
+    this.sharedPrefix = freshKey(opts.freshStructs);
+    this.builtins = new Builtins(p, opts.config, {
+      hooks: opts.hooks,
+      isFresh: (q, st) => this.isFresh(q, st),
+      tracksValue: (q, st) => this.tracksValue(q, st),
+    });
   }
 
   /**
@@ -326,12 +110,10 @@ export class Engine {
    * share it.
    */
   static paramsFor(p: Program, hooks: RuleHooks[], config: EngineConfig): ParamRelevance {
-    const b = config.bitOps;
-    const builtin = new Set([...b.test, ...b.set, ...b.clear, ...(b.fill ?? []), ...(b.zero ?? []), ...config.memWriters, ...config.memCopiers]);
+    const builtin = builtinNames(config);
     return new ParamRelevance(p, {
       builtin: (n) => builtin.has(n),
-      watched: (info) => hooks.some((h) => !h.watch || (!!h.watch.calls &&
-        ((!!info.name && h.watch.calls(info.name)) || (!!info.hook && h.watch.calls(info.hook)) || info.targets.some((t) => h.watch!.calls!(t.fn.name))))),
+      watched: (info) => hooks.some((h) => callWatched(h.watch, info)),
     });
   }
 
@@ -340,29 +122,11 @@ export class Engine {
     const vals: Val[] = fn.params.map((pa) => toVal(args[pa.name]));
     this.stack = [];
     this.frozen = null;
-    this.walked.add(fn);
+    this.deps.walked.add(fn);
     const r = this.callFunction(fn, vals, init, 0, undefined);
-    this.addBlind();
+    this.deps.flush();
     for (const h of this.hooks()) h.onRunEnd?.();
     return r.state;
-  }
-
-  /** blind summaries this run used outside any other blind frame */
-  private usedBlind = new Set<FrameResult>();
-
-  /** What the blind summaries used walked and called, each summary once. */
-  private addBlind(): void {
-    const seen = new Set<FrameResult>();
-    const work = [...this.usedBlind];
-    while (work.length) {
-      const r = work.pop()!;
-      if (seen.has(r) || !r.sub) continue;
-      seen.add(r);
-      for (const w of r.sub.walked) this.walked.add(w);
-      for (const c of r.sub.called) this.called.add(c);
-      for (const i of r.sub.inner) work.push(i);
-    }
-    this.usedBlind.clear();
   }
 
   /**
@@ -380,34 +144,6 @@ export class Engine {
     const fs = this.opts.freshStructs;
     if (!fs || !fs.size || st.vals.has(q)) return false;
     return fs.has(q.slice(0, q.indexOf('.')));
-  }
-
-  /**
-   * Ops targets on the vendor already chosen on this path: a path that went
-   * through one vendor's table does not continue in another's.
-   */
-  private sameVendor(targets: Target[], st: State): Target[] {
-    const bound = this.opts.group ?? st.vals.get(GROUP_KEY);
-    // a definition under an #if side this build does not take is not there, ops or not
-    if (bound === undefined || bound === null) return this.opts.assume?.size ? targets.filter((t) => this.assumed(t.cond)) : targets;
-    // a hook only the other vendor implements is a call that does nothing on this one
-    return targets.filter((t) => {
-      if (!this.assumed(t.cond)) return false;
-      if (t.kind !== 'ops' || !t.via) return true;
-      const g = this.groupOf.get(t.via.slice(0, t.via.indexOf('.')));
-      return g === undefined || g === bound;
-    });
-  }
-
-  /** Whether an `#if` side agrees with what this run assumes of the configuration. */
-  private assumed(cond: string | undefined): boolean {
-    const a = this.opts.assume;
-    if (!cond || !a || !a.size) return true;
-    for (const l of condLiterals(cond) ?? []) {
-      const v = a.get(l.name);
-      if (v !== undefined && v === l.negated) return false;
-    }
-    return true;
   }
 
   private hooks(): RuleHooks[] {
@@ -445,52 +181,22 @@ export class Engine {
   private decision(e: Expr, st: State, cx: Ctx): Decided | null {
     let x = e;
     while (x.k === 'unary' && x.op === '!') x = x.e;
-    const bt = this.bitTestOf(x, st, cx);
+    const bt = this.builtins.bitTestOf(x, cx.sc, (a) => this.constOf(a, st, cx));
     if (!bt) return null;
     const v = testBit(st.bits.get(bt.q) ?? (this.isFresh(bt.q, st) ? { all: 0, set: [], clear: [] } : undefined), bt.bit);
     if (v === null) return null;
     return { depth: this.stack.length - 1, line: 0, text: exprText(x), field: bt.q, bit: bt.bit.replace(/^sym:/, ''), set: v === 1 };
   }
 
-  /** one a blind analysis under way, innermost last */
-  private collecting: Collector[] = [];
-
-  // inside a blind frame an event belongs to that frame's summary; the run gets it with the summary (addBlind)
-  private noteWalked(fn: FunctionFact): void {
-    const c = this.collecting[this.collecting.length - 1];
-    if (c) c.walked.add(fn);
-    else this.walked.add(fn);
-  }
-
-  private noteCalled(name: string): void {
-    const c = this.collecting[this.collecting.length - 1];
-    if (c) c.called.add(name);
-    else this.called.add(name);
-  }
-
-  private noteBlind(r: FrameResult): void {
-    const c = this.collecting[this.collecting.length - 1];
-    if (c) c.inner.add(r);
-    else this.usedBlind.add(r);
-  }
-
-  private markCut(): void {
-    for (const c of this.collecting) c.cut = true;
-  }
-
   /** What every blind summary of this engine is also keyed on: the zero-allocated structs (and the vendor, where an ops call follows). */
   private sharedPrefix = '';
-  /** the vendor and the configuration assumed, which an ops call's targets depend on */
-  private groupKey = '';
-  /** the configuration assumed, which any call's definitions under #if depend on */
-  private assumeKey = '';
 
   private blindMemo = new Map<FunctionFact, boolean>();
 
   private isBlind(fn: FunctionFact): boolean {
     let b = this.blindMemo.get(fn);
     if (b === undefined) {
-      b = this.hooks().every((h) => !!h.watch && !this.footprints.touches(fn, h.watch));
+      b = this.hooks().every((h) => !this.footprints.touches(fn, h.watch));
       this.blindMemo.set(fn, b);
     }
     return b;
@@ -498,7 +204,7 @@ export class Engine {
 
   private callFunction(fn: FunctionFact, args: Val[], st: State, callLine: number, via: string | undefined): FrameResult {
     if (this.active.has(fn) || this.stack.length >= MAX_DEPTH || this.exhausted) {
-      this.markCut();
+      this.deps.cut();
       return { state: st, ret: 'unknown' };
     }
     // the callee sees only what it can touch, so its summary is shared by
@@ -512,34 +218,30 @@ export class Engine {
     const keep = (k: string) => (k === GROUP_KEY ? ops : fp.has(k));
     const keepFact = this.factsSeenBy(fn);
     const inner = project(st, keep, keepFact);
-    const key = `${fn.file}:${fn.line}:${fn.name}|${args.join(',')}|${inner.key()}`;
+    const key = frameKey(fn, args, inner);
     // the entry is never blind: its return is where some rules report
     const shared = this.opts.shared && this.stack.length > 0 && this.isBlind(fn) ? this.opts.shared : null;
-    const skey = shared ? `${ops ? this.groupKey : this.assumeKey || '*'}|${this.sharedPrefix}|${key}` : key;
+    const skey = shared ? sharedKey(this.vendor.buildKey(ops), this.sharedPrefix, key) : key;
     const memo = shared?.get(skey) ?? this.summaries.get(key);
     if (memo) {
-      if (memo.sub) this.noteBlind(memo);
-      if (memo.cut) this.markCut();
+      if (memo.sub) this.deps.blind(memo);
+      if (memo.cut) this.deps.cut();
       return { state: this.after(st, memo, keep, keepFact), ret: memo.ret, ...this.afterSplit(st, memo, keep, keepFact) };
     }
-    const col: Collector | null = shared ? { walked: new Set(), called: new Set(), inner: new Set(), cut: false } : null;
-    if (col) this.collecting.push(col);
+    const col = shared ? this.deps.begin() : null;
     // shares inner's maps, and makes any write inside copy them first
     const seen = inner.clone();
     const res = this.analyse(fn, args, inner, callLine, via);
     res.same = !!res.state && res.state.sameAs(seen);
     if (col) {
-      this.collecting.pop();
-      res.sub = { walked: [...col.walked], called: [...col.called], inner: [...col.inner] };
+      res.sub = this.deps.end(col);
       res.cut = col.cut;
-      this.noteBlind(res);
+      this.deps.blind(res);
     }
     if (shared && !res.cut) {
       res.of = fn;
       shared.set(skey, res);
     } else {
-      // a run into a whole kernel can make more summaries than memory holds; one lost is analysed again
-      if (this.summaries.size >= MAX_SUMMARIES) this.summaries.clear();
       this.summaries.set(key, res);
     }
     return { state: this.after(st, res, keep, keepFact), ret: res.ret, ...this.afterSplit(st, res, keep, keepFact) };
@@ -567,11 +269,11 @@ export class Engine {
     let f = this.factFilters.get(fn);
     if (f) return f;
     const hooks = this.hooks();
-    const blind = hooks.filter((h) => h.watch && !this.footprints.touches(fn, h.watch));
+    const blind = hooks.filter((h) => !this.footprints.touches(fn, h.watch));
     if (!blind.length) f = () => true;
     else {
       const seeing = hooks.filter((h) => !blind.includes(h));
-      f = (k) => !blind.some((h) => h.watch!.facts(k)) || seeing.some((h) => !h.watch || h.watch.facts(k));
+      f = (k) => !blind.some((h) => h.watch.facts(k)) || seeing.some((h) => h.watch.facts(k));
     }
     this.factFilters.set(fn, f);
     return f;
@@ -601,9 +303,9 @@ export class Engine {
       for (const g of flow.gotos.values()) other = merge(other, g);
       split = { zero: rz ? rz.withoutLocals() : null, err: re ? re.withoutLocals() : null, other: other ? other.withoutLocals() : null };
     }
-    if (out) {
+    if (out && this.stack.length === 1) {
       const at = this.site(fn, fn.endLine);
-      for (const h of this.hooks()) h.onReturn?.(out, at, this.stack.length);
+      for (const h of this.hooks()) h.onEntryReturn?.(out, at);
     }
     this.stack.pop();
     this.frozen = null;
@@ -618,7 +320,7 @@ export class Engine {
     if (!st) return emptyFlow(null);
     if (++this.steps > MAX_STEPS) {
       this.exhausted = true;
-      this.markCut();
+      this.deps.cut();
       return emptyFlow(st);
     }
     switch (s.k) {
@@ -854,10 +556,10 @@ export class Engine {
     if (v === NEG) return { t: r.state, f: null };
     const t = r.state;
     const f = r.state.clone();
-    const bt = this.bitTestOf(e, st, cx);
+    const bt = this.builtins.bitTestOf(e, cx.sc, (a) => this.constOf(a, st, cx));
     if (bt) {
-      this.setBit(t, bt.q, bt.bit, true);
-      this.setBit(f, bt.q, bt.bit, false);
+      this.builtins.setBit(t, bt.q, bt.bit, true);
+      this.builtins.setBit(f, bt.q, bt.bit, false);
     }
     for (const h of this.hooks()) {
       h.onBranch?.(e, true, t, cx.sc);
@@ -1021,10 +723,6 @@ export class Engine {
       // bit-set knowledge of the field follows the assignment
       if (!compound && typeof r.val === 'number') cur.setBits(q, { all: r.val === 0 ? 0 : r.val === -1 ? 1 : null, set: [], clear: [] });
       else cur.setBits(q, undefined);
-      if (!compound && typeof r.val === 'number') {
-        const at = this.site(cx.fn, e.line, e.col);
-        for (const h of this.hooks()) h.onBitsAssign?.(q, cur, at);
-      }
     }
     return { state: cur, val: r.val, ...(outcomes ? { outcomes } : {}) };
   }
@@ -1057,55 +755,20 @@ export class Engine {
     }
     if (!cur) return { state: null, val: undefined };
     const info = resolveCall(cx.sc, e);
-    for (const t of info.targets) this.noteWalked(t.fn);
-    if (info.hook) this.noteCalled(info.hook);
-    if (info.name) for (const n of calledNames(this.p, info.name)) this.noteCalled(n);
+    for (const t of info.targets) this.deps.walk(t.fn);
+    if (info.hook) this.deps.call(info.hook);
+    if (info.name) for (const n of calledNames(this.p, info.name)) this.deps.call(n);
     const name = info.name ?? info.hook;
     const at = this.site(cx.fn, e.line, e.col);
     const ev: CallEvent = { name, info, args: vals, argExprs: e.args, sc: cx.sc };
     const fname = info.name;
     // memory and bit primitives are understood here, not followed
-    if (fname && this.bitOps.test.has(fname)) {
-      const q = fieldOfArg(cx.sc, e.args[1]);
-      const bit = symOf(vals[0]);
-      const bits = q ? cur.bits.get(q) ?? (this.isFresh(q, cur) ? { all: 0 as const, set: [], clear: [] } : undefined) : undefined;
-      const v = q ? testBit(bits, bit) : null;
-      if (q) for (const h of this.hooks()) h.onRead?.(q, cur, at);
-      return { state: cur, val: v === null ? undefined : v };
-    }
-    if (fname && (this.bitOps.set.has(fname) || this.bitOps.clear.has(fname))) {
-      const q = fieldOfArg(cx.sc, e.args[1]);
-      if (q) {
-        this.setBit(cur, q, symOf(vals[0]), this.bitOps.set.has(fname));
-        for (const h of this.hooks()) h.onWrite?.(q, cur, at, 'compound');
-        if (this.tracksValue(q, cur)) cur.setVal(q, null);
-      }
-      for (const h of this.hooks()) h.onCall?.(ev, cur, at);
-      return { state: cur, val: undefined };
-    }
-    if (fname && (this.bitOps.fill.has(fname) || this.bitOps.zero.has(fname))) {
-      // the whole bitmap written at once: what `map = ~0` or `map = 0` tells, through the same hooks
-      const q = fieldOfArg(cx.sc, e.args[0]);
-      if (q) {
-        for (const h of this.hooks()) h.onWrite?.(q, cur, at, 'assign');
-        if (this.tracksValue(q, cur)) cur.setVal(q, null);
-        cur.setBits(q, { all: this.bitOps.fill.has(fname) ? 1 : 0, set: [], clear: [] });
-        for (const h of this.hooks()) h.onBitsAssign?.(q, cur, at);
-      }
-      return { state: cur, val: undefined };
-    }
-    if (fname && (this.memWriters.has(fname) || this.memCopiers.has(fname))) {
-      if (this.memCopiers.has(fname) && e.args[1]) {
-        const src = fieldOfArg(cx.sc, e.args[1]);
-        if (src) for (const h of this.hooks()) h.onRead?.(src, cur, at);
-      }
-      this.fillTarget(e.args[0], cur, cx, at);
-      return { state: cur, val: undefined };
-    }
+    const prim = this.builtins.call(fname, e, vals, cur, cx.sc, at, ev);
+    if (prim) return prim;
     for (const h of this.hooks()) h.onCall?.(ev, cur, at);
     let after: State | null = cur;
     let val: Val = undefined;
-    const targets = this.sameVendor(info.targets, cur);
+    const targets = this.vendor.targets(info.targets, cur);
     let split: RetSplit | null = null;
     if (targets.length) {
       const outs: (State | null)[] = [];
@@ -1113,7 +776,7 @@ export class Engine {
       const parts: RetSplit = { zero: null, err: null, other: null };
       for (const t of targets) {
         const st2 = cur.clone();
-        const group = t.kind === 'ops' && t.via ? this.groupOf.get(t.via.slice(0, t.via.indexOf('.'))) : undefined;
+        const group = this.vendor.groupOfTarget(t);
         if (group !== undefined) st2.setVal(GROUP_KEY, group);
         const r = this.callFunction(t.fn, t.kind === 'macro' ? [] : vals, st2, e.line, t.via);
         outs.push(r.state);
@@ -1131,7 +794,7 @@ export class Engine {
       if ((parts.zero || parts.err) && [parts.zero, parts.err, parts.other].filter(Boolean).length >= 2) split = parts;
       if (rets.length && rets.every((x) => x === rets[0]) && rets[0] !== 'unknown') val = rets[0] as Val;
     }
-    if (fname && this.noReturn.has(fname)) after = null;
+    if (this.builtins.noReturn(fname)) after = null;
     if (!after) return { state: null, val: undefined };
     const back = (s: State) => {
       // a field whose address is passed may have been written by the callee
@@ -1149,102 +812,11 @@ export class Engine {
     return { state: after, val, outcomes };
   }
 
-  /** Record that bit `bit` of `q` is now set (or clear); an unknown bit makes the whole field unknown. */
-  private setBit(st: State, q: string, bit: string | null, setting: boolean): void {
-    if (bit === null) {
-      st.setBits(q, undefined);
-      return;
-    }
-    const old = st.bits.get(q);
-    const base = old ?? (this.isFresh(q, st) ? { all: 0 as const, set: [], clear: [] } : { all: null, set: [], clear: [] });
-    const b = { all: base.all, set: base.set.filter((x) => x !== bit), clear: base.clear.filter((x) => x !== bit) };
-    (setting ? b.set : b.clear).push(bit);
-    st.setBits(q, b);
-  }
-
-  /**
-   * The field and bit a condition tests, when it is a bit test or a call of
-   * a function whose whole body returns one on a parameter
-   * (`return test_bit(reg, &x->flags);`): each side of the branch then knows
-   * the bit.
-   */
-  private bitTestOf(e: Expr, st: State, cx: Ctx): { q: string; bit: string } | null {
-    while (e.k === 'cast') e = e.e;
-    if (e.k !== 'call') return null;
-    const info = resolveCall(cx.sc, e);
-    if (info.name && this.bitOps.test.has(info.name)) {
-      const q = fieldOfArg(cx.sc, e.args[1]);
-      const bit = symOf(this.constOf(e.args[0], st, cx));
-      return q && bit !== null ? { q, bit } : null;
-    }
-    if (info.targets.length !== 1) return null;
-    const w = this.bitTestWrapper(info.targets[0].fn);
-    if (!w) return null;
-    const bit = symOf(this.constOf(e.args[w.param] ?? { k: 'str' } as Expr, st, cx));
-    return bit !== null ? { q: w.q, bit } : null;
-  }
-
-  private wrappers = new Map<FunctionFact, { q: string; param: number } | null>();
-
-  private bitTestWrapper(fn: FunctionFact): { q: string; param: number } | null {
-    if (this.wrappers.has(fn)) return this.wrappers.get(fn)!;
-    let found: { q: string; param: number } | null = null;
-    const body = fn.body.k === 'block' ? fn.body.body.filter((x) => x.k !== 'empty') : [fn.body];
-    if (body.length === 1 && body[0].k === 'return' && body[0].e) {
-      let r = body[0].e;
-      while (r.k === 'cast') r = r.e;
-      const a0 = r.k === 'call' ? r.args[0] : undefined;
-      if (r.k === 'call' && r.fn.k === 'id' && this.bitOps.test.has(r.fn.name) && a0?.k === 'id') {
-        const param = fn.params.findIndex((pa) => pa.name === a0.name);
-        const q = fieldOfArg(scopeOf(this.p, fn), r.args[1]);
-        if (param >= 0 && q) found = { q, param };
-      }
-    }
-    this.wrappers.set(fn, found);
-    return found;
-  }
-
-  private fillTarget(a: Expr | undefined, st: State, cx: Ctx, at: Site): void {
-    const q = fieldOfArg(cx.sc, a);
-    if (!q) return;
-    for (const h of this.hooks()) h.onWrite?.(q, st, at, 'fill');
-    if (this.tracksValue(q, st)) st.setVal(q, null);
-  }
 }
 
 interface Ctx {
   fn: FunctionFact;
   sc: Scope;
-}
-
-function toVal(v: number | boolean | string | undefined): Val {
-  if (v === undefined) return undefined;
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number') return v;
-  return `sym:${v}`;
-}
-
-function symOf(v: Val): string | null {
-  if (v === undefined) return null;
-  return typeof v === 'number' ? String(v) : v.slice(4);
-}
-
-const COMPARE = new Set(['==', '!=', '<', '<=', '>', '>=']);
-
-/** The sides of a test of a call's outcomes: `truth` of each outcome's value, unknown going both ways. */
-function splitBy(outcomes: { state: State; val: Val }[], truth: (v: Val) => Val): { t: State | null; f: State | null } {
-  let t: State | null = null;
-  let f: State | null = null;
-  for (const o of outcomes) {
-    const v = truth(o.val);
-    if (v === 0) f = merge(f, o.state);
-    else if (typeof v === 'number' || v === NEG) t = merge(t, o.state);
-    else {
-      t = merge(t, o.state);
-      f = merge(f, o.state.clone());
-    }
-  }
-  return { t, f };
 }
 
 /** Whether `e` reads the local `name`. */
@@ -1258,79 +830,6 @@ function mentions(e: Expr, name: string, depth = 0): boolean {
     case 'call': return e.args.some((a) => mentions(a, name, depth + 1));
     default: return false;
   }
-}
-
-/** `sym:!X`: a value known not to be X (a mode's field in the runs where it is not). */
-function notEqual(a: Val, b: Val): boolean {
-  if (typeof a !== 'string' || typeof b !== 'string') return false;
-  return (a.startsWith('sym:!') && a.slice(5) === b.slice(4) && !b.startsWith('sym:!')) ||
-    (b.startsWith('sym:!') && b.slice(5) === a.slice(4) && !a.startsWith('sym:!'));
-}
-
-function binop(op: string, a: Val, b: Val): Val {
-  if ((op === '==' || op === '!=') && notEqual(a, b)) return op === '==' ? 0 : 1;
-  if ((a === NEG && b === 0) || (a === 0 && b === NEG)) {
-    // an errno against 0: non-zero and below it
-    const neg = a === NEG ? -1 : 1;
-    switch (op) {
-      case '==': return 0;
-      case '!=': return 1;
-      case '<': return neg < 0 ? 1 : 0;
-      case '>': return neg < 0 ? 0 : 1;
-      case '<=': return neg < 0 ? 1 : 0;
-      case '>=': return neg < 0 ? 0 : 1;
-      default: return undefined;
-    }
-  }
-  if (op === '&' && (a === 0 || b === 0)) return 0;
-  if (op === '*' && (a === 0 || b === 0)) return 0;
-  if (op === '==' || op === '!=') {
-    if (a === undefined || b === undefined) return undefined;
-    if (typeof a !== typeof b) return undefined;
-    const eq = a === b;
-    if (!eq && typeof a !== 'number') return undefined; // two names may share a value
-    return (op === '==') === eq ? 1 : 0;
-  }
-  if (typeof a !== 'number' || typeof b !== 'number') return undefined;
-  switch (op) {
-    case '+': return a + b;
-    case '-': return a - b;
-    case '*': return a * b;
-    case '&': return a & b;
-    case '|': return a | b;
-    case '^': return a ^ b;
-    case '<<': return b < 31 ? a << b : undefined;
-    case '>>': return a >> b;
-    case '<': return a < b ? 1 : 0;
-    case '>': return a > b ? 1 : 0;
-    case '<=': return a <= b ? 1 : 0;
-    case '>=': return a >= b ? 1 : 0;
-    default: return undefined;
-  }
-}
-
-/** Collect a statement's non-local exits (returns, breaks, gotos) into the enclosing flow. */
-function absorb(acc: Flow, f: Flow): void {
-  acc.ret = merge(acc.ret, f.ret);
-  acc.retVal = joinRet(acc.retVal, f.retVal);
-  acc.rets = joinSplit(acc.rets, f.rets);
-  acc.brk = merge(acc.brk, f.brk);
-  acc.cont = merge(acc.cont, f.cont);
-  for (const [l, g] of f.gotos) acc.gotos.set(l, merge(acc.gotos.get(l) ?? null, g)!);
-}
-
-function joinFlows(a: Flow, b: Flow): Flow {
-  const gotos = new Map(a.gotos);
-  for (const [l, g] of b.gotos) gotos.set(l, merge(gotos.get(l) ?? null, g)!);
-  return {
-    next: merge(a.next, b.next),
-    ret: merge(a.ret, b.ret),
-    retVal: joinRet(a.retVal, b.retVal),
-    rets: joinSplit(a.rets, b.rets),
-    brk: merge(a.brk, b.brk),
-    cont: merge(a.cont, b.cont),
-    gotos,
-  };
 }
 
 function flattenCases(body: Stmt[]): Stmt[] {
@@ -1349,4 +848,3 @@ function containsPendingLabel(s: Stmt, pending: Map<string, State>): boolean {
   return false;
 }
 
-export type { Tri, Finding, TraceStep };

@@ -8,8 +8,12 @@ import { fieldOfArg, qualifiedField, scopeOf } from '../program/callgraph';
 import { walkStmt } from '../program/walk';
 import type { Pack } from '../pack/load';
 import { entryOf, entryName, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
-import { Engine, SharedSummaries, type RuleHooks, type Site } from './engine';
+import { Engine } from './engine';
+import { SharedSummaries } from './summaries';
+import type { RuleHooks, Site } from './hooks';
 import { State } from './state';
+import { FactSpace } from './facts';
+import { confined } from './events';
 import { Footprints } from './footprint';
 import type { ParamRelevance } from './params';
 import { fingerprint, sortFindings, traceOf, type Finding, type TraceStep } from './finding';
@@ -60,9 +64,11 @@ export function entriesOf(rule: RuleSpec, p: Program): EntrySpec[] {
 /**
  * `reuse` gives an entry function's result from a nearby tree when the
  * change cannot alter it (incremental.ts); those entries are not run again.
+ * `opts.share: false` keeps every summary private to its engine, which must
+ * find the same (shared.kernel.test.ts).
  */
 export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry: string) => UnitResult | undefined,
-  opts?: { sharedSummaries?: number; carry?: SharedSummaries }): RunResult {
+  opts?: { sharedSummaries?: number; carry?: SharedSummaries; share?: boolean }): RunResult {
   const walked = walkedMatcher(pack.include, pack.exclude, p.files.map((f) => f.file));
   if (walked) p = confinedTo(p, walked);
   const rules = pack.rules.filter((r) => !only?.length || only.includes(r.id));
@@ -86,10 +92,11 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
   const footprints = new Footprints(p);
   const shared = new SharedSummaries(opts?.sharedSummaries);
   if (opts?.carry) shared.carryFrom(opts.carry, p);
+  const share = opts?.share !== false;
   const params = new Map<string, ParamRelevance>();
   const units: UnitResult[] = [];
   for (const [entry, gs] of [...byEntry].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-    units.push(reuse?.(entry) ?? runUnit(p, pack, entry, gs, { footprints, shared }, params));
+    units.push(reuse?.(entry) ?? runUnit(p, pack, entry, gs, { footprints, shared: share ? shared : undefined }, params));
   }
   const found: Finding[] = [];
   for (const u of units) for (const f of u.findings) found.push(f);
@@ -111,7 +118,7 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
 
 /** Every run of one entry function. */
 function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; rules: RuleSpec[] }[],
-  across: { footprints: Footprints; shared: SharedSummaries }, paramsByRules: Map<string, ParamRelevance>): UnitResult {
+  across: { footprints: Footprints; shared: SharedSummaries | undefined }, paramsByRules: Map<string, ParamRelevance>): UnitResult {
   const unit: UnitResult = { entry, findings: [], walked: [], called: [], entriesRun: 0, partial: [], missing: false };
   const defs = p.functions.get(entry);
   if (!defs) {
@@ -127,9 +134,13 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
     const name = entryName(g.entry);
     for (const fn of defs) {
       const hooks: RuleHooks[] = g.rules.map((r) => {
+        // the rule's number in the pack: its facts' keys are its own
+        const space = new FactSpace(pack.rules.indexOf(r));
         const ctx: RuleContext = {
           program: p,
           entry: g.entry,
+          fact: (n) => space.fact(n),
+          facts: (n) => space.facts(n),
           report(rep) {
             const trace = traceOf(rep.at, rep.note);
             if (rep.extra) append(trace, rep.extra);
@@ -160,7 +171,7 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
             };
           },
         };
-        return RULE_KINDS[r.kind].create(r as never, ctx);
+        return confined(r.id, RULE_KINDS[r.kind].create(r as never, ctx), space, across.footprints);
       });
       const freshStructs = new Set(g.rules.flatMap((r) => r.fresh ?? []));
       // one run per vendor: merging VMX and SVM paths would mix their facts;

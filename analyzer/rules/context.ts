@@ -3,7 +3,8 @@
 
 import picomatch from 'picomatch';
 import type { Program } from '../program/program';
-import type { RuleHooks, Site } from '../flow/engine';
+import type { KindHooks, Site } from '../flow/hooks';
+import type { Fact, Facts } from '../flow/facts';
 import type { EntrySpec } from '../pack/rule-spec';
 import type { KindSchema, RuleBase } from '../pack/rule-schema';
 import type { TraceStep } from '../flow/finding';
@@ -27,6 +28,10 @@ export interface RuleContext {
   entry: EntrySpec;
   /** Records a finding; the returned function appends a step to it (where the missing event happens after all). */
   report(r: Report): (step: TraceStep) => void;
+  /** The rule's own fact `name` on the path (as Smatch's my_id): no other rule's has its key. */
+  fact(name: string): Fact;
+  /** The rule's own facts `name`, one per subject (a field). */
+  facts(name: string): Facts;
 }
 
 /**
@@ -39,18 +44,13 @@ export class Later {
   /**
    * `fact`: set on the path of a finding that waits, so that only an event
    * on a path that went through it closes it: in an ioctl dispatcher the
-   * next case's acquire is no later step of this case's finding. The rule's
-   * watch must claim it (`owns`), so that callees keep it.
+   * next case's acquire is no later step of this case's finding.
    */
-  constructor(private fact: string) {}
-
-  owns(k: string): boolean {
-    return k === this.fact;
-  }
+  constructor(private fact: Fact) {}
 
   wait(key: string, add: (step: TraceStep) => void, st: State): void {
     this.waiting.push({ key, add });
-    st.set(this.fact, 1);
+    this.fact.set(st, 1);
   }
 
   /** A run ended: what it did not do, a later run does not do for it. */
@@ -60,7 +60,7 @@ export class Later {
 
   /** The event happened at `at` on a path in state `st`: close every finding of this path waiting on one of `keys`. */
   happened(keys: (k: string) => boolean, at: Site, note: string, st: State): void {
-    if (!this.waiting.length || st.get(this.fact) === 0) return;
+    if (!this.waiting.length || this.fact.get(st) === 0) return;
     const step: TraceStep = { function: at.fn.name, file: at.fn.file, line: at.line, note };
     this.waiting = this.waiting.filter((w) => {
       if (!keys(w.key)) return true;
@@ -81,7 +81,7 @@ export interface RuleKind<R extends RuleBase = RuleBase> {
    * `follow` and `deferredBy`): rules/names.ts checks them as one
    */
   alternatives?: readonly (readonly string[])[];
-  create(rule: R, ctx: RuleContext): RuleHooks;
+  create(rule: R, ctx: RuleContext): KindHooks;
 }
 
 /** `vmcs_read*` style globs on function names (picomatch, as the pack's file globs; the schema allows `*` alone). */

@@ -6,6 +6,8 @@ import type { Expr } from '../parse/ir';
 import type { FromSchema } from 'json-schema-to-ts';
 import { EVENT, FIELD, IDENT, type EventSpec, type RuleOf } from '../pack/rule-schema';
 import { qualifiedField, resolveCall, scopeOf, type Scope } from '../program/callgraph';
+import type { State } from '../flow/state';
+import type { Site } from '../flow/hooks';
 import { globMatcher, type RuleKind } from './context';
 
 const PREDICATE = {
@@ -93,14 +95,14 @@ const kind: RuleKind<GuardedRule> = {
   kind: 'guarded',
   schema,
   create(rule, ctx) {
-    const fact = `ck:${rule.id}`;
+    const checked = ctx.fact('checked');
     // per predicate: a check found it true on a path that went on
-    const held = (i: number) => `hd:${rule.id}:${i}`;
+    const held = ctx.facts('held');
     const m = eventMatchers(rule.changes);
-    const check = (what: string, st: import('../flow/state').State, at: import('../flow/engine').Site) => {
-      const v = st.get(fact);
+    const check = (what: string, st: State, at: Site) => {
+      const v = checked.get(st);
       if (v === 1) return;
-      const h = rule.predicate.findIndex((_, i) => st.get(held(i)) !== 0);
+      const h = rule.predicate.findIndex((_, i) => held.get(st, String(i)) !== 0);
       const why = h >= 0 ? ` on a path where ${predicateText(rule.predicate[h])} was found true and nothing stopped it`
         : v === 2 ? ' on a path where the check was not made' : ' with no check before it';
       ctx.report({ at, note: `${what}${why}`, vars: { change: what }, key: what });
@@ -108,12 +110,12 @@ const kind: RuleKind<GuardedRule> = {
     const isPred = globMatcher(rule.predicate.filter((p) => p.call).map((p) => p.call!));
     const fields = new Set([...m.writes, ...rule.predicate.filter((p) => p.field).map((p) => p.field!)]);
     return {
-      watch: { key: rule.id, fields, calls: (n) => m.calls(n) || isPred(n), facts: (k) => k === fact },
+      events: { fields, calls: (n) => m.calls(n) || isPred(n) },
       onBranch(cond, taken, st, sc) {
         const r = predicateOn(cond, taken, rule.predicate, sc);
         if (!r) return;
-        st.set(fact, r.holds ? 0 : 1);
-        st.set(held(r.index), r.holds);
+        checked.set(st, r.holds ? 0 : 1);
+        held.set(st, String(r.index), r.holds);
       },
       onCall(call, st, at) {
         if (m.calls(call.name)) check(`calls ${call.name}()`, st, at);

@@ -17,24 +17,22 @@ const kind: RuleKind<InitBeforeReadRule> = {
   create(rule, ctx) {
     const fields = new Set(rule.fields);
     const inits = new Set(rule.initializers ?? []);
-    const fact = (f: string) => `w:${f}`;
-    const later = new Later(`lt:${rule.id}`);
+    const written = ctx.facts('written');
+    const later = new Later(ctx.fact('later'));
     return {
-      watch: { key: rule.id, fields, calls: (n) => inits.has(n), facts: (k) => (k.startsWith('w:') && fields.has(k.slice(2))) || later.owns(k) },
+      events: { fields, calls: (n) => inits.has(n) },
       onRunEnd: () => later.clear(),
       onWrite(q, st, at) {
-        if (!fields.has(q)) return;
-        st.set(fact(q), 1);
+        written.set(st, q, 1);
         later.happened((k) => k === q, at, `writes ${q}: the initialisation comes only here`, st);
       },
       onCallReturn(call, st, at) {
         if (!call.name || !inits.has(call.name)) return;
-        for (const f of fields) st.set(fact(f), 1);
+        for (const f of fields) written.set(st, f, 1);
         later.happened(() => true, at, `calls ${call.name}(): the initialisation comes only here`, st);
       },
       onRead(q, st, at) {
-        if (!fields.has(q)) return;
-        const w = st.get(fact(q));
+        const w = written.get(st, q);
         if (w === 1) return;
         const add = ctx.report({
           at,

@@ -30,10 +30,11 @@ const kind: RuleKind<MarkWithoutWriteRule> = {
     const marks = new Map(rule.marks.map((m) => [m.call, m.regArg]));
     const exempt = exemptSet(rule.exempt, ctx.program);
     const watched = new Set([...fields, ...(rule.available ? [rule.available] : [])]);
+    const written = ctx.facts('written');
     return {
-      watch: { key: rule.id, fields: watched, calls: (n) => marks.has(n), facts: (k) => k.startsWith('w:') && fields.has(k.slice(2)) },
+      events: { fields: watched, calls: (n) => marks.has(n) },
       onWrite(q, st) {
-        if (fields.has(q)) st.set(`w:${q}`, 1);
+        if (fields.has(q)) written.set(st, q, 1);
       },
       onCall(call, st, at) {
         if (!call.name || !marks.has(call.name)) return;
@@ -44,7 +45,7 @@ const kind: RuleKind<MarkWithoutWriteRule> = {
         const reg = v.slice(4);
         const field = rule.registers[reg];
         if (!field) return;
-        const w = st.get(`w:${field}`);
+        const w = written.get(st, field);
         if (w === 1) return;
         // already available on every path: the cache holds a current value
         if (rule.available && testBit(st.bits.get(rule.available), reg) === 1) return;

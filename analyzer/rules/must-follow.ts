@@ -10,7 +10,8 @@ import type { EntrySpec } from '../pack/rule-spec';
 import { EVENT, FIELD, GLOBS, TEXTS, type RuleOf } from '../pack/rule-schema';
 import { qualifiedField, scopeOf, resolveCall, type Scope } from '../program/callgraph';
 import { walkStmt, walkExpr } from '../program/walk';
-import type { Site } from '../flow/engine';
+import type { Site } from '../flow/hooks';
+import type { State } from '../flow/state';
 import { eventMatchers } from './guarded';
 import { globMatcher, exemptSet, type RuleKind } from './context';
 
@@ -138,41 +139,40 @@ const kind: RuleKind<MustFollowRule> = {
     const isFollow = globMatcher(rule.follow);
     const names = new Set(rule.conditionMentions ?? []);
     const exempt = exemptSet(rule.exempt, ctx.program);
-    const fact = `ob:${rule.id}`;
+    // a change made on this path that no refresh has followed yet
+    const owed = ctx.fact('owed');
     const defer = deferralsOf(rule, isFollow, ctx.program);
     let first: { at: Site; what: string } | null = null;
-    const trigger = (what: string, st: import('../flow/state').State, at: Site) => {
+    const trigger = (what: string, st: State, at: Site) => {
       if (at.stack.some((f) => exempt.has(f.fn.name))) return;
-      st.set(fact, 1);
+      owed.set(st, 1);
       if (!first) first = { at, what };
     };
     const mentioned = [...names];
     return {
-      watch: {
-        key: rule.id,
+      events: {
         fields: new Set([...m.writes, ...mentioned.filter((n) => n.includes('.')), ...defer]),
         calls: (n) => isFollow(n) || m.calls(n),
         idents: new Set(mentioned.filter((n) => !n.includes('.'))),
-        facts: (k) => k === fact,
       },
       onWrite(q, st, at, how, value) {
         if (m.writes.has(q) && (how === 'assign' || how === 'compound')) trigger(`writes ${q}`, st, at);
         // the flag set: every consumer refreshes before it uses the derived state
-        else if (defer.has(q) && how === 'assign' && value !== undefined && value !== 0) st.set(fact, 0);
+        else if (defer.has(q) && how === 'assign' && value !== undefined && value !== 0) owed.set(st, 0);
       },
       onCall(call, st, at) {
-        if (isFollow(call.name)) st.set(fact, 0);
+        if (isFollow(call.name)) owed.set(st, 0);
         else if (m.calls(call.name)) trigger(`calls ${call.name}()`, st, at);
       },
       onBranch(cond, taken, st, sc) {
-        if (!taken && names.size && st.get(fact) !== 0 && mentions(cond, names, sc)) st.set(fact, 0);
+        if (!taken && names.size && owed.get(st) !== 0 && mentions(cond, names, sc)) owed.set(st, 0);
       },
-      onReturn(st, at, depth) {
-        if (depth !== 1 || st.get(fact) === 0 || !first) return;
+      onEntryReturn(st, at) {
+        if (owed.get(st) === 0 || !first) return;
         const f = first as { at: Site; what: string };
         ctx.report({
           at: f.at,
-          note: `${f.what}; ${rule.follow.join('/')}() does not follow on ${st.get(fact) === 1 ? 'any' : 'every'} path before ${at.fn.name}() returns`,
+          note: `${f.what}; ${rule.follow.join('/')}() does not follow on ${owed.get(st) === 1 ? 'any' : 'every'} path before ${at.fn.name}() returns`,
           vars: { trigger: f.what, follow: rule.follow.join('/'), function: at.fn.name },
           key: f.what,
           extra: [{ function: at.fn.name, file: at.fn.file, line: at.fn.endLine, note: `returns without ${rule.follow.join('/')}()` }],

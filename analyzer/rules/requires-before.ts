@@ -18,32 +18,32 @@ const kind: RuleKind<RequiresBeforeRule> = {
     const isOp = globMatcher(rule.operations);
     const isAcq = globMatcher(rule.acquire);
     const isRel = globMatcher(rule.release);
-    const fact = `rg:${rule.id}`;
+    const region = ctx.fact('region');
     // set by a release, so that an operation after it is not said to come "before" the acquire
-    const released = `rl:${rule.id}`;
+    const released = ctx.fact('released');
     const acquire = rule.acquire.join('/');
-    const later = new Later(`lt:${rule.id}`);
+    const later = new Later(ctx.fact('later'));
     const outside = (st: State): string => {
-      const r = st.get(released);
+      const r = released.get(st);
       const after = `after ${(rule.release ?? []).join('/')}`;
       return r === 0 ? `before ${acquire}` : r === 1 ? after : `before ${acquire} or ${after}`;
     };
     return {
-      watch: { key: rule.id, calls: (n) => isAcq(n) || isOp(n) || isRel(n), facts: (k) => k === fact || k === released || later.owns(k) },
+      events: { calls: (n) => isAcq(n) || isOp(n) || isRel(n) },
       onRunEnd: () => later.clear(),
       onCall(call, st, at) {
         // the acquiring function's own work happens inside the region
         const acq = isAcq(call.name) ? call.name : call.info.targets.find((t) => isAcq(t.fn.name))?.fn.name;
         if (acq) {
-          st.set(fact, 1);
-          st.set(released, 0);
+          region.set(st, 1);
+          released.set(st, 0);
           later.happened(() => true, at, `calls ${acq}(): ${acquire} comes only here`, st);
           return;
         }
         if (!isOp(call.name)) return;
         // report the outermost operation only: vmcs_readl() inside vmcs_read32()
         if (at.stack.some((f) => isOp(f.fn.name) || isAcq(f.fn.name))) return;
-        const v = st.get(fact);
+        const v = region.get(st);
         if (v === 1) return;
         const add = ctx.report({
           at,
@@ -55,8 +55,8 @@ const kind: RuleKind<RequiresBeforeRule> = {
       },
       onCallReturn(call, st) {
         if (isRel(call.name) || call.info.targets.some((t) => isRel(t.fn.name))) {
-          st.set(fact, 0);
-          st.set(released, 1);
+          region.set(st, 0);
+          released.set(st, 1);
         }
       },
     };

@@ -13,15 +13,15 @@ const kind: RuleKind<ResetCompleteRule> = {
   schema,
   create(rule, ctx) {
     const fields = new Set(rule.fields);
+    const written = ctx.facts('written');
     return {
-      watch: { key: rule.id, fields, facts: (k) => k.startsWith('w:') && fields.has(k.slice(2)) },
+      events: { fields },
       onWrite(q, st) {
-        if (fields.has(q)) st.set(`w:${q}`, 1);
+        written.set(st, q, 1);
       },
-      onReturn(st, at, depth) {
-        if (depth !== 1) return;
+      onEntryReturn(st, at) {
         for (const f of rule.fields) {
-          const v = st.get(`w:${f}`);
+          const v = written.get(st, f);
           if (v === 1) continue;
           ctx.report({
             at,
