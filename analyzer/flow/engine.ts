@@ -278,6 +278,8 @@ export interface EngineOptions {
   params?: ParamRelevance;
   /** shared between engines over the same program and engine config */
   shared?: SharedSummaries;
+  /** frames deep at most (MAX_DEPTH by default): an observer that sees every call (infer) walks less far */
+  maxDepth?: number;
 }
 
 export class Engine {
@@ -497,7 +499,7 @@ export class Engine {
   }
 
   private callFunction(fn: FunctionFact, args: Val[], st: State, callLine: number, via: string | undefined): FrameResult {
-    if (this.active.has(fn) || this.stack.length >= MAX_DEPTH || this.exhausted) {
+    if (this.active.has(fn) || this.stack.length >= (this.opts.maxDepth ?? MAX_DEPTH) || this.exhausted) {
       this.markCut();
       return { state: st, ret: 'unknown' };
     }
