@@ -4,7 +4,7 @@
 // deviants.
 
 import type { Site } from '../flow/engine';
-import { zScore, MIN_PATHS, MIN_Z } from './stat';
+import { zScore, MIN_PATHS, MIN_Z, P0 } from './stat';
 import type { Tally } from './observe';
 
 export type BeliefKind = 'requires-before' | 'init-before-read' | 'must-follow' | 'guarded';
@@ -72,6 +72,8 @@ export function beliefsOf(entry: string, tally: Tally): Belief[] {
       if (z < MIN_Z) continue;
       let unitsHolding = 0;
       for (const v of unitOk.values()) if (v) unitsHolding++;
+      // a handler is the unit of a protocol: one that holds on many paths of a few handlers only is no belief of the handlers
+      if (unitOk.size > 1 && unitsHolding / unitOk.size < P0) continue;
       out.push({ entry, kind, subject, candidate: cand, n, holds, units: unitOk.size, unitsHolding, z, deviants });
     }
   }

@@ -77,7 +77,7 @@ export class Observer {
     // a branch has no site: the frame it is in is the one of the last call or field access, which its condition makes
     const hs: RuleHooks[] = [{
       onCall: (call, st, at) => { this.last = at.stack; this.call(call, st, at); },
-      onCallReturn: (call, st, at) => { this.last = at.stack; this.returned(call, st); },
+      onCallReturn: (call, st, at) => { this.last = at.stack; this.returned(call, st, at); },
       onRead: (_f, _st, at) => { this.last = at.stack; },
       onBranch: (cond, _taken, st, sc) => this.tested(cond, st, sc),
       onWrite: (field, st, at, how) => { this.last = at.stack; if (how === 'assign') this.write(field, st, at); },
@@ -113,7 +113,9 @@ export class Observer {
     this.record('requires-before', fam, at, done, call.name, true);
   }
 
-  private returned(call: CallEvent, st: State): void {
+  private returned(call: CallEvent, st: State, at: Site): void {
+    // what a candidate does inside (vcpu_load's own requests) is its work, not a second precondition
+    if (at.stack.some((f) => this.vocab.before.has(f.fn.name))) return;
     for (const n of namesOf(call)) if (this.vocab.before.has(n)) st.set(`iv:c:${n}`, 1);
   }
 
