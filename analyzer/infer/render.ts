@@ -11,7 +11,7 @@ import type { InferResult } from './infer';
 export type InferFormat = 'text' | 'json' | 'pack';
 
 export function support(b: Belief): string {
-  const units = b.units !== b.n ? ` (${b.unitsHolding} of ${b.units} units)` : '';
+  const units = b.units > 1 && b.units !== b.n ? ` (${b.unitsHolding} of ${b.units} units)` : '';
   return `in ${b.holds} of ${b.n} paths${units} from ${b.entry}`;
 }
 
