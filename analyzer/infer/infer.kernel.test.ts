@@ -69,7 +69,8 @@ for (const version of ['7.2', '6.12'] as const) {
       assert.ok(top.some((b) => b.kind === 'init-before-read' && b.entry === 'kvm_arch_vcpu_create' && b.subject === 'kvm_vcpu_arch.reserved_gpa_bits'));
     });
     const known = new Set(deviantsOf(clean.beliefs.filter((b) => b.deviants.length)).map((d) => d.id));
-    for (const m of cases[version]) {
+    // the cases not yet found (top10 false) run only to print their rank
+    for (const m of cases[version].filter((c) => c.top10 || PRINT)) {
       await t.test(`mutation ${m.id}: ${m.top10 ? 'among the top 10 new deviants' : 'rank printed'}`, () => {
         const rank = rankOf(mutate(base, pack, m), pack, m.site, known);
         if (PRINT) process.stderr.write(`${version} ${m.id}: ${rank || 'not a deviant'}\n`);
