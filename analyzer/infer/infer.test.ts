@@ -1,0 +1,59 @@
+// callorder infer on the widget fixtures (fixtures/infer/): a protocol nine of
+// ten handlers follow is a belief and the tenth its deviant, with its path;
+// one that half of them follow is no belief at all.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadPack } from '../pack/load';
+import { loadTree } from '../driver/load-tree';
+import { makeProgram } from '../program/callgraph';
+import { infer } from './infer';
+import { renderInfer } from './render';
+import { zScore, MIN_Z } from './stat';
+
+const FIXTURES = path.resolve(__dirname, '../../../fixtures/infer');
+
+function run(name: string, format: 'text' | 'json' | 'pack' = 'text'): string {
+  const dir = path.join(FIXTURES, name);
+  const pack = loadPack(path.join(dir, 'pack.json'));
+  const p = makeProgram(loadTree(dir, pack), pack);
+  return renderInfer(infer(p, pack, ['widget_ioctl']), format, 20);
+}
+
+test('infer: 9 of 10 widget handlers lock before they read a register; the tenth is reported with its path', () => {
+  assert.equal(run('follow-9'), fs.readFileSync(path.join(FIXTURES, 'follow-9', 'expected.txt'), 'utf8'));
+});
+
+test('infer: 5 of 10 is no belief, and nothing deviates', () => {
+  const out = JSON.parse(run('follow-5', 'json'));
+  assert.deepEqual(out.beliefs, []);
+  assert.deepEqual(out.deviants, []);
+});
+
+test('infer: the same tree gives the same bytes', () => {
+  assert.equal(run('follow-9', 'json'), run('follow-9', 'json'));
+});
+
+test('infer --format pack: a pack the loader accepts, whose rule finds the deviant the belief was inferred from', () => {
+  const text = run('follow-9', 'pack');
+  assert.match(text, /# evidence: widget_lock\(\) precedes widget_hw_read\(\) in 9 of 10 paths from widget_ioctl; z=0\.79/);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-infer-'));
+  try {
+    const file = path.join(dir, 'inferred.yaml');
+    fs.writeFileSync(file, `name: inferred\nextends: [${JSON.stringify(path.join(FIXTURES, 'follow-9', 'pack.json'))}]\n${text}`);
+    const pack = loadPack(file);
+    assert.deepEqual(pack.rules.map((r) => [r.kind, (r as { operations?: string[] }).operations, (r as { acquire?: string[] }).acquire]),
+      [['requires-before', ['widget_hw_read'], ['widget_lock']]]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('infer: the statistic ranks a larger sample higher and refuses a coin toss', () => {
+  assert.ok(zScore(41, 42) > zScore(9, 10));
+  assert.ok(zScore(9, 10) >= MIN_Z);
+  assert.ok(zScore(5, 10) < MIN_Z);
+  assert.ok(zScore(2, 2) < MIN_Z);
+});

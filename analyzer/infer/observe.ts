@@ -1,0 +1,224 @@
+// What the paths from an entry do, as the engine walks them: one observer
+// (engine hooks, as a rule kind's) that keeps its facts in the path's State,
+// so they are copied at a branch and merged at a join like every fact, and
+// tallies each event with what held on every path to it.
+//
+// Facts (all `iv:`): `c:A` a call A made by the entry, a dispatcher or the
+// unit's own frame has returned; `w:F` field F was written; `t:P` predicate
+// P (a call or a field in a condition) was tested; `mw:S` the write at site
+// S happened and `mf:S|G` G was called after it.
+
+import type { Expr } from '../parse/ir';
+import type { CallEvent, Frame, RuleHooks, Site } from '../flow/hooks';
+import type { State } from '../flow/state';
+import type { Program } from '../program/program';
+import { qualifiedField, type Scope } from '../program/callgraph';
+import { walkExpr } from '../program/walk';
+import { placeOf, unitIndex } from './units';
+import { writeSites } from './follow-sites';
+import type { BeliefKind } from './beliefs';
+
+/** One path class's record of an event: the candidates that held on every occurrence. */
+export interface Instance {
+  unit: string;
+  /** where the event was first seen, with its stack */
+  at: Site;
+  /** candidates that held at every occurrence (null until the first) */
+  held: Set<string>;
+  /** candidates that cannot be compared here (on the stack: the event is inside them) */
+  inside: Set<string>;
+  /** for each candidate that failed, the first occurrence where it did */
+  failedAt: Map<string, Site>;
+}
+
+/** kind, subject (operation family or field), path class → instance */
+export type Tally = Map<string, Map<string, Instance>>;
+
+export function classKey(kind: BeliefKind, subject: string): string {
+  return `${kind}\u0000${subject}`;
+}
+
+/**
+ * Operations that differ by width or size only are one operation:
+ * `vmcs_read16`, `vmcs_readl` → `vmcs_read*`.
+ */
+export function familyOf(name: string): string {
+  const m = /^_*(.*?(?:read|write|get|set))(?:8|16|32|64|l|q|b|w)?$/.exec(name);
+  return m && m[1].length < name.length ? `${m[1]}*` : name.replace(/^_+/, '');
+}
+
+/** What the observer follows for one entry, chosen from the code before the run (infer.ts vocabularyOf). */
+export interface Vocabulary {
+  /** calls whose completion is a fact: those the entry's handlers make themselves, by enough of them */
+  before: ReadonlySet<string>;
+  /** fields whose writes are facts and whose reads are events: on an entry that creates state */
+  init: ReadonlySet<string>;
+}
+
+/** tests and state changes this many frames under the unit's are counted for guards */
+const GUARD_DEPTH = 2;
+
+export class Observer {
+  readonly tally: Tally = new Map();
+  /** G → write sites waiting for it (mw facts), for the calls of G */
+  private waiting = new Map<string, Set<string>>();
+  private last: readonly Frame[] = [];
+
+  constructor(private p: Program, private vocab: Vocabulary) {}
+
+  /**
+   * One set of hooks a kind of belief, each watching what it needs: the
+   * engine keeps a hook's facts only in callees that can wake it, so the
+   * init facts do not split the summaries of callees that never touch those
+   * fields.
+   */
+  hooks(): RuleHooks[] {
+    const init = this.vocab.init;
+    // a branch has no site: the frame it is in is the one of the last call or field access, which its condition makes
+    const hs: RuleHooks[] = [{
+      watch: { key: 'infer', all: true, facts: (k) => k.startsWith('iv:') && !k.startsWith('iv:w:') },
+      onCall: (call, st, at) => { this.last = at.stack; this.call(call, st, at); },
+      onCallReturn: (call, st, at) => { this.last = at.stack; this.returned(call, st, at); },
+      onRead: (_f, _st, at) => { this.last = at.stack; },
+      onBranch: (cond, _taken, st, sc) => this.tested(cond, st, sc),
+      onWrite: (field, st, at, how) => { this.last = at.stack; if (how === 'assign') this.write(field, st, at); },
+      onFrameReturn: (st, at) => this.frameReturns(st, at),
+    }];
+    if (init.size) {
+      hs.push({
+        watch: { key: 'infer-init', fields: init, facts: (k) => k.startsWith('iv:w:') },
+        onRead: (field, st, at) => {
+          if (init.has(field)) this.record('init-before-read', field, at, st.get(`iv:w:${field}`) === 1 ? [`iv:w:${field}`] : []);
+        },
+        onWrite: (field, st) => {
+          if (init.has(field)) st.set(`iv:w:${field}`, 1);
+        },
+      });
+    }
+    return hs;
+  }
+
+  private call(call: CallEvent, st: State, at: Site): void {
+    const names = namesOf(call);
+    // a later call a pending write waits for
+    for (const n of names) {
+      const sites = this.waiting.get(n);
+      if (sites) for (const s of sites) if (st.get(`iv:mw:${s}`) !== 0) st.set(`iv:mf:${s}|${n}`, 1);
+    }
+    if (!call.info.targets.length || !call.name) return;
+    const fam = familyOf(call.name);
+    // the outermost of a family: vmcs_readl() inside vmcs_read32() is the same access
+    if (at.stack.some((f) => familyOf(f.fn.name) === fam)) return;
+    const done: string[] = [];
+    for (const [k, v] of st.facts) if (v === 1 && k.startsWith('iv:c:')) done.push(k);
+    this.record('requires-before', fam, at, done, call.name, true);
+  }
+
+  private returned(call: CallEvent, st: State, at: Site): void {
+    // what a candidate does inside (vcpu_load's own requests) is its work, not a second precondition
+    if (at.stack.some((f) => this.vocab.before.has(f.fn.name))) return;
+    for (const n of namesOf(call)) if (this.vocab.before.has(n)) st.set(`iv:c:${n}`, 1);
+  }
+
+  private write(field: string, st: State, at: Site): void {
+    const near = at.stack.length - 1 <= unitIndex(at.stack) + GUARD_DEPTH;
+    if (near) {
+      const tests: string[] = [];
+      for (const [k, v] of st.facts) if (v === 1 && k.startsWith('iv:t:')) tests.push(`iv:t:${k.slice(k.indexOf(':', 5) + 1)}`);
+      this.record('guarded', field, at, tests);
+    }
+    const site = near ? writeSites(this.p, at.fn).get(`${at.line}:${field}`) : undefined;
+    if (!site) return;
+    st.set(`iv:mw:${site.id}`, 1);
+    for (const g of site.follow) {
+      st.set(`iv:mf:${site.id}|${g}`, 0);
+      let w = this.waiting.get(g);
+      if (!w) this.waiting.set(g, (w = new Set()));
+      w.add(site.id);
+    }
+  }
+
+  private tested(cond: Expr, st: State, sc: Scope): void {
+    // a test of a handler or of its near callees; the entry's and dispatchers' own tests come before every handler
+    const d = this.last.length - 1 - unitIndex(this.last);
+    if (!this.last.length || d < 0 || d > GUARD_DEPTH) return;
+    // keyed by the frame's depth: the test guards what its frame and the frames it calls do, until it returns
+    const depth = this.last.length;
+    walkExpr(cond, [], (e) => {
+      if (e.k === 'call' && e.fn.k === 'id' && this.p.functions.has(e.fn.name)) st.set(`iv:t:${depth}:call:${e.fn.name}`, 1);
+      else if (e.k === 'field') {
+        const q = qualifiedField(sc, e);
+        if (q) st.set(`iv:t:${depth}:field:${q}`, 1);
+      }
+    });
+  }
+
+  /** A frame's writes are followed or not by the time it returns. */
+  private frameReturns(st: State, at: Site): void {
+    if (at.stack.length - 1 > unitIndex(at.stack) + GUARD_DEPTH) return;
+    // a returning frame's tests guard nothing after it
+    const mine = `iv:t:${at.stack.length}:`;
+    for (const k of [...st.facts.keys()]) if (k.startsWith(mine)) st.set(k, 0);
+    for (const site of writeSites(this.p, at.fn).values()) {
+      const w = st.get(`iv:mw:${site.id}`);
+      if (w === 0) continue;
+      const held: string[] = [];
+      for (const g of site.follow) {
+        const f = st.get(`iv:mf:${site.id}|${g}`);
+        if (f === 1 || (w === 2 && f === 2)) held.push(`g:${g}`);
+        st.set(`iv:mf:${site.id}|${g}`, 0);
+      }
+      st.set(`iv:mw:${site.id}`, 0);
+      const where: Site = { ...at, line: site.line };
+      this.recordSite('must-follow', site.field, where, held, site.id);
+    }
+  }
+
+  /**
+   * One occurrence of an event: `held` the candidates true on every path to
+   * it. For requires-before the candidates on the stack are the event's own
+   * callers' work and are not compared.
+   */
+  private record(kind: BeliefKind, subject: string, at: Site, held: string[], callee?: string, stackAware = false): void {
+    const { unit, path } = placeOf(at, callee);
+    const inst = this.instance(kind, subject, path, unit, at);
+    if (stackAware) for (const f of at.stack) inst.inside.add(`iv:c:${f.fn.name}`);
+    this.merge(inst, held, at);
+  }
+
+  private recordSite(kind: BeliefKind, subject: string, at: Site, held: string[], siteId: string): void {
+    const { unit } = placeOf(at);
+    this.merge(this.instance(kind, subject, `${unit}>${siteId}`, unit, at), held, at);
+  }
+
+  private instance(kind: BeliefKind, subject: string, path: string, unit: string, at: Site): Instance {
+    const ck = classKey(kind, subject);
+    let m = this.tally.get(ck);
+    if (!m) this.tally.set(ck, (m = new Map()));
+    let inst = m.get(path);
+    if (!inst) m.set(path, (inst = { unit, at, held: null as unknown as Set<string>, inside: new Set(), failedAt: new Map() }));
+    return inst;
+  }
+
+  private merge(inst: Instance, held: string[], at: Site): void {
+    const h = new Set(held);
+    if (inst.held === null) {
+      inst.held = h;
+      return;
+    }
+    for (const c of inst.held) {
+      if (!h.has(c)) {
+        inst.held.delete(c);
+        if (!inst.failedAt.has(c)) inst.failedAt.set(c, at);
+      }
+    }
+  }
+}
+
+/** The names a call goes by: the function or macro, and each function an ops call reaches. */
+function namesOf(call: CallEvent): string[] {
+  const out: string[] = [];
+  if (call.name) out.push(call.name);
+  for (const t of call.info.targets) if (!out.includes(t.fn.name)) out.push(t.fn.name);
+  return out;
+}
