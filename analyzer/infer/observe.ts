@@ -76,7 +76,9 @@ export class Observer {
     const init = this.vocab.init;
     // a branch has no site: the frame it is in is the one of the last call or field access, which its condition makes
     const hs: RuleHooks[] = [{
-      watch: { key: 'infer', all: true, facts: (k) => k.startsWith('iv:') && !k.startsWith('iv:w:') },
+      // every fact of the observer's, the init hook's too: a callee keyed on less would be summarised once for
+      // callers whose paths differ, and its events seen from the first of them only
+      watch: { key: 'infer', all: true, facts: (k) => k.startsWith('iv:') },
       onCall: (call, st, at) => { this.last = at.stack; this.call(call, st, at); },
       onCallReturn: (call, st, at) => { this.last = at.stack; this.returned(call, st, at); },
       onRead: (_f, _st, at) => { this.last = at.stack; },
