@@ -13,7 +13,8 @@ import { symOf } from './values';
 
 /** What a primitive needs of the run it is in. */
 export interface BuiltinEnv {
-  hooks: readonly RuleHooks[];
+  /** the hooks on the path now (some sit out a callee: Engine's muted) */
+  hooks(): readonly RuleHooks[];
   /** a field of a zero-allocated struct that nothing has written yet */
   isFresh(q: string, st: State): boolean;
   /** whether the field's value is tracked (a write of unknown value must forget it) */
@@ -53,7 +54,7 @@ export class Builtins {
    */
   call(fname: string | undefined, e: Extract<Expr, { k: 'call' }>, vals: Val[], cur: State, sc: Scope, at: Site, ev: CallEvent): { state: State; val: Val } | null {
     if (!fname) return null;
-    const hooks = this.env.hooks;
+    const hooks = this.env.hooks();
     if (this.bitOps.test.has(fname)) {
       const q = fieldOfArg(sc, e.args[1]);
       const bit = symOf(vals[0]);
@@ -149,7 +150,7 @@ export class Builtins {
   private fillTarget(a: Expr | undefined, st: State, sc: Scope, at: Site): void {
     const q = fieldOfArg(sc, a);
     if (!q) return;
-    for (const h of this.env.hooks) h.onWrite?.(q, st, at, 'fill');
+    for (const h of this.env.hooks()) h.onWrite?.(q, st, at, 'fill');
     if (this.env.tracksValue(q, st)) st.setVal(q, null);
   }
 }

@@ -43,6 +43,8 @@ interface ExprResult {
 
 const MAX_DEPTH = 28;
 const MAX_STEPS = 2_000_000;
+/** hooks of one run held as bits of a number (blindMask): past this many, the rest are never blind */
+const MAX_MASKED = 30;
 
 export interface EngineOptions {
   hooks: RuleHooks[];
@@ -100,7 +102,7 @@ export class Engine {
     this.params = opts.params ?? Engine.paramsFor(p, opts.hooks, opts.config);
     this.sharedPrefix = freshKey(opts.freshStructs);
     this.builtins = new Builtins(p, opts.config, {
-      hooks: opts.hooks,
+      hooks: () => this.hooks(),
       isFresh: (q, st) => this.isFresh(q, st),
       tracksValue: (q, st) => this.tracksValue(q, st),
     });
@@ -141,6 +143,12 @@ export class Engine {
     return (!!fs && fs.has(q.slice(0, q.indexOf('.')))) || st.vals.has(q);
   }
 
+  /** A field whose unknown value (null) reads as no entry: one not zero-allocated, where absent would mean 0. */
+  private unknownIsAbsent = (q: string): boolean => {
+    const fs = this.opts.freshStructs;
+    return !fs || !fs.size || !fs.has(q.slice(0, q.indexOf('.')));
+  };
+
   /** A field of a zero-allocated struct that nothing has written yet. */
   private isFresh(q: string, st: State): boolean {
     const fs = this.opts.freshStructs;
@@ -149,7 +157,7 @@ export class Engine {
   }
 
   private hooks(): RuleHooks[] {
-    return this.opts.hooks;
+    return this.muted ? this.mutedHooks : this.opts.hooks;
   }
 
   private site(fn: FunctionFact, line: number, col = 1): Site {
@@ -193,15 +201,38 @@ export class Engine {
   /** What every blind summary of this engine is also keyed on: the zero-allocated structs (and the vendor, where an ops call follows). */
   private sharedPrefix = '';
 
-  private blindMemo = new Map<FunctionFact, boolean>();
+  private blindMemo = new Map<FunctionFact, number>();
 
-  private isBlind(fn: FunctionFact): boolean {
+  /** The hooks (a bit each, by index) nothing of whose watch can happen inside `fn`. */
+  private blindMask(fn: FunctionFact): number {
     let b = this.blindMemo.get(fn);
     if (b === undefined) {
-      b = this.hooks().every((h) => !this.footprints.touches(fn, h.watch));
+      b = 0;
+      this.opts.hooks.forEach((h, i) => { if (i < MAX_MASKED && !this.footprints.touches(fn, h.watch)) b! |= 1 << i; });
       this.blindMemo.set(fn, b);
     }
     return b;
+  }
+
+  /** The hooks not in `skip` whose facts in `st` are settled for `fn` (RuleHooks.settled): they sit this call out. */
+  private settledMask(fn: FunctionFact, st: State, skip: number): number {
+    let m = 0;
+    this.opts.hooks.forEach((h, i) => {
+      if (!h.settled || i >= MAX_MASKED || skip & (1 << i)) return;
+      const w = h.settled(st);
+      if (w && !this.footprints.touches(fn, w)) m |= 1 << i;
+    });
+    return m;
+  }
+
+  /** hooks muted in the frames being walked: settled where they were entered (settledMask) */
+  private muted = 0;
+  private mutedHooks: RuleHooks[] = [];
+
+  private setMuted(m: number): void {
+    if (m === this.muted) return;
+    this.muted = m;
+    this.mutedHooks = this.opts.hooks.filter((_, i) => !(m & (1 << i)));
   }
 
   private callFunction(fn: FunctionFact, args: Val[], st: State, callLine: number, via: string | undefined): FrameResult {
@@ -218,11 +249,19 @@ export class Engine {
     // the vendor a path is on matters only where an ops call can follow
     const ops = this.footprints.reachesOps(fn);
     const keep = (k: string) => (k === GROUP_KEY ? ops : fp.has(k));
-    const keepFact = this.factsSeenBy(fn);
-    const inner = project(st, keep, keepFact);
-    const key = frameKey(fn, args, inner);
+    const fpBlind = this.blindMask(fn);
     // the entry is never blind: its return is where some rules report
-    const shared = this.opts.shared && this.stack.length > 0 && this.isBlind(fn) ? this.opts.shared : null;
+    const muted = this.stack.length > 0 ? this.muted | this.settledMask(fn, st, fpBlind | this.muted) : 0;
+    const blind = fpBlind | muted;
+    const n = this.opts.hooks.length;
+    const blindToAll = this.stack.length > 0 && n <= MAX_MASKED && blind === (1 << n) - 1;
+    const keepFact = this.factsSeenBy(blind);
+    // a blind callee's summary is keyed on less than all it sees (an unknown value as no value): no rule
+    // reports inside it, so which caller's path analyses it first changes no trace
+    const inner = project(st, keep, keepFact, blindToAll ? this.unknownIsAbsent : undefined);
+    // a muted hook's facts are not in the key, and its events inside are not in the summary
+    const key = frameKey(fn, args, inner, muted);
+    const shared = this.opts.shared && blindToAll ? this.opts.shared : null;
     const skey = shared ? sharedKey(this.vendor.buildKey(ops), this.sharedPrefix, key) : key;
     const memo = shared?.get(skey) ?? this.summaries.get(key);
     if (memo) {
@@ -233,7 +272,14 @@ export class Engine {
     const col = shared ? this.deps.begin() : null;
     // shares inner's maps, and makes any write inside copy them first
     const seen = inner.clone();
-    const res = this.analyse(fn, args, inner, callLine, via);
+    const outerMuted = this.muted;
+    this.setMuted(muted);
+    let res: FrameResult;
+    try {
+      res = this.analyse(fn, args, inner, callLine, via);
+    } finally {
+      this.setMuted(outerMuted);
+    }
     res.same = !!res.state && res.state.sameAs(seen);
     if (col) {
       res.sub = this.deps.end(col);
@@ -264,20 +310,20 @@ export class Engine {
     return res.same ? st : applyProjected(st, res.state, keep, keepFact);
   }
 
-  private factFilters = new Map<FunctionFact, (k: string) => boolean>();
+  private factFilters = new Map<number, (k: string) => boolean>();
 
-  /** Facts of the rules whose watched events can happen inside `fn`; facts no rule claims are always kept. */
-  private factsSeenBy(fn: FunctionFact): (k: string) => boolean {
-    let f = this.factFilters.get(fn);
+  /** Facts of the rules not in `blindMask` (the hooks blind to or muted in a callee); facts no rule claims are always kept. */
+  private factsSeenBy(blindMask: number): (k: string) => boolean {
+    let f = this.factFilters.get(blindMask);
     if (f) return f;
-    const hooks = this.hooks();
-    const blind = hooks.filter((h) => !this.footprints.touches(fn, h.watch));
+    const hooks = this.opts.hooks;
+    const blind = hooks.filter((_, i) => blindMask & (1 << i));
     if (!blind.length) f = () => true;
     else {
       const seeing = hooks.filter((h) => !blind.includes(h));
       f = (k) => !blind.some((h) => h.watch.facts(k)) || seeing.some((h) => h.watch.facts(k));
     }
-    this.factFilters.set(fn, f);
+    this.factFilters.set(blindMask, f);
     return f;
   }
 

@@ -52,6 +52,12 @@ export function confined(id: string, k: KindHooks, facts: FactSpace, footprints:
     return v;
   };
   const h: RuleHooks = { watch };
+  const settled = k.settled;
+  if (settled) {
+    // its own key: footprints remember per watch which callees it touches
+    const narrow: Watch = { key: `${id}:settled`, ...settled.events };
+    h.settled = (st) => (settled.holds(st) ? narrow : null);
+  }
   const { onRead, onWrite, onCall, onCallReturn, onBranch, onEntryReturn, onRunEnd } = k;
   if (onRead) h.onRead = (q, st, at) => { if (fields.has(q)) onRead.call(k, q, st, at); };
   if (onWrite) h.onWrite = (q, st, at, how, value) => { if (fields.has(q)) onWrite.call(k, q, st, at, how, value); };

@@ -79,6 +79,14 @@ export type Events = Omit<Watch, 'key'>;
 /** What a rule kind's create() returns: its handlers and the events they are for. */
 export interface KindHooks extends Handlers {
   events: Events;
+  /**
+   * Fewer events once the rule's facts on a path are settled (`holds`):
+   * the only ones that could still change them or make the rule report
+   * (requires-before with its region held and no finding waiting: a
+   * release). A callee where none of them can happen is walked without the
+   * rule on that path, its facts passed through as they were.
+   */
+  settled?: { events: Events; holds(st: State): boolean };
 }
 
 /**
@@ -89,6 +97,8 @@ export interface KindHooks extends Handlers {
  */
 export interface RuleHooks extends Handlers {
   watch: Watch & { facts(key: string): boolean };
+  /** the watch of KindHooks.settled's events when they are all that matter in `st`, else null */
+  settled?(st: State): Watch | null;
 }
 
 export interface CallEvent {

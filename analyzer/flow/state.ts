@@ -137,13 +137,19 @@ export class State {
   }
 }
 
-/** The part of `st` a callee can observe: every fact, and the fields `keep` says. */
-export function project(st: State, keep: (k: string) => boolean, keepFact: (k: string) => boolean = () => true): State {
+/**
+ * The part of `st` a callee can observe: every fact, and the fields `keep` says.
+ * `unknownIsAbsent`: fields whose "written, value unknown" (null) reads the
+ * same as no entry (any field not zero-allocated), left out so that states
+ * differing only in which unknown fields a path once tracked are one key.
+ */
+export function project(st: State, keep: (k: string) => boolean, keepFact: (k: string) => boolean = () => true,
+  unknownIsAbsent?: (k: string) => boolean): State {
   const facts = new Map<string, Tri>();
   for (const [k, v] of st.facts) if (keepFact(k)) facts.set(k, v);
   const vals = new Map<string, number | string | null>();
   const bits = new Map<string, Bits>();
-  for (const [k, v] of st.vals) if (keep(k)) vals.set(k, v);
+  for (const [k, v] of st.vals) if (keep(k) && (v !== null || !unknownIsAbsent?.(k))) vals.set(k, v);
   for (const [k, v] of st.bits) if (keep(k)) bits.set(k, v);
   return new State(facts, bits, vals);
 }

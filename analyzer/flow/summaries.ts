@@ -139,10 +139,11 @@ export class RunSummaries {
 /**
  * What a frame's result is a function of: the function, the constants it
  * can act on (the others are undefined in `args`), and the part of the
- * caller's state it sees (`inner`, projected).
+ * caller's state it sees (`inner`, projected), and the hooks muted in it
+ * (Engine's settledMask: their events inside are not in the summary).
  */
-export function frameKey(fn: FunctionFact, args: readonly Val[], inner: State): string {
-  return `${fn.file}:${fn.line}:${fn.name}|${args.join(',')}|${inner.key()}`;
+export function frameKey(fn: FunctionFact, args: readonly Val[], inner: State, muted = 0): string {
+  return `${fn.file}:${fn.line}:${fn.name}|${args.join(',')}|${inner.key()}${muted ? `|m${muted}` : ''}`;
 }
 
 /** What every blind summary of an engine is also keyed on: the structs zero-allocated at its entry. */

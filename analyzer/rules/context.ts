@@ -53,6 +53,11 @@ export class Later {
     this.fact.set(st, 1);
   }
 
+  /** Whether a finding on the path of `st` may wait for the event. */
+  pending(st: State): boolean {
+    return this.waiting.length > 0 && this.fact.get(st) !== 0;
+  }
+
   /** A run ended: what it did not do, a later run does not do for it. */
   clear(): void {
     this.waiting = [];

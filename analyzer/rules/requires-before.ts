@@ -30,6 +30,8 @@ const kind: RuleKind<RequiresBeforeRule> = {
     };
     return {
       events: { calls: (n) => isAcq(n) || isOp(n) || isRel(n) },
+      // held on every path (so not released) with nothing waiting: an operation or an acquire inside changes nothing and reports nothing
+      settled: { events: { calls: isRel }, holds: (st) => region.get(st) === 1 && !later.pending(st) },
       onRunEnd: () => later.clear(),
       onCall(call, st, at) {
         // the acquiring function's own work happens inside the region
