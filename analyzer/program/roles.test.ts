@@ -4,6 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -61,4 +63,28 @@ test('check runs each rule from the role\'s handlers: demo_set writes with nothi
   assert.equal(r.stdout, [...finding('demo-named-and-role'), ...finding('demo-reg-before-load'), ''].join('\n'));
   // the one entry named and missing is a note; the role's entries are the tree's own and never missing
   assert.equal(r.stderr, `${PACK}: rules[1].entries[2]: demo_gone is not defined in the analysed files; rule demo-named-and-role runs from its other entries and its roles' (mark it "optional": true if only some trees have it)\n`);
+});
+
+test('a role that finds nothing is a note naming the key and the rule, and the other rules run', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-roles-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'gone.yaml');
+  fs.writeFileSync(file, [
+    `extends: [ ${JSON.stringify(PACK)} ]`,
+    'roles:',
+    '  gone-ioctl: { dispatch: [ demo_gone_ioctl, demo_vm_ioctl ] }',
+    '  no-switch: { dispatch: [ demo_helper ] }',
+    'rules:',
+    '  - { id: by-gone, kind: requires-before, message: m, confidence: high, operations: [ "hw_*" ], acquire: [ demo_load ], entries: [ {role: gone-ioctl}, {role: no-switch} ] }',
+    '',
+  ].join('\n'));
+  const r = run(['check', '.', '--rules', file, '--no-cache', '--entry', 'by-gone', '--entry', 'demo-reg-before-load']);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /^ioctl\.c:39:2: demo_set\(\): warning: .* \[demo-reg-before-load\]$/m);
+  assert.doesNotMatch(r.stdout, /\[by-gone\]/);
+  assert.equal(r.stderr, [
+    `${file}: rules[0].entries[0].role: role gone-ioctl finds no entry: demo_gone_ioctl, demo_vm_ioctl are not defined in the analysed files; rule by-gone does not run from it`,
+    `${file}: rules[0].entries[1].role: role no-switch finds no entry: no case of its dispatchers calls a function the analysed files define; rule by-gone does not run from it`,
+    '',
+  ].join('\n'));
 });

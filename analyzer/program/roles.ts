@@ -16,7 +16,9 @@
 import type { Stmt } from '../parse/ir';
 import type { Program } from './program';
 import { cmp } from './program';
-import type { RoleSpec } from '../pack/load';
+import type { Pack, RoleSpec } from '../pack/load';
+import { authoredAt } from '../pack/sets';
+import { keyName } from '../pack/locate';
 import { functionEntries, isRoleEntry, type EntryItem, type EntrySpec } from '../pack/rule-spec';
 import { resolveCall, scopeOf } from './callgraph';
 import { walkStmt, flattenCases } from './walk';
@@ -123,6 +125,36 @@ export function ruleEntries(p: Program, roles: Record<string, RoleSpec>, entries
       if (named.has(fn)) continue;
       named.add(fn);
       out.push({ function: fn });
+    }
+  }
+  return out;
+}
+
+/**
+ * A role that finds nothing in this tree (its dispatchers renamed, or not
+ * among the analysed files) would leave its rule idle in silence: one note
+ * for each such role entry, naming the pack file, the key and the rule.
+ */
+export function emptyRoleNotes(pack: Pack, p: Program, only?: string[]): string[] {
+  const indexInFile = new Map<string, number>();
+  const found = new Map<string, number>();
+  const out: string[] = [];
+  for (const r of pack.rules) {
+    const file = pack.ruleFile[r.id] ?? '';
+    const k = indexInFile.get(file) ?? 0;
+    indexInFile.set(file, k + 1);
+    if (only?.length && !only.includes(r.id)) continue;
+    for (const [j, e] of (r.entries ?? []).entries()) {
+      if (!isRoleEntry(e)) continue;
+      const role = pack.roles[e.role];
+      if (!role) continue;
+      let n = found.get(e.role);
+      if (n === undefined) found.set(e.role, (n = roleFunctions(p, role).length));
+      if (n) continue;
+      const gone = role.dispatch.filter((d) => !p.functions.has(d));
+      const why = gone.length ? `${gone.join(', ')} ${gone.length === 1 ? 'is' : 'are'} not defined in the analysed files` : 'no case of its dispatchers calls a function the analysed files define';
+      const o = authoredAt(pack.spliced, file, ['rules', k, 'entries', j, 'role']);
+      out.push(`${o.file}: ${keyName(o.path)}: role ${e.role} finds no entry: ${why}; rule ${r.id} does not run from it`);
     }
   }
   return out;
