@@ -99,6 +99,7 @@ export async function dispatch(argv: string[], io: Io, host?: AnalysisHost): Pro
     .command('rules <action>', 'list the rules of the pack, or run their fixture tests', (y) => y
       .option('rules', RULES_OPTION)
       .positional('action', { choices: ['list', 'test'] as const, demandOption: true })
+      .option('tree', { type: 'string', describe: 'list: each rule\'s entries in this tree, roles expanded to the functions found' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const }),
     (a) => run(() => commands.rulesCmd(a, io))())
     .command('cache <action>', 'empty the cache of facts and results, or print where it is', (y) => y

@@ -1,18 +1,54 @@
-// `callorder rules list`: the pack's rules, one a line. `callorder rules
+// `callorder rules list`: the pack's rules, one a line; with --tree, each
+// rule's entries in that tree, roles expanded to the functions found
+// (program/roles.ts), one a line. `callorder rules
 // test`: every rule's examples (driver/examples.ts); exit 0 when all pass, 1
 // when one fails, 2 (from the CLI) when the pack is bad.
 
 import * as path from 'node:path';
-import { entryOf, entryName, type RuleSpec } from '../pack/rule-spec';
+import { entryName, writtenName, type RuleSpec } from '../pack/rule-spec';
 import { examplesDir, type Pack } from '../pack/load';
 import { runExamples, diffExcerpt, type CaseResult } from '../driver/examples';
-import { CommonArgs, resolvePack, json } from './common';
+import { CommonArgs, resolvePack, resolveTree, loadOptionsOf, log, json } from './common';
+import { loadTreeAsync } from '../driver/load-tree';
+import { makeProgram } from '../program/callgraph';
+import { confinedTo } from '../program/program';
+import { walkedMatcher } from '../source/discover';
+import { entriesOf } from '../flow/run';
 import { maxOf } from '../util/append';
 import type { Io } from '../util/io';
 
-export function rulesCmd(a: CommonArgs & { action: string; format?: string }, io: Io): number {
+export function rulesCmd(a: CommonArgs & { action: string; format?: string }, io: Io): number | Promise<number> {
   const pack = resolvePack(a, io);
+  if (a.action === 'list' && a.tree) return listIn(a, pack, io);
   return a.action === 'list' ? list(pack, a.format, io) : test(pack, a.format, io);
+}
+
+/** Each rule's entries in the tree, in the order the rules run them: roles expanded, kinds' own entries found. */
+async function listIn(a: CommonArgs & { format?: string }, pack: Pack, io: Io): Promise<number> {
+  const lo = loadOptionsOf(a, io);
+  const tree = await loadTreeAsync(resolveTree(a, io), pack, lo);
+  lo.progress?.end();
+  for (const n of tree.notes) log(io, n);
+  let prog = makeProgram(tree, pack);
+  // the functions the runs walk, as runRules confines them
+  const walked = walkedMatcher(pack.include, pack.exclude, prog.files.map((f) => f.file));
+  if (walked) prog = confinedTo(prog, walked);
+  const rows = pack.rules.map((r) => ({
+    id: r.id,
+    entries: entriesOf(r, prog, pack.roles).map((e) => ({ name: entryName(e), defined: prog.functions.has(e.function) })),
+  }));
+  if (a.format === 'json') {
+    io.stdout.write(json(rows.map((r) => ({ id: r.id, entries: r.entries.map((e) => e.name), missing: r.entries.filter((e) => !e.defined).map((e) => e.name) }))));
+    return 0;
+  }
+  const w = maxOf(rows.map((r) => r.id.length));
+  const lines: string[] = [];
+  for (const r of rows) {
+    if (!r.entries.length) lines.push(`${r.id.padEnd(w)}  (no entry in this tree)`);
+    for (const e of r.entries) lines.push(`${r.id.padEnd(w)}  ${e.name}${e.defined ? '' : '  (not defined in the analysed files)'}`);
+  }
+  io.stdout.write(lines.length ? `${lines.join('\n')}\n` : '');
+  return 0;
 }
 
 /** The first sentence of a description, cut to `max` characters. */
@@ -23,7 +59,7 @@ function short(text: string | undefined, max = 90): string {
 }
 
 function entriesText(r: RuleSpec): string {
-  return r.entries?.length ? r.entries.map((e) => entryName(entryOf(e))).join(', ') : '(every function that makes the change)';
+  return r.entries?.length ? r.entries.map(writtenName).join(', ') : '(every function that makes the change)';
 }
 
 function list(pack: Pack, format: string | undefined, io: Io): number {
@@ -33,7 +69,7 @@ function list(pack: Pack, format: string | undefined, io: Io): number {
       const dir = examplesDir(pack, r);
       return {
         id: r.id, kind: r.kind, confidence: r.confidence, seed: r.seed ?? [],
-        entries: r.entries?.map((e) => entryName(entryOf(e))) ?? [],
+        entries: r.entries?.map(writtenName) ?? [],
         description: r.description ?? '',
         file: path.relative(cwd, pack.ruleFile[r.id]),
         ...(dir ? { examples: path.relative(cwd, dir) } : {}),

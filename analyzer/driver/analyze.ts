@@ -12,11 +12,11 @@ import { makeNormalizer } from '../parse/normalize';
 import { reparseEdit } from '../parse/reparse';
 import type { SourceTree } from '../source/snapshot';
 import { makeProgram } from '../program/callgraph';
-import { runRules, type UnitResult } from '../flow/run';
+import { emptyRoleNotes } from '../program/roles';
+import { runRules, entriesOf, type UnitResult } from '../flow/run';
 import type { SharedSummaries } from '../flow/summaries';
 import { missingEntryNotes } from '../pack/entries';
 import { unknownNameNotes } from '../rules/names';
-import { entryOf } from '../pack/rule-spec';
 import { changeSetOf, moveFindings, skeleton, touchedBy, type Change } from './incremental';
 import type { Finding } from '../flow/finding';
 import { Cache, FAILED, openCache, sha, shaOf } from '../cache/store';
@@ -252,7 +252,8 @@ export function runPack(tree: TreeFacts, pack: Pack, opts: { entry?: string[] },
   const entryNotes: string[] = [];
   for (const e of res.missingEntries) for (const n of keyed.get(e) ?? [`entry ${e}: not defined in the analysed files`]) entryNotes.push(n);
   // a rule that runs but names a field or function the tree lacks checks nothing through that key: say so
-  const skipped = new Set(pack.rules.filter((r) => r.entries?.length && !r.entries.some((e) => prog.functions.has(entryOf(e).function))).map((r) => r.id));
+  const skipped = new Set(pack.rules.filter((r) => r.entries?.length && !entriesOf(r, prog, pack.roles).some((e) => prog.functions.has(e.function))).map((r) => r.id));
+  for (const n of emptyRoleNotes(pack, prog, opts.entry)) entryNotes.push(n);
   for (const n of unknownNameNotes(pack, prog, opts.entry, skipped)) entryNotes.push(n);
   const stats: AnalysisStats = {
     files: tree.files.length,

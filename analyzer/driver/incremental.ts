@@ -75,7 +75,7 @@ function derived(others: FileFacts[], changed: FileFacts[], pack: Pack, touched:
     members.add(i.fn);
     return `${i.table.name}:${i.fn}`;
   })]);
-  const entries = pack.rules.map((r) => entriesOf(r, p));
+  const entries = pack.rules.map((r) => entriesOf(r, p, pack.roles));
   return { sig: JSON.stringify([tables, impls, entries]), members };
 }
 

@@ -17,6 +17,7 @@
 import type { Expr, FunctionFact, Stmt } from '../parse/ir';
 import type { Program } from '../program/program';
 import { resolveCall, calledNames, scopeOf, qualifiedField, exprText, type Scope } from '../program/callgraph';
+import { flattenCases } from '../program/walk';
 import type { EngineConfig } from '../pack/load';
 import { State, merge, mergeAll, testBit, project, applyProjected } from './state';
 import { Footprints } from './footprint';
@@ -881,15 +882,6 @@ function mentions(e: Expr, name: string, depth = 0): boolean {
   }
 }
 
-function flattenCases(body: Stmt[]): Stmt[] {
-  const out: Stmt[] = [];
-  for (const s of body) {
-    // a loop, not push(...): 200,000 statements after one case label overflowed the stack as arguments
-    if (s.k === 'block' && s.body.length && s.body[0].k === 'case') for (const c of flattenCases(s.body)) out.push(c);
-    else out.push(s);
-  }
-  return out;
-}
 
 function containsPendingLabel(s: Stmt, pending: Map<string, State>): boolean {
   if (pending.size === 0) return false;

@@ -6,8 +6,9 @@ import { walkedMatcher } from '../source/discover';
 import type { FunctionFact } from '../parse/ir';
 import { fieldOfArg, qualifiedField, scopeOf } from '../program/callgraph';
 import { walkStmt } from '../program/walk';
+import { ruleEntries } from '../program/roles';
 import type { Pack } from '../pack/load';
-import { entryOf, entryName, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
+import { entryName, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
 import { Engine } from './engine';
 import { SharedSummaries } from './summaries';
 import type { RuleHooks, Site } from './hooks';
@@ -55,9 +56,9 @@ export function fnKey(fn: Pick<FunctionFact, 'file' | 'name'>): string {
   return `${fn.file}\u0000${fn.name}`;
 }
 
-export function entriesOf(rule: RuleSpec, p: Program): EntrySpec[] {
+export function entriesOf(rule: RuleSpec, p: Program, roles: Pack['roles'] = {}): EntrySpec[] {
   const k = RULE_KINDS[rule.kind];
-  if (rule.entries?.length) return rule.entries.map(entryOf);
+  if (rule.entries?.length) return ruleEntries(p, roles, rule.entries);
   return k.entries ? k.entries(rule as never, p) : [];
 }
 
@@ -75,7 +76,7 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
   const groups = new Map<string, { entry: EntrySpec; rules: RuleSpec[] }>();
   for (const r of rules) {
     if (!RULE_KINDS[r.kind]) throw new PackError(pack.ruleFile[r.id] ?? '', `rule ${r.id}.kind`, `unknown rule kind ${r.kind}`);
-    for (const e of entriesOf(r, p)) {
+    for (const e of entriesOf(r, p, pack.roles)) {
       const key = `${e.function}|${JSON.stringify(e.args ?? {})}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { entry: e, rules: [] }));

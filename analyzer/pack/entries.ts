@@ -10,7 +10,7 @@
 // the commands refuse it (noPackFiles).
 
 import type { Pack } from './load';
-import { entryOf } from './rule-spec';
+import { functionEntries, isRoleEntry } from './rule-spec';
 import { authoredAt } from './sets';
 import { keyName } from './locate';
 import { analysedMatcher } from '../source/discover';
@@ -24,11 +24,17 @@ export function missingEntryNotes(pack: Pack, defined: (fn: string) => boolean, 
     const k = indexInFile.get(file) ?? 0;
     indexInFile.set(file, k + 1);
     if (only?.length && !only.includes(r.id)) continue;
-    const entries = (r.entries ?? []).map(entryOf);
+    const written = r.entries ?? [];
+    const entries = functionEntries(written);
+    // a role's entries are found in the tree, never missing from it
+    const roles = (r.entries ?? []).some(isRoleEntry);
     const left = entries.filter((e) => defined(e.function)).length;
-    for (const [j, e] of entries.entries()) {
+    for (const [j, item] of written.entries()) {
+      if (isRoleEntry(item)) continue;
+      const e = typeof item === 'string' ? { function: item, optional: false } : item;
       if (defined(e.function) || e.optional) continue;
-      const what = left ? `rule ${r.id} runs from its other ${left === 1 ? 'entry' : `${left} entries`}` : `rule ${r.id} is skipped, none of its entries is defined`;
+      const what = roles ? `rule ${r.id} runs from its other entries and its roles'`
+        : left ? `rule ${r.id} runs from its other ${left === 1 ? 'entry' : `${left} entries`}` : `rule ${r.id} is skipped, none of its entries is defined`;
       // an entry a set put there is named where the set has it
       const o = authoredAt(pack.spliced, file, ['rules', k, 'entries', j]);
       const note = `${o.file}: ${keyName(o.path)}: ${e.function} is not defined in the analysed files; ${what} (mark it "optional": true if only some trees have it)`;

@@ -76,6 +76,18 @@ export interface Pack {
   sets: Record<string, PackSet>;
   /** where the items the sets put into each file's lists were written, for messages */
   spliced: Spliced;
+  /** entries found in the tree by role (program/roles.ts), by name */
+  roles: Record<string, RoleSpec>;
+}
+
+/**
+ * A role: the functions the cases of each dispatcher's switch call first
+ * (the handlers a command number reaches), found in the tree; `except` are
+ * calls a case may make before its handler (taking a lock, a test).
+ */
+export interface RoleSpec {
+  dispatch: string[];
+  except?: string[];
 }
 
 let schemaText: string | null = null;
@@ -118,6 +130,7 @@ interface RawPack {
   program?: Partial<ProgramConfig>;
   engine?: Partial<EngineConfig>;
   rules?: RuleSpec[];
+  roles?: Record<string, RoleSpec>;
 }
 
 function readPack(file: string): { parsed: unknown; text: string } {
@@ -224,6 +237,7 @@ export function loadPack(file: string, seen: string[] = [], cwd = ''): Pack {
     ruleFile: {},
     sets: {},
     spliced: {},
+    roles: {},
   };
   for (const [i, ext] of extendsOf(abs, text, parsed).entries()) {
     const p = besideOrShipped(abs, ext);
@@ -279,6 +293,7 @@ export function loadPack(file: string, seen: string[] = [], cwd = ''): Pack {
     ruleFile: Object.fromEntries((raw.rules ?? []).map((r) => [r.id, abs])),
     sets: expanded.sets,
     spliced,
+    roles: raw.roles ?? {},
   };
   for (const key of ['fileScopeMacroPatterns', 'iteratorPatterns'] as const) {
     for (const [i, pat] of own.frontend[key].entries()) {
@@ -296,6 +311,17 @@ export function loadPack(file: string, seen: string[] = [], cwd = ''): Pack {
   for (const [name, d] of Object.entries(own.frontend.declaratorMacros ?? {})) {
     if (d.type !== undefined && d.type.length > name.length) {
       throw at(['frontend', 'declaratorMacros', name, 'type'], `${d.type} is longer than ${name}`);
+    }
+  }
+  for (const name of Object.keys(own.roles)) {
+    if (base.roles[name]) throw at(['roles', name], `role ${name} is already defined in a pack this one extends`);
+  }
+  const roles = { ...base.roles, ...own.roles };
+  for (const [i, r] of own.rules.entries()) {
+    for (const [j, e] of (r.entries ?? []).entries()) {
+      if (typeof e !== 'object' || !('role' in e) || roles[e.role]) continue;
+      const known = Object.keys(roles).sort();
+      throw at(['rules', i, 'entries', j, 'role'], `no role named ${e.role}${known.length ? ` (the roles: ${known.join(', ')})` : ' (the pack has no roles)'}`);
     }
   }
   const ids = new Set(base.rules.map((r) => r.id));
@@ -348,6 +374,7 @@ function merge(into: Pack, from: Pack): void {
   Object.assign(into.ruleFile, from.ruleFile);
   Object.assign(into.sets, from.sets);
   Object.assign(into.spliced, from.spliced);
+  Object.assign(into.roles, from.roles);
 }
 
 /** The directory of a rule's example cases, or null when it has none. */

@@ -17,22 +17,28 @@ export const FIELDS = { type: 'array', items: FIELD, minItems: 1 } as const;
 /** function names, or `struct.member` hooks standing for every implementation */
 export const TEXTS = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
 
-export const ENTRY = {
-  oneOf: [
-    IDENT,
-    {
-      type: 'object', additionalProperties: false, required: ['function'],
-      properties: {
-        function: IDENT,
-        args: {
-          type: 'object', additionalProperties: { type: ['number', 'boolean', 'string'] },
-          description: 'constant arguments by parameter name: numbers, booleans, or enum/macro names',
-        },
-        optional: { type: 'boolean', description: 'defined only in some trees: a missing definition is a note, not an error' },
-      },
+/** An entry function by name, with constant arguments. */
+export const FUNCTION_ENTRY = {
+  type: 'object', additionalProperties: false, required: ['function'],
+  properties: {
+    function: IDENT,
+    args: {
+      type: 'object', additionalProperties: { type: ['number', 'boolean', 'string'] },
+      description: 'constant arguments by parameter name: numbers, booleans, or enum/macro names',
     },
-  ],
+    optional: { type: 'boolean', description: 'defined only in some trees: a missing definition is a note, not an error' },
+  },
 } as const;
+
+/** Every function a role of the pack (top-level `roles`) finds in the tree. */
+export const ROLE_ENTRY = {
+  type: 'object', additionalProperties: false, required: ['role'],
+  properties: {
+    role: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', description: 'a role the pack defines under roles: the functions its dispatchers\' cases call' },
+  },
+} as const;
+
+export const ENTRY = { oneOf: [IDENT, FUNCTION_ENTRY, ROLE_ENTRY] } as const;
 
 /** A qualified field `struct.member`, or a call by name (globs allowed). */
 export const EVENT = {
@@ -84,5 +90,6 @@ export type RuleBase = ObjectOf<typeof RULE_BASE> & { kind: string };
 /** The spec of a rule of kind K whose own keys are S. */
 export type RuleOf<K extends string, S extends KindSchema> = ObjectOf<typeof RULE_BASE> & { kind: K } & ObjectOf<S>;
 
-export type EntrySpec = Exclude<FromSchema<typeof ENTRY>, string>;
+export type EntrySpec = FromSchema<typeof FUNCTION_ENTRY>;
+export type RoleEntry = FromSchema<typeof ROLE_ENTRY>;
 export type EventSpec = FromSchema<typeof EVENT>;

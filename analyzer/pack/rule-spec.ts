@@ -4,17 +4,33 @@
 
 import type { KINDS } from '../rules';
 import type { RuleKind } from '../rules/context';
-import type { EntrySpec } from './rule-schema';
+import type { EntrySpec, RoleEntry } from './rule-schema';
 
-export type { EntrySpec } from './rule-schema';
+export type { EntrySpec, RoleEntry } from './rule-schema';
 
 type SpecOf<K> = K extends RuleKind<infer R> ? R : never;
 
 /** A rule of any registered kind, told apart by `kind`. */
 export type RuleSpec = SpecOf<(typeof KINDS)[number]>;
 
-export function entryOf(e: string | EntrySpec): EntrySpec {
-  return typeof e === 'string' ? { function: e } : e;
+/** An entry as the pack wrote it: a name, a function with arguments, or a role. */
+export type EntryItem = string | EntrySpec | RoleEntry;
+
+export function isRoleEntry(e: EntryItem): e is RoleEntry {
+  return typeof e === 'object' && 'role' in e;
+}
+
+/** The function entries a rule names itself; its roles' are the program's to find (program/roles.ts). */
+export function functionEntries(entries: readonly EntryItem[] | undefined): EntrySpec[] {
+  const out: EntrySpec[] = [];
+  for (const e of entries ?? []) if (!isRoleEntry(e)) out.push(typeof e === 'string' ? { function: e } : e);
+  return out;
+}
+
+/** How listings name an entry as written: a role is `role NAME`. */
+export function writtenName(e: EntryItem): string {
+  if (isRoleEntry(e)) return `role ${e.role}`;
+  return entryName(typeof e === 'string' ? { function: e } : e);
 }
 
 /** How messages and listings name an entry: `kvm_vcpu_reset(init_event=false)`. */

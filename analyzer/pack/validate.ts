@@ -47,7 +47,8 @@ export function schemaError(errors: ErrorObject[], data: unknown, kinds: () => s
   for (const e of errors) {
     if (e.keyword === 'oneOf') continue;
     const x = said(e, data, kinds);
-    if (!best || x.path.length > best.path.length) best = x;
+    // of a oneOf's objects, the one whose keys were written: a key it does not know before a key the other lacks
+    if (!best || x.path.length > best.path.length || (x.path.length === best.path.length && best.on === 'parent' && x.on === 'key')) best = x;
   }
   return best ?? { path: [], reason: 'does not match the schema', on: 'value' };
 }
@@ -80,6 +81,8 @@ function said(e: ErrorObject, data: unknown, kinds: () => string[]): SchemaError
     case 'minLength':
       return { path, reason: 'must not be empty', on: 'value' };
     case 'pattern':
+      // a key of a map (propertyNames: a set's or a role's name), named as the key
+      if (typeof e.propertyName === 'string') return { path: [...path, e.propertyName], reason: `${JSON.stringify(e.propertyName)} is not a name: does not match ${String(p.pattern)}`, on: 'key' };
       return { path, reason: `${JSON.stringify(value)} does not match ${String(p.pattern)}`, on: 'value' };
     case 'minimum':
       return { path, reason: `must be at least ${String(p.limit)}`, on: 'value' };

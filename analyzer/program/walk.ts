@@ -106,3 +106,14 @@ export function walkExpr(e: Expr, cond: string[], v: Visit, depth = 0): void {
   }
 }
 
+
+/** A switch body's statements with each case label's block opened: the labels and what follows them, in order. */
+export function flattenCases(body: Stmt[]): Stmt[] {
+  const out: Stmt[] = [];
+  for (const s of body) {
+    // a loop, not push(...): 200,000 statements after one case label overflowed the stack as arguments
+    if (s.k === 'block' && s.body.length && s.body[0].k === 'case') for (const c of flattenCases(s.body)) out.push(c);
+    else out.push(s);
+  }
+  return out;
+}
