@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS, type ParseLimits } from '../parse/parse-file';
 import type { Io } from '../util/io';
 import { DEFAULT_REPORTER, type Reporter } from '../report/model';
 import type { SourceTree } from '../source/snapshot';
-import { LEAN_BYTES, type LoadOptions } from '../driver/load-tree';
+import { LEAN_BYTES, loadTreeAsync, type LoadOptions, type TreeFacts } from '../driver/load-tree';
 import { cacheRoot } from '../cache/store';
 import { progressLine, type ProgressLine } from '../report/progress';
 import { UsageError } from '../util/errors';
@@ -131,4 +131,18 @@ export function jobsOf(a: CommonArgs): number {
   if (a.jobs === undefined) return os.availableParallelism();
   if (!Number.isInteger(a.jobs) || a.jobs < 1) throw new UsageError('--jobs must be a whole number of threads, 1 or more');
   return a.jobs;
+}
+
+/**
+ * The tree the arguments name, read for the pack (`pack`, else the one they
+ * name) with their limits, the progress line cleared: what the commands that
+ * model a tree without checking it (stats, graph, infer, rules list) start from.
+ */
+export async function readTree(a: CommonArgs, io: Io, pack?: Pack): Promise<{ root: string; pack: Pack; tree: TreeFacts }> {
+  const root = resolveTree(a, io);
+  const p = pack ?? resolvePack(a, io);
+  const lo = loadOptionsOf(a, io);
+  const tree = await loadTreeAsync(root, p, lo);
+  lo.progress?.end();
+  return { root, pack: p, tree };
 }

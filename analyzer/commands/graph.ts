@@ -1,18 +1,13 @@
-import { loadTreeAsync } from '../driver/load-tree';
 import { makeProgram } from '../program/callgraph';
 import { graphFrom, renderGraph } from '../program/graph-view';
-import { CommonArgs, resolveTree, resolvePack, loadOptionsOf, log } from './common';
+import { CommonArgs, readTree, log } from './common';
 import { UsageError } from '../util/errors';
 import type { Io } from '../util/io';
 
 export async function graph(a: CommonArgs & { from: string; to?: string; depth?: number; format?: string }, io: Io): Promise<number> {
   const depth = a.depth ?? 12;
   if (!Number.isInteger(depth) || depth < 0) throw new UsageError('--depth must be a whole number of calls (0 or more)');
-  const root = resolveTree(a, io);
-  const pack = resolvePack(a, io);
-  const lo = loadOptionsOf(a, io);
-  const tree = await loadTreeAsync(root, pack, lo);
-  lo.progress?.end();
+  const { pack, tree } = await readTree(a, io);
   for (const n of tree.notes) log(io, n); // a file skipped or read in part changes the graph: never silently
   const prog = makeProgram(tree, pack);
   if (!prog.functions.has(a.from)) throw new UsageError(`--from ${a.from}: no such function in the analysed files`);

@@ -1,9 +1,8 @@
-import { loadTreeAsync } from '../driver/load-tree';
 import { makeProgram } from '../program/callgraph';
 import { entriesOf } from '../flow/run';
 import { infer } from '../infer/infer';
 import { deviantsOf, renderInfer, type InferFormat } from '../infer/render';
-import { CommonArgs, resolveTree, resolvePack, loadOptionsOf, log } from './common';
+import { CommonArgs, readTree, log } from './common';
 import { InputError, UsageError } from '../util/errors';
 import type { Io } from '../util/io';
 
@@ -17,11 +16,7 @@ export interface InferArgs extends CommonArgs {
 export async function inferCmd(a: InferArgs, io: Io): Promise<number> {
   const top = a.top ?? 20;
   if (!Number.isInteger(top) || top < 1) throw new UsageError('--top must be a whole number, 1 or more');
-  const root = resolveTree(a, io);
-  const pack = resolvePack(a, io);
-  const lo = loadOptionsOf(a, io);
-  const tree = await loadTreeAsync(root, pack, lo);
-  lo.progress?.end();
+  const { pack, tree } = await readTree(a, io);
   for (const n of tree.notes) log(io, n);
   const prog = makeProgram(tree, pack);
   // without --entries, the entries the pack's rules run from

@@ -8,8 +8,7 @@ import * as path from 'node:path';
 import { entryName, writtenName, type RuleSpec } from '../pack/rule-spec';
 import { examplesDir, type Pack } from '../pack/load';
 import { runExamples, diffExcerpt, type CaseResult } from '../driver/examples';
-import { CommonArgs, resolvePack, resolveTree, loadOptionsOf, log, json } from './common';
-import { loadTreeAsync } from '../driver/load-tree';
+import { CommonArgs, resolvePack, readTree, log, json } from './common';
 import { makeProgram } from '../program/callgraph';
 import { confinedTo } from '../program/program';
 import { walkedMatcher } from '../source/discover';
@@ -25,9 +24,7 @@ export function rulesCmd(a: CommonArgs & { action: string; format?: string }, io
 
 /** Each rule's entries in the tree, in the order the rules run them: roles expanded, kinds' own entries found. */
 async function listIn(a: CommonArgs & { format?: string }, pack: Pack, io: Io): Promise<number> {
-  const lo = loadOptionsOf(a, io);
-  const tree = await loadTreeAsync(resolveTree(a, io), pack, lo);
-  lo.progress?.end();
+  const { tree } = await readTree(a, io, pack);
   for (const n of tree.notes) log(io, n);
   let prog = makeProgram(tree, pack);
   // the functions the runs walk, as runRules confines them

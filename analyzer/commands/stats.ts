@@ -1,15 +1,10 @@
-import { loadTreeAsync } from '../driver/load-tree';
 import { computeStats } from '../report/stats';
-import { CommonArgs, resolveTree, resolvePack, loadOptionsOf, json, log } from './common';
+import { CommonArgs, readTree, json, log } from './common';
 import { indirectStats, makeProgram } from '../program/callgraph';
 import type { Io } from '../util/io';
 
 export async function stats(a: CommonArgs & { format?: string }, io: Io): Promise<number> {
-  const root = resolveTree(a, io);
-  const pack = resolvePack(a, io);
-  const lo = loadOptionsOf(a, io);
-  const tree = await loadTreeAsync(root, pack, lo);
-  lo.progress?.end();
+  const { root, pack, tree } = await readTree(a, io);
   const s = computeStats(tree);
   const prog = makeProgram(tree, pack);
   const ind = indirectStats(prog);
