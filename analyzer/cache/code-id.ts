@@ -82,7 +82,8 @@ function listJs(p: string, out: string[]): void {
   for (const name of fs.readdirSync(p)) listJs(path.join(p, name), out);
 }
 
-function packageVersion(name: string): string {
+/** The installed version of a dependency, '?' when it cannot be read. */
+export function packageVersion(name: string): string {
   try {
     return (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
   } catch {
