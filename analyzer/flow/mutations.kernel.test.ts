@@ -14,20 +14,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fetchKernel } from '../source/fetch-kernel';
-import { loadTree, type TreeFacts } from '../driver/load-tree';
-import { makeNormalizer } from '../parse/normalize';
-import { parseText, DEFAULT_LIMITS } from '../parse/parse-file';
-import { loadPack, defaultPackPath, type Pack } from '../pack/load';
+import { loadTree } from '../driver/load-tree';
+import { mutatedTree, type Edit } from '../driver/mutate.testlib';
+import { loadPack, defaultPackPath } from '../pack/load';
 import { makeProgram } from '../program/callgraph';
 import { runRules } from './run';
 import type { Finding } from './finding';
-
-interface Edit {
-  file: string;
-  /** exact text, present exactly once in the file */
-  find: string;
-  replace: string;
-}
 
 interface Expected {
   rule: string;
@@ -52,31 +44,6 @@ interface Mutation {
 const FIXTURES = path.resolve(__dirname, '../../../fixtures/mutations');
 const TRIAGE = path.resolve(__dirname, '../../../docs/triage.md');
 const PRINT = !!process.env.CALLORDER_MUTATIONS_PRINT;
-
-export function applyEdits(text: string, file: string, edits: Edit[]): string {
-  let out = text;
-  for (const e of edits.filter((x) => x.file === file)) {
-    const at = out.indexOf(e.find);
-    assert.ok(at >= 0, `${file}: edit does not apply, text not found: ${JSON.stringify(e.find.slice(0, 80))}`);
-    assert.equal(out.indexOf(e.find, at + 1), -1, `${file}: edit is ambiguous, text found twice: ${JSON.stringify(e.find.slice(0, 80))}`);
-    out = out.slice(0, at) + e.replace + out.slice(at + e.find.length);
-  }
-  return out;
-}
-
-function mutate(base: TreeFacts, pack: Pack, m: Mutation): TreeFacts {
-  const normalize = makeNormalizer(pack.frontend);
-  const files = new Set(m.edits.map((e) => e.file));
-  const replaced = new Map<string, TreeFacts['files'][number]>();
-  for (const rel of files) {
-    const text = fs.readFileSync(path.join(base.root, rel), 'latin1');
-    const r = parseText(applyEdits(text, rel, m.edits), rel, normalize, DEFAULT_LIMITS);
-    assert.ok(r.ok, `${m.id}: ${rel} does not parse after the edit`);
-    replaced.set(rel, r.facts);
-  }
-  for (const rel of files) assert.ok(base.files.some((f) => f.file === rel), `${m.id}: ${rel} is not an analysed file`);
-  return { ...base, files: base.files.map((f) => replaced.get(f.file) ?? f) };
-}
 
 function names(f: Finding): string {
   return `${f.field ?? ''} ${f.message}`;
@@ -116,7 +83,7 @@ for (const version of ['7.2', '6.12', '6.1'] as const) {
     });
     for (const m of cases) {
       await t.test(`${m.id} (seed ${m.seed}${m.design ? ', correct design' : ''})`, () => {
-        const tree = mutate(base, pack, m);
+        const tree = mutatedTree(base, pack, m.id, m.edits);
         const res = runRules(makeProgram(tree, pack), pack);
         const added = res.findings.filter((f) => !known.has(f.id));
         if (PRINT) for (const f of added) process.stderr.write(`${m.id}: ${describe(f)}\n`);

@@ -10,15 +10,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fetchKernel } from '../source/fetch-kernel';
 import { loadTree, type TreeFacts } from '../driver/load-tree';
-import { makeNormalizer } from '../parse/normalize';
-import { parseText, DEFAULT_LIMITS } from '../parse/parse-file';
+import { mutatedTree, type Edit } from '../driver/mutate.testlib';
 import { loadPack, defaultPackPath, type Pack } from '../pack/load';
 import { makeProgram } from '../program/callgraph';
 import { infer } from './infer';
 import { byKindInTurn, families, beliefText } from './beliefs';
 import { deviantsOf } from './render';
 
-interface Edit { file: string; find: string; replace: string }
 interface Mutation { id: string; why: string; edits: Edit[]; site: string; top10?: boolean }
 
 const FIXTURES = path.resolve(__dirname, '../../../fixtures/infer');
@@ -28,23 +26,6 @@ const PRINT = !!process.env.CALLORDER_INFER_PRINT;
 function emptyPack(): Pack {
   const pack = loadPack(defaultPackPath());
   return { ...pack, rules: [], program: { ...pack.program, modes: [] } };
-}
-
-function mutate(base: TreeFacts, pack: Pack, m: Mutation): TreeFacts {
-  const normalize = makeNormalizer(pack.frontend);
-  const replaced = new Map<string, TreeFacts['files'][number]>();
-  for (const rel of new Set(m.edits.map((e) => e.file))) {
-    let text = fs.readFileSync(path.join(base.root, rel), 'latin1');
-    for (const e of m.edits.filter((x) => x.file === rel)) {
-      const at = text.indexOf(e.find);
-      assert.ok(at >= 0 && text.indexOf(e.find, at + 1) < 0, `${m.id}: ${rel}: the edit's text is not there exactly once`);
-      text = text.slice(0, at) + e.replace + text.slice(at + e.find.length);
-    }
-    const r = parseText(text, rel, normalize, DEFAULT_LIMITS);
-    assert.ok(r.ok, `${m.id}: ${rel} does not parse after the edit`);
-    replaced.set(rel, r.facts);
-  }
-  return { ...base, files: base.files.map((f) => replaced.get(f.file) ?? f) };
 }
 
 /** 1-based rank of the first deviant whose path goes through `fn`, 0 when none does */
@@ -72,7 +53,7 @@ for (const version of ['7.2', '6.12'] as const) {
     // the cases not yet found (top10 false) run only to print their rank
     for (const m of cases[version].filter((c) => c.top10 || PRINT)) {
       await t.test(`mutation ${m.id}: ${m.top10 ? 'among the top 10 new deviants' : 'rank printed'}`, () => {
-        const rank = rankOf(mutate(base, pack, m), pack, m.site, known);
+        const rank = rankOf(mutatedTree(base, pack, m.id, m.edits), pack, m.site, known);
         if (PRINT) process.stderr.write(`${version} ${m.id}: ${rank || 'not a deviant'}\n`);
         if (m.top10) assert.ok(rank >= 1 && rank <= 10, `${m.id}: rank ${rank}`);
       });
