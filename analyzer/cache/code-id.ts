@@ -82,8 +82,7 @@ function listJs(p: string, out: string[]): void {
   for (const name of fs.readdirSync(p)) listJs(path.join(p, name), out);
 }
 
-/** The installed version of a dependency, '?' when it cannot be read. */
-export function packageVersion(name: string): string {
+function packageVersion(name: string): string {
   try {
     return (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
   } catch {

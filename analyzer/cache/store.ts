@@ -31,9 +31,8 @@ export { sha, sha256, shaOf } from '../util/hash';
  * `last`: which result a directory's last check left, so the next check of it starts from there;
  * `source`: a parsed file's text by content, so the next check re-reads only the lines around an edit
  */
-/** `pack`: a YAML pack's parse (pack/yaml-cache.ts) */
-export type EntryKind = 'facts' | 'skeleton' | 'results' | 'last' | 'source' | 'pack';
-export const ENTRY_KINDS: readonly EntryKind[] = ['facts', 'skeleton', 'results', 'last', 'source', 'pack'];
+export type EntryKind = 'facts' | 'skeleton' | 'results' | 'last' | 'source';
+export const ENTRY_KINDS: readonly EntryKind[] = ['facts', 'skeleton', 'results', 'last', 'source'];
 
 /** What an entry must have been written by: this release and this build of the analyzer. */
 let entryVersion: string | null = null;

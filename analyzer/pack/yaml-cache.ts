@@ -1,12 +1,15 @@
 // A YAML pack parsed once per text. Loading and running the yaml parser costs
 // more than a warm check of an unchanged tree does in all, and the default
-// pack is YAML: its parse is kept as an entry of the cache (kind `pack`, with
-// the store's checked header, private modes and atomic write), keyed by the
+// pack is YAML: its parse is kept as JSON in the cache, under the hash of the
 // text, so a pre-commit run reads JSON. Only a parse that succeeded is kept;
-// a cache that cannot be written costs the parse, never the run.
+// a file that cannot be written costs the parse, never the run.
 
-import { EntryStore, sha } from '../cache/store';
-import { packageVersion } from '../cache/code-id';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cacheRoot } from '../cache/root';
+
+let parserVersion: string | null = null;
 
 /**
  * What the pack `text` parses to: from the cache, else from `parse()`, which
@@ -14,18 +17,22 @@ import { packageVersion } from '../cache/code-id';
  * or by another version of the parser is another entry.
  */
 export function parsedYaml(text: string, how: string, parse: () => unknown): unknown {
-  // the cache in force now: tests and the server change it between runs
-  const store = new EntryStore('pack');
-  const key = sha(packageVersion('yaml'), how, text);
-  const kept = store.read(key);
-  if (kept !== null) {
-    try {
-      return JSON.parse(kept);
-    } catch {
-      // a sound entry that is not JSON was not written by this code: parse again
-    }
+  parserVersion ??= (JSON.parse(fs.readFileSync(require.resolve('yaml/package.json'), 'utf8')) as { version: string }).version;
+  const key = crypto.createHash('sha256').update(`${parserVersion}\0${how}\0${text}`).digest('hex');
+  const file = path.join(cacheRoot(), 'packs', `${key}.json`);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    // not kept yet, or kept badly: parse again
   }
   const value = parse();
-  store.write(key, JSON.stringify(value));
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(value));
+    fs.renameSync(tmp, file);
+  } catch {
+    // a read-only cache: the next run parses again
+  }
   return value;
 }
