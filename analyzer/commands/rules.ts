@@ -1,5 +1,6 @@
 // `callorder rules list`: the pack's rules, one a line; with --tree, each
-// rule's entries in that tree, roles expanded to the functions found
+// rule's entries in that tree, roles expanded to the functions found, and a
+// note for each name of the pack the tree lacks (rules/names.ts)
 // (program/roles.ts), one a line. `callorder rules
 // test`: every rule's examples (driver/examples.ts); exit 0 when all pass, 1
 // when one fails, 2 (from the CLI) when the pack is bad.
@@ -13,6 +14,7 @@ import { makeProgram } from '../program/callgraph';
 import { confinedTo } from '../program/program';
 import { walkedMatcher } from '../source/discover';
 import { entriesOf } from '../flow/run';
+import { unknownNameNotes } from '../rules/names';
 import { maxOf } from '../util/append';
 import type { Io } from '../util/io';
 
@@ -27,6 +29,8 @@ async function listIn(a: CommonArgs & { format?: string }, pack: Pack, io: Io): 
   const { tree } = await readTree(a, io, pack);
   for (const n of tree.notes) log(io, n);
   let prog = makeProgram(tree, pack);
+  // a pack author lists the rules against a tree to see what they will run from, and what they name that it lacks
+  for (const n of unknownNameNotes(pack, prog)) log(io, n);
   // the functions the runs walk, as runRules confines them
   const walked = walkedMatcher(pack.include, pack.exclude, prog.files.map((f) => f.file));
   if (walked) prog = confinedTo(prog, walked);

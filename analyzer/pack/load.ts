@@ -78,6 +78,14 @@ export interface Pack {
   spliced: Spliced;
   /** entries found in the tree by role (program/roles.ts), by name */
   roles: Record<string, RoleSpec>;
+  /** the pack file (and index in it) each program list item and role came from, for notes (rules/names.ts) */
+  origins: PackOrigins;
+}
+
+export interface PackOrigins {
+  opsCallMacros: { file: string; index: number }[];
+  tableGroups: { file: string; index: number }[];
+  roles: Record<string, string>;
 }
 
 /**
@@ -238,6 +246,7 @@ export function loadPack(file: string, seen: string[] = [], cwd = ''): Pack {
     sets: {},
     spliced: {},
     roles: {},
+    origins: { opsCallMacros: [], tableGroups: [], roles: {} },
   };
   for (const [i, ext] of extendsOf(abs, text, parsed).entries()) {
     const p = besideOrShipped(abs, ext);
@@ -294,6 +303,11 @@ export function loadPack(file: string, seen: string[] = [], cwd = ''): Pack {
     sets: expanded.sets,
     spliced,
     roles: raw.roles ?? {},
+    origins: {
+      opsCallMacros: (raw.program?.opsCallMacros ?? []).map((_, index) => ({ file: abs, index })),
+      tableGroups: (raw.program?.tableGroups ?? []).map((_, index) => ({ file: abs, index })),
+      roles: Object.fromEntries(Object.keys(raw.roles ?? {}).map((r) => [r, abs])),
+    },
   };
   for (const key of ['fileScopeMacroPatterns', 'iteratorPatterns'] as const) {
     for (const [i, pat] of own.frontend[key].entries()) {
@@ -359,6 +373,9 @@ function merge(into: Pack, from: Pack): void {
   if (from.frontend.cleanup) fe.cleanup = from.frontend.cleanup;
   append(into.program.opsCallMacros, from.program.opsCallMacros);
   append(into.program.tableGroups, from.program.tableGroups);
+  append(into.origins.opsCallMacros, from.origins.opsCallMacros);
+  append(into.origins.tableGroups, from.origins.tableGroups);
+  Object.assign(into.origins.roles, from.origins.roles);
   append((into.program.modes ??= []), from.program.modes ?? []);
   append(into.program.scalarTypes, from.program.scalarTypes);
   const en = into.engine;

@@ -86,6 +86,12 @@ export interface RuleKind<R extends RuleBase = RuleBase> {
    * `follow` and `deferredBy`): rules/names.ts checks them as one
    */
   alternatives?: readonly (readonly string[])[];
+  /**
+   * keys whose items are forms of one thing across kernels (guarded's
+   * `predicate`: kvm_vcpu_has_run() in 6.12, the field test in 6.1): a name
+   * of one the tree lacks is noted only when it has none of them
+   */
+  forms?: readonly string[];
   create(rule: R, ctx: RuleContext): KindHooks;
 }
 

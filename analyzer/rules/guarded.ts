@@ -94,6 +94,8 @@ export function eventMatchers(evs: EventSpec[]) {
 const kind: RuleKind<GuardedRule> = {
   kind: 'guarded',
   schema,
+  // one guard, written as each kernel wrote it
+  forms: ['predicate'],
   create(rule, ctx) {
     const checked = ctx.fact('checked');
     // per predicate: a check found it true on a path that went on

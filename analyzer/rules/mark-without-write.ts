@@ -14,7 +14,7 @@ const schema = {
         properties: { call: IDENT, regArg: { type: 'integer', minimum: 0 } },
       },
     },
-    registers: { type: 'object', additionalProperties: FIELD },
+    registers: { type: 'object', propertyNames: IDENT, additionalProperties: FIELD },
     available: FIELD,
     exempt: TEXTS,
   },
@@ -25,6 +25,8 @@ export type MarkWithoutWriteRule = RuleOf<'mark-without-write', typeof schema>;
 const kind: RuleKind<MarkWithoutWriteRule> = {
   kind: 'mark-without-write',
   schema,
+  // each kernel's names of the cached registers (VCPU_EXREG_* up to 6.12, VCPU_REG_* since)
+  forms: ['registers'],
   create(rule, ctx) {
     const fields = new Set(Object.values(rule.registers));
     const marks = new Map(rule.marks.map((m) => [m.call, m.regArg]));
