@@ -7,6 +7,7 @@ import { fingerprint, traceOf, type Finding } from '../flow/finding';
 import { renderText } from '../report/text';
 import { beliefText, byKindInTurn, candidateText, families, keyOf, type Belief } from './beliefs';
 import type { InferResult } from './infer';
+import { unitIndex } from './units';
 
 export type InferFormat = 'text' | 'json' | 'pack';
 
@@ -20,15 +21,19 @@ export function beliefLine(b: Belief): string {
 }
 
 /**
- * Each deviant once: a site is told by the best-ranked belief it
- * breaks, so one odd path does not fill the list.
+ * Each deviant once: a site is told by the best-ranked belief it breaks, so
+ * one odd path does not fill the list. A site is the place with the unit and
+ * the unit's step that reaches it: cpuid_maxphyaddr() read from
+ * kvm_mmu_create() and from kvm_vcpu_reserved_gpa_bits_raw() are two readers
+ * that come too early, not one.
  */
 export function deviantsOf(beliefs: Belief[]): Finding[] {
   const seen = new Set<string>();
   const out: Finding[] = [];
   for (const b of beliefs) {
     for (const d of [...b.deviants].sort((x, y) => cmpSite(x.at, y.at))) {
-      const k = `${d.at.fn.file}:${d.at.line}:${d.at.col}`;
+      const step = d.at.stack[unitIndex(d.at.stack) + 1]?.fn.name ?? '';
+      const k = `${d.at.fn.file}:${d.at.line}:${d.at.col}|${d.unit}|${step}`;
       if (seen.has(k)) continue;
       seen.add(k);
       const chain = d.at.stack.map((f) => f.fn.name).join('>');
