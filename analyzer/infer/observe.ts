@@ -4,13 +4,12 @@
 // tallies each event with what held on every path to it.
 //
 // Facts (all `iv:`): `c:A` a call A made by the entry, a dispatcher or the
-// unit's own frame has returned; `w:F` field F was written; `t:P` predicate
-// P (a call or a field in a condition) was tested; `mw:S` the write at site
-// S happened and `mf:S|G` G was called after it.
+// unit's own frame has returned; `w:F` field F was written; `t:R:P`
+// predicate P (the helper a condition calls, or its outermost fields) was
+// tested by a deciding test in frame R (depth@function@call line); `mw:S`
+// the write at site S happened and `mf:S|G` G was called after it.
 
 import type { Expr } from '../parse/ir';
-
-type FieldExpr = Extract<Expr, { k: 'field' }>;
 import type { CallEvent, Frame, RuleHooks, Site } from '../flow/hooks';
 import type { State } from '../flow/state';
 import type { Program } from '../program/program';
@@ -20,6 +19,8 @@ import { placeOf, unitIndex } from './units';
 import { writeSites } from './follow-sites';
 import { isDeciding } from './deciding';
 import type { BeliefKind } from './beliefs';
+
+type FieldExpr = Extract<Expr, { k: 'field' }>;
 
 /** One path class's record of an event: the candidates that held on every occurrence. */
 export interface Instance {
@@ -158,7 +159,7 @@ export class Observer {
     if (!this.last.length || d < 0 || d > GUARD_DEPTH) return;
     // a guard decides: one of its outcomes leaves (deciding.ts); a test both outcomes get past guards nothing
     if (!isDeciding(this.last[this.last.length - 1].fn, cond)) return;
-    // keyed by the frame's depth: the test guards what its frame and the frames it calls do, until it returns
+    // keyed by its frame: the test guards what its frame and the frames it calls do, until it returns
     const frame = frameKey(this.last);
     // a predicate tested through a helper is the helper's (kvm_vcpu_has_run(vcpu)), not the fields of its arguments
     const calls: string[] = [];
