@@ -5,15 +5,17 @@
 
 import type { Site } from '../flow/hooks';
 import { zScore, MIN_PATHS, MIN_Z, P0 } from './stat';
-import type { Tally } from './observe';
+import type { Instance, Tally } from './observe';
 
 export type BeliefKind = 'requires-before' | 'init-before-read' | 'must-follow' | 'guarded';
 
 export interface Belief {
   entry: string;
   kind: BeliefKind;
-  /** the operation family, or the field read / written */
+  /** the operation family, or the field read / written (for a guard, the field with the most paths) */
   subject: string;
+  /** a guard's fields: every field the test guards, pooled into one belief (beliefsOf) */
+  subjects?: string[];
   /** the call, write or test that comes first (or follows, for must-follow) */
   candidate: Candidate;
   n: number;
@@ -28,11 +30,15 @@ export type Candidate =
   | { k: 'call'; name: string }
   | { k: 'write'; field: string }
   | { k: 'test-call'; name: string }
-  | { k: 'test-field'; field: string };
+  | { k: 'test-field'; field: string }
+  /** the writes of an initializer: the entry, or a callee of the entry's */
+  | { k: 'init'; name: string };
 
 export interface Deviant {
   unit: string;
   at: Site;
+  /** a pooled belief's subject this path broke it on */
+  subject?: string;
 }
 
 function candidateOf(key: string): Candidate | null {
@@ -44,17 +50,16 @@ function candidateOf(key: string): Candidate | null {
   return null;
 }
 
-export function beliefsOf(entry: string, tally: Tally): Belief[] {
-  const out: Belief[] = [];
+export function beliefsOf(entry: string, tally: Tally, initBy: ReadonlyMap<string, string> = new Map()): Belief[] {
+  const out: Belief[] = guardsOf(entry, tally).concat(initsOf(entry, tally, initBy));
   for (const [ck, insts] of tally) {
     const [kind, subject] = ck.split('\u0000') as [BeliefKind, string];
+    if (kind === 'guarded' || kind === 'init-before-read') continue;
     const cands = new Set<string>();
     for (const i of insts.values()) for (const c of i.held) cands.add(c);
     for (const c of cands) {
       const cand = candidateOf(c);
       if (!cand) continue;
-      // the subject itself is no precondition of itself
-      if (cand.k === 'write' && kind === 'guarded') continue;
       let n = 0;
       let holds = 0;
       const unitOk = new Map<string, boolean>();
@@ -67,15 +72,139 @@ export function beliefsOf(entry: string, tally: Tally): Belief[] {
         else deviants.push({ unit: i.unit, at: i.failedAt.get(c) ?? i.at });
         unitOk.set(i.unit, (unitOk.get(i.unit) ?? true) && ok);
       }
-      if (n < MIN_PATHS) continue;
-      const z = zScore(holds, n);
-      if (z < MIN_Z) continue;
-      let unitsHolding = 0;
-      for (const v of unitOk.values()) if (v) unitsHolding++;
-      // a handler is the unit of a protocol: one that holds on many paths of a few handlers only is no belief of the handlers
-      if (unitOk.size > 1 && unitsHolding / unitOk.size < P0) continue;
-      out.push({ entry, kind, subject, candidate: cand, n, holds, units: unitOk.size, unitsHolding, z, deviants });
+      const b = judged(entry, kind, subject, cand, n, holds, unitOk, deviants);
+      if (b) out.push(b);
     }
+  }
+  return out;
+}
+
+/** The belief when its sample is large and sure enough, by the thresholds of stat.ts. */
+function judged(entry: string, kind: BeliefKind, subject: string, cand: Candidate, n: number, holds: number,
+  unitOk: Map<string, boolean>, deviants: Deviant[]): Belief | null {
+  if (n < MIN_PATHS) return null;
+  const z = zScore(holds, n);
+  if (z < MIN_Z) return null;
+  let unitsHolding = 0;
+  for (const v of unitOk.values()) if (v) unitsHolding++;
+  // a handler is the unit of a protocol: one that holds on many paths of a few handlers only is no belief of the handlers
+  if (unitOk.size > 1 && unitsHolding / unitOk.size < P0) return null;
+  return { entry, kind, subject, candidate: cand, n, holds, units: unitOk.size, unitsHolding, z, deviants };
+}
+
+/** One path of a pooled belief: a (unit, site), with what held on every chain to it. */
+interface PoolSite { unit: string; held: Set<string>; at: Instance['at']; failedAt: Instance['failedAt'] }
+
+/**
+ * A kind's tally by subject. With `bySite`, each (unit, site) once: a write
+ * that several chains of one handler reach is one change of that handler's;
+ * without it, each path (unit, chain, site): a read reached through two
+ * callers is two readers, each of which the initializer must precede.
+ */
+function sitesOf(tally: Tally, kind: BeliefKind, bySite: boolean): Map<string, Map<string, PoolSite>> {
+  const bySubject = new Map<string, Map<string, PoolSite>>();
+  for (const [ck, insts] of tally) {
+    const [k, subject] = ck.split('\u0000') as [BeliefKind, string];
+    if (k !== kind) continue;
+    const sites = new Map<string, PoolSite>();
+    for (const [path, i] of insts) {
+      const key = bySite ? `${i.unit}|${i.at.fn.file}:${i.at.line}` : path;
+      const s = sites.get(key);
+      if (!s) {
+        sites.set(key, { unit: i.unit, held: new Set(i.held), at: i.at, failedAt: new Map(i.failedAt) });
+        continue;
+      }
+      for (const c of s.held) {
+        if (i.held.has(c)) continue;
+        s.held.delete(c);
+        if (!s.failedAt.has(c)) s.failedAt.set(c, i.failedAt.get(c) ?? i.at);
+      }
+    }
+    bySubject.set(subject, sites);
+  }
+  return bySubject;
+}
+
+/**
+ * One belief over several subjects that one candidate explains: the fields a
+ * guard protects, the fields an initializer writes. Each field alone is seen
+ * on too few paths for a belief (a guard on the two handlers that change a
+ * model, a field read three times), but the fields are one protocol, the
+ * candidate's. A subject joins the pool when the candidate held on most
+ * (more than half) of its paths: one mostly without it is not the
+ * candidate's and would only dilute the others; one that holds on 2 of its 3
+ * borrows the others' evidence, and its third path is a deviant. The pool's
+ * support is its distinct (unit, site) paths, and it is judged as any belief.
+ */
+function pooled(entry: string, kind: BeliefKind, cand: Candidate, key: (subject: string) => string,
+  bySubject: Map<string, Map<string, PoolSite>>, minUnits: number): Belief | null {
+  const pool: { subject: string; n: number }[] = [];
+  let n = 0;
+  let holds = 0;
+  const unitOk = new Map<string, boolean>();
+  const deviants: Deviant[] = [];
+  for (const [subject, sites] of bySubject) {
+    const c = key(subject);
+    let h = 0;
+    for (const s of sites.values()) if (s.held.has(c)) h++;
+    if (2 * h <= sites.size) continue;
+    pool.push({ subject, n: sites.size });
+    n += sites.size;
+    holds += h;
+    for (const s of sites.values()) {
+      const ok = s.held.has(c);
+      if (!ok) deviants.push({ unit: s.unit, at: s.failedAt.get(c) ?? s.at, subject });
+      unitOk.set(s.unit, (unitOk.get(s.unit) ?? true) && ok);
+    }
+  }
+  pool.sort((a, b) => b.n - a.n || cmp(a.subject, b.subject));
+  if (!pool.length || unitOk.size < minUnits) return null;
+  const b = judged(entry, kind, pool[0].subject, cand, n, holds, unitOk, deviants);
+  return b && { ...b, subjects: pool.map((f) => f.subject) };
+}
+
+/**
+ * A guard is seen in two handlers at least: in one handler's code every
+ * deciding test (an allocation's failure check) precedes all that follows it,
+ * so one handler cannot tell a guard from a sequence; the same predicate
+ * before the same fields in several handlers is a protocol.
+ */
+const MIN_GUARD_UNITS = 2;
+
+/** Guards, one belief a predicate (deciding.ts says which tests are guards), over the fields it guards. */
+function guardsOf(entry: string, tally: Tally): Belief[] {
+  const byField = sitesOf(tally, 'guarded', true);
+  const cands = new Set<string>();
+  for (const sites of byField.values()) for (const s of sites.values()) for (const c of s.held) cands.add(c);
+  const out: Belief[] = [];
+  for (const c of [...cands].sort()) {
+    const cand = candidateOf(c);
+    if (!cand || cand.k === 'write') continue;
+    const b = pooled(entry, 'guarded', cand, () => c, byField, MIN_GUARD_UNITS);
+    if (b) out.push(b);
+  }
+  return out;
+}
+
+/**
+ * Initialisation, one belief an initializer: the fields it writes are written
+ * before they are read. Where the initializer is called among the readers is
+ * what decides them all (the seed bug 000: kvm_mmu_create() reads maxphyaddr
+ * before kvm_vcpu_after_set_cpuid() writes it).
+ */
+function initsOf(entry: string, tally: Tally, initBy: ReadonlyMap<string, string>): Belief[] {
+  const byField = sitesOf(tally, 'init-before-read', false);
+  const groups = new Map<string, Map<string, Map<string, PoolSite>>>();
+  for (const [field, sites] of byField) {
+    const by = initBy.get(field) ?? field;
+    let g = groups.get(by);
+    if (!g) groups.set(by, (g = new Map()));
+    g.set(field, sites);
+  }
+  const out: Belief[] = [];
+  for (const [by, g] of [...groups].sort((a, b) => cmp(a[0], b[0]))) {
+    const b = pooled(entry, 'init-before-read', { k: 'init', name: by }, (f) => `iv:w:${f}`, g, 1);
+    if (b) out.push(b);
   }
   return out;
 }
@@ -86,6 +215,7 @@ export function candidateText(c: Candidate): string {
     case 'write': return `a write of ${c.field}`;
     case 'test-call': return `a test of ${c.name}()`;
     case 'test-field': return `a test of ${c.field}`;
+    case 'init': return `the writes of ${c.name}()`;
   }
 }
 
@@ -94,10 +224,22 @@ export function beliefText(b: Belief): string {
   const c = candidateText(b.candidate);
   switch (b.kind) {
     case 'requires-before': return `${c} precedes ${b.subject}()`;
-    case 'init-before-read': return `${b.subject} is written before it is read`;
+    case 'init-before-read': return b.candidate.k === 'init' ? `${fieldsText(b)} written by ${b.candidate.name}() ${(b.subjects ?? []).length > 1 ? 'are' : 'is'} written before read` : `${b.subject} is written before it is read`;
     case 'must-follow': return `a write of ${b.subject} is followed by ${c} before return`;
-    case 'guarded': return `a write of ${b.subject} comes after ${c}`;
+    case 'guarded': return `${writesText(b)} after ${c}`;
   }
+}
+
+function writesText(b: Belief): string {
+  const fs = b.subjects ?? [b.subject];
+  return fs.length === 1 ? `a write of ${fs[0]} comes` : `writes of ${fieldsText(b)} come`;
+}
+
+/** A pool's fields, the first three by paths. */
+function fieldsText(b: Belief): string {
+  const fs = b.subjects ?? [b.subject];
+  const shown = fs.slice(0, 3).join(', ');
+  return `${shown}${fs.length > 3 ? ` and ${fs.length - 3} other field${fs.length === 4 ? '' : 's'}` : ''}`;
 }
 
 /** Ranked: the statistic, then the larger sample, then by name so that the order is the same on every run. */

@@ -14,7 +14,7 @@ import { mutatedTree, type Edit } from '../driver/mutate.testlib';
 import { loadPack, defaultPackPath, type Pack } from '../pack/load';
 import { makeProgram } from '../program/callgraph';
 import { infer } from './infer';
-import { byKindInTurn, families, beliefText } from './beliefs';
+import { byKindInTurn, families, beliefText, type Belief } from './beliefs';
 import { deviantsOf } from './render';
 
 interface Mutation { id: string; why: string; edits: Edit[]; site: string; top10?: boolean }
@@ -44,10 +44,14 @@ for (const version of ['7.2', '6.12'] as const) {
     const clean = infer(makeProgram(base, pack), pack, ENTRIES);
     const top = byKindInTurn(families(clean.beliefs)).slice(0, 20).map((f) => f.best);
     if (PRINT) top.forEach((b, i) => process.stderr.write(`${version} ${i + 1}. ${b.kind}: ${beliefText(b)} ${b.holds}/${b.n}\n`));
-    await t.test('the top 20 hold vcpu_load() before VMCS access on the ioctl paths and the CPUID-derived reserved_gpa_bits written before read on creation', () => {
+    await t.test('the top 20 hold vcpu_load() before VMCS access on the ioctl paths, the CPUID-derived fields written before read on creation, and the has-run guard of the CPUID change', () => {
       assert.ok(top.some((b) => b.kind === 'requires-before' && b.entry === 'kvm_vcpu_ioctl' && b.candidate.k === 'call' &&
         b.candidate.name === 'vcpu_load' && /^vmcs_(read|write)\*$/.test(b.subject)));
-      assert.ok(top.some((b) => b.kind === 'init-before-read' && b.entry === 'kvm_arch_vcpu_create' && b.subject === 'kvm_vcpu_arch.reserved_gpa_bits'));
+      const cpuidFields = (b: Belief): boolean => ['kvm_vcpu_arch.maxphyaddr', 'kvm_vcpu_arch.reserved_gpa_bits'].every((f) => b.subjects?.includes(f));
+      assert.ok(top.some((b) => b.kind === 'init-before-read' && b.entry === 'kvm_arch_vcpu_create' && cpuidFields(b)));
+      const hasRun = version === '7.2' ? 'kvm_can_set_cpuid_and_feature_msrs' : 'kvm_vcpu_has_run';
+      assert.ok(top.some((b) => b.kind === 'guarded' && b.entry === 'kvm_vcpu_ioctl' && b.candidate.k === 'test-call' &&
+        b.candidate.name === hasRun && cpuidFields(b) && b.units === 2 && b.holds === b.n));
     });
     const known = new Set(deviantsOf(clean.beliefs.filter((b) => b.deviants.length)).map((d) => d.id));
     // the cases not yet found (top10 false) run only to print their rank

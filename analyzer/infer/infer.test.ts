@@ -32,6 +32,19 @@ test('infer: 5 of 10 is no belief, and nothing deviates', () => {
   assert.deepEqual(out.deviants, []);
 });
 
+test('infer: a deciding test before the widget model changes is one guard over the fields it guards; the handler without it is reported', () => {
+  assert.equal(run('guard'), fs.readFileSync(path.join(FIXTURES, 'guard', 'expected.txt'), 'utf8'));
+});
+
+test('infer: a test both outcomes get past (w->verbose) guards nothing, and no field alone is a guard belief', () => {
+  const out = JSON.parse(run('guard', 'json'));
+  assert.deepEqual(out.beliefs.map((b: { kind: string; candidate: unknown; subjects: string[]; holds: number; n: number }) =>
+    [b.kind, b.candidate, b.subjects, b.holds, b.n]),
+  [['guarded', { k: 'test-call', name: 'widget_has_run' }, ['widget.cfg_a', 'widget.cfg_b', 'widget.cfg_c', 'widget.cfg_d', 'widget.cfg_e'], 10, 11]]);
+  // each field alone: 2 of 3 paths at best (cfg_a), 2 of 2 for the others
+  assert.ok(zScore(2, 3) < MIN_Z);
+});
+
 test('infer: the same tree gives the same bytes', () => {
   assert.equal(run('follow-9', 'json'), run('follow-9', 'json'));
 });

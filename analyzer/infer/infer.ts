@@ -46,7 +46,9 @@ export function infer(p: Program, pack: Pack, entries: string[]): InferResult {
     ran.push(entry);
     const groups = tableGroups.length ? tableGroups.map((_, i) => i) : [undefined];
     const vs = defs.map((d) => vocabularyOf(p, d));
-    const obs = new Observer(p, { before: new Set(vs.flatMap((v) => [...v.before])), init: new Set(vs.flatMap((v) => [...v.init])) });
+    const initBy = new Map<string, string>();
+    for (const v of vs) for (const [f, by] of v.initBy) if (!initBy.has(f)) initBy.set(f, by);
+    const obs = new Observer(p, { before: new Set(vs.flatMap((v) => [...v.before])), init: new Set(initBy.keys()), initBy });
     const hooks = obs.hooks();
     const params = Engine.paramsFor(p, hooks, pack.engine);
     for (const fn of defs) {
@@ -58,7 +60,7 @@ export function infer(p: Program, pack: Pack, entries: string[]): InferResult {
         }
       }
     }
-    beliefs = beliefs.concat(beliefsOf(entry, obs.tally));
+    beliefs = beliefs.concat(beliefsOf(entry, obs.tally, initBy));
   }
   return { entries: ran, missing, beliefs: rank(beliefs), notes: [...new Set(notes)] };
 }
@@ -79,7 +81,8 @@ const MIN_CALLERS = 3;
  * handlers, or units). Calls those frames make are candidates for "before"
  * when enough of them make it; on an entry that does not dispatch (it creates
  * what it works on), the fields its own frame and its direct callees assign
- * are followed from write to read.
+ * are followed from write to read, each known by its initializer (the frame
+ * that assigns it).
  */
 export function vocabularyOf(p: Program, entry: FunctionFact): Vocabulary {
   const frames = new Set<FunctionFact>([entry]);
@@ -98,11 +101,12 @@ export function vocabularyOf(p: Program, entry: FunctionFact): Vocabulary {
   const callers = new Map<string, number>();
   for (const fn of frames) for (const n of new Set(directCallees(p, fn).map((c) => c.name))) callers.set(n, (callers.get(n) ?? 0) + 1);
   const before = new Set([...callers].filter(([, k]) => k >= MIN_CALLERS).map(([n]) => n));
-  const init = new Set<string>();
+  const initBy = new Map<string, string>();
   if (!isDispatcher(entry)) {
-    for (const fn of [entry, ...directCallees(p, entry)]) for (const f of assignedFields(p, fn)) init.add(f);
+    // a field is the initializer's that assigns it first: the entry's own body, then its callees in order
+    for (const fn of [entry, ...directCallees(p, entry)]) for (const f of assignedFields(p, fn)) if (!initBy.has(f)) initBy.set(f, fn.name);
   }
-  return { before, init };
+  return { before, init: new Set(initBy.keys()), initBy };
 }
 
 function directCallees(p: Program, fn: FunctionFact): FunctionFact[] {

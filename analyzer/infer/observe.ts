@@ -4,9 +4,10 @@
 // tallies each event with what held on every path to it.
 //
 // Facts (all `iv:`): `c:A` a call A made by the entry, a dispatcher or the
-// unit's own frame has returned; `w:F` field F was written; `t:P` predicate
-// P (a call or a field in a condition) was tested; `mw:S` the write at site
-// S happened and `mf:S|G` G was called after it.
+// unit's own frame has returned; `w:F` field F was written; `t:R:P`
+// predicate P (the helper a condition calls, or its outermost fields) was
+// tested by a deciding test in frame R (depth@function@call line); `mw:S`
+// the write at site S happened and `mf:S|G` G was called after it.
 
 import type { Expr } from '../parse/ir';
 import type { CallEvent, Frame, RuleHooks, Site } from '../flow/hooks';
@@ -16,7 +17,10 @@ import { qualifiedField, type Scope } from '../program/callgraph';
 import { walkExpr } from '../program/walk';
 import { placeOf, unitIndex } from './units';
 import { writeSites } from './follow-sites';
+import { isDeciding } from './deciding';
 import type { BeliefKind } from './beliefs';
+
+type FieldExpr = Extract<Expr, { k: 'field' }>;
 
 /** One path class's record of an event: the candidates that held on every occurrence. */
 export interface Instance {
@@ -53,6 +57,8 @@ export interface Vocabulary {
   before: ReadonlySet<string>;
   /** fields whose writes are facts and whose reads are events: on an entry that creates state */
   init: ReadonlySet<string>;
+  /** each init field's initializer: the entry, or the callee of the entry's that assigns it */
+  initBy: ReadonlyMap<string, string>;
 }
 
 /** tests and state changes this many frames under the unit's are counted for guards */
@@ -126,7 +132,14 @@ export class Observer {
     const near = at.stack.length - 1 <= unitIndex(at.stack) + GUARD_DEPTH;
     if (near) {
       const tests: string[] = [];
-      for (const [k, v] of st.facts) if (v === 1 && k.startsWith('iv:t:')) tests.push(`iv:t:${k.slice(k.indexOf(':', 5) + 1)}`);
+      for (const [k, v] of st.facts) {
+        if (v !== 1 || !k.startsWith('iv:t:')) continue;
+        // only a test of a frame still on the stack: a frame's failure split (`if (r) return r;` in its caller)
+        // leaves the engine without the frame-return hook's clearing, so the frame is named in the fact
+        const [, , frame, ...rest] = k.split(':');
+        if (!onStack(at.stack, frame)) continue;
+        tests.push(`iv:t:${rest.join(':')}`);
+      }
       this.record('guarded', field, at, tests);
     }
     const site = near ? writeSites(this.p, at.fn).get(`${at.line}:${field}`) : undefined;
@@ -144,22 +157,31 @@ export class Observer {
     // a test of a handler or of its near callees; the entry's and dispatchers' own tests come before every handler
     const d = this.last.length - 1 - unitIndex(this.last);
     if (!this.last.length || d < 0 || d > GUARD_DEPTH) return;
-    // keyed by the frame's depth: the test guards what its frame and the frames it calls do, until it returns
-    const depth = this.last.length;
+    // a guard decides: one of its outcomes leaves (deciding.ts); a test both outcomes get past guards nothing
+    if (!isDeciding(this.last[this.last.length - 1].fn, cond)) return;
+    // keyed by its frame: the test guards what its frame and the frames it calls do, until it returns
+    const frame = frameKey(this.last);
+    // a predicate tested through a helper is the helper's (kvm_vcpu_has_run(vcpu)), not the fields of its arguments
+    const calls: string[] = [];
+    // the outermost field of a chain is what is tested (`vcpu->arch.apic`, not `vcpu->arch`)
+    const bases = new Set<Expr>();
+    const fields: FieldExpr[] = [];
     walkExpr(cond, [], (e) => {
-      if (e.k === 'call' && e.fn.k === 'id' && this.p.functions.has(e.fn.name)) st.set(`iv:t:${depth}:call:${e.fn.name}`, 1);
+      if (e.k === 'call' && e.fn.k === 'id' && this.p.functions.has(e.fn.name)) calls.push(`call:${e.fn.name}`);
       else if (e.k === 'field') {
-        const q = qualifiedField(sc, e);
-        if (q) st.set(`iv:t:${depth}:field:${q}`, 1);
+        bases.add(e.base);
+        fields.push(e);
       }
     });
+    const tested = calls.length ? calls : fields.filter((e) => !bases.has(e)).map((e) => qualifiedField(sc, e)).filter((q) => q !== null).map((q) => `field:${q}`);
+    for (const t of tested) st.set(`iv:t:${frame}:${t}`, 1);
   }
 
   /** A frame's writes are followed or not by the time it returns. */
   private frameReturns(st: State, at: Site): void {
     if (at.stack.length - 1 > unitIndex(at.stack) + GUARD_DEPTH) return;
     // a returning frame's tests guard nothing after it
-    const mine = `iv:t:${at.stack.length}:`;
+    const mine = `iv:t:${frameKey(at.stack)}:`;
     for (const k of [...st.facts.keys()]) if (k.startsWith(mine)) st.set(k, 0);
     for (const site of writeSites(this.p, at.fn).values()) {
       const w = st.get(`iv:mw:${site.id}`);
@@ -215,6 +237,18 @@ export class Observer {
       }
     }
   }
+}
+
+/** A frame as a test fact names it: its depth, function and call line (no `:` inside). */
+function frameKey(stack: readonly Frame[]): string {
+  const f = stack[stack.length - 1];
+  return `${stack.length}@${f.fn.name}@${f.callLine}`;
+}
+
+function onStack(stack: readonly Frame[], key: string): boolean {
+  const [d, name, line] = key.split('@');
+  const f = stack[Number(d) - 1];
+  return !!f && f.fn.name === name && String(f.callLine) === line;
 }
 
 /** The names a call goes by: the function or macro, and each function an ops call reaches. */

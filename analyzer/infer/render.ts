@@ -7,6 +7,7 @@ import { fingerprint, traceOf, type Finding } from '../flow/finding';
 import { renderText } from '../report/text';
 import { beliefText, byKindInTurn, candidateText, families, keyOf, type Belief } from './beliefs';
 import type { InferResult } from './infer';
+import { unitIndex } from './units';
 
 export type InferFormat = 'text' | 'json' | 'pack';
 
@@ -20,15 +21,19 @@ export function beliefLine(b: Belief): string {
 }
 
 /**
- * Each deviant once: a site is told by the best-ranked belief it
- * breaks, so one odd path does not fill the list.
+ * Each deviant once: a site is told by the best-ranked belief it breaks, so
+ * one odd path does not fill the list. A site is the place with the unit and
+ * the unit's step that reaches it: cpuid_maxphyaddr() read from
+ * kvm_mmu_create() and from kvm_vcpu_reserved_gpa_bits_raw() are two readers
+ * that come too early, not one.
  */
 export function deviantsOf(beliefs: Belief[]): Finding[] {
   const seen = new Set<string>();
   const out: Finding[] = [];
   for (const b of beliefs) {
     for (const d of [...b.deviants].sort((x, y) => cmpSite(x.at, y.at))) {
-      const k = `${d.at.fn.file}:${d.at.line}:${d.at.col}`;
+      const step = d.at.stack[unitIndex(d.at.stack) + 1]?.fn.name ?? '';
+      const k = `${d.at.fn.file}:${d.at.line}:${d.at.col}|${d.unit}|${step}`;
       if (seen.has(k)) continue;
       seen.add(k);
       const chain = d.at.stack.map((f) => f.fn.name).join('>');
@@ -44,19 +49,19 @@ export function deviantsOf(beliefs: Belief[]): Finding[] {
         column: d.at.col,
         function: d.at.fn.name,
         entry: b.entry,
-        trace: traceOf(d.at, noteOf(b)),
+        trace: traceOf(d.at, noteOf(b, d.subject ?? b.subject)),
       });
     }
   }
   return out;
 }
 
-function noteOf(b: Belief): string {
+function noteOf(b: Belief, subject: string): string {
   switch (b.kind) {
-    case 'requires-before': return `calls ${b.subject}() without ${candidateText(b.candidate)} before it on every path`;
-    case 'init-before-read': return `reads ${b.subject} on a path where it was not written`;
-    case 'must-follow': return `writes ${b.subject}; ${candidateText(b.candidate)} does not follow on every path`;
-    case 'guarded': return `writes ${b.subject} on a path without ${candidateText(b.candidate)}`;
+    case 'requires-before': return `calls ${subject}() without ${candidateText(b.candidate)} before it on every path`;
+    case 'init-before-read': return `reads ${subject} on a path where it was not written`;
+    case 'must-follow': return `writes ${subject}; ${candidateText(b.candidate)} does not follow on every path`;
+    case 'guarded': return `writes ${subject} on a path without ${candidateText(b.candidate)}`;
   }
 }
 
@@ -77,7 +82,7 @@ export function renderInfer(r: InferResult, format: InferFormat, top: number): s
       entries: r.entries,
       missing: r.missing,
       beliefs: beliefs.map((b, i) => ({
-        entry: b.entry, kind: b.kind, subject: b.subject, candidate: b.candidate, belief: beliefText(b),
+        entry: b.entry, kind: b.kind, subject: b.subject, ...(b.subjects ? { subjects: b.subjects } : {}), candidate: b.candidate, belief: beliefText(b),
         n: b.n, holds: b.holds, units: b.units, unitsHolding: b.unitsHolding, z: round(b.z),
         deviants: b.deviants.length, alsoFor: fams[i].others.map((o) => o.subject),
       })),
@@ -117,15 +122,17 @@ function ruleOf(b: Belief, i: number): Record<string, unknown> | null {
       return { ...base, message: `{op}() without ${c.name}() before it on the path from {entry}`, entries: [b.entry], operations: [b.subject], acquire: [c.name] };
     case 'init-before-read':
       if (!FIELD.test(b.subject)) return null;
-      return { ...base, message: '{field} is read before it is written on the path from {entry}', entries: [b.entry], fields: [b.subject] };
+      if (!(b.subjects ?? [b.subject]).every((f) => FIELD.test(f))) return null;
+      return { ...base, message: '{field} is read before it is written on the path from {entry}', entries: [b.entry], fields: b.subjects ?? [b.subject] };
     case 'must-follow':
       if (c.k !== 'call' || !FIELD.test(b.subject) || !GLOB.test(c.name)) return null;
       return { ...base, message: '{trigger} but {follow}() does not follow before {function}() returns', trigger: [{ write: b.subject }], follow: [c.name] };
     case 'guarded': {
-      if (!FIELD.test(b.subject)) return null;
+      const fields = (b.subjects ?? [b.subject]).filter((f) => FIELD.test(f));
+      if (!fields.length) return null;
       const predicate = c.k === 'test-call' && GLOB.test(c.name) ? { call: c.name } : c.k === 'test-field' && FIELD.test(c.field) ? { field: c.field } : null;
       if (!predicate) return null;
-      return { ...base, message: `a path from {entry} {change} without testing ${candidateText(c).replace(/^a test of /, '')} first`, entries: [b.entry], changes: [{ write: b.subject }], predicate: [predicate] };
+      return { ...base, message: `a path from {entry} {change} without testing ${candidateText(c).replace(/^a test of /, '')} first`, entries: [b.entry], changes: fields.map((f) => ({ write: f })), predicate: [predicate] };
     }
   }
 }
