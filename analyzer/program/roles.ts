@@ -97,7 +97,7 @@ function roleEdges(p: Program, role: RoleSpec): Edge[] {
   const dispatchers = new Set(role.dispatch);
   const except = new Set(role.except ?? []);
   const out: Edge[] = [];
-  for (const name of [...dispatchers]) {
+  for (const name of dispatchers) {
     for (const [def, fn] of (p.functions.get(name) ?? []).entries()) {
       const sc = scopeOf(p, fn);
       for (const [si, sw] of switchesOf(fn).entries()) {
