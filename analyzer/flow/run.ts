@@ -146,7 +146,8 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: RunEntry; r
   // the groups as this tree has them: a table it does not define is no vendor to run
   const tableGroups = pack.program.tableGroups.map((t) => t.filter((n) => p.tablesByName.has(n))).filter((t) => t.length);
   const found = new Map<string, Finding>();
-  const walked = new Set<string>();
+  // the functions themselves, keyed once at the end: a unit's runs (a vendor, build and mode each) mostly walk the same
+  const walked = new Set<FunctionFact>();
   const called = new Set<string>();
   for (const g of gs) {
     const name = runName(g.entry);
@@ -209,14 +210,14 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: RunEntry; r
         for (const [q, val] of v.fixed) st.setVal(q, val);
         engine.run(fn, g.entry.args ?? {}, st);
         if (engine.exhausted) unit.partial.push(`${name}: step budget exhausted, results partial`);
-        for (const w of engine.walked) walked.add(fnKey(w));
+        for (const w of engine.walked) walked.add(w);
         for (const c of engine.called) called.add(c);
       }
       unit.entriesRun++;
     }
   }
   unit.findings = [...found.values()];
-  unit.walked = [...walked].sort();
+  unit.walked = [...new Set([...walked].map(fnKey))].sort();
   unit.called = [...called].sort();
   return unit;
 }
