@@ -205,6 +205,16 @@ export class Engine {
     return { depth: this.stack.length - 1, line: 0, text: exprText(x), field: bt.q, bit: bt.bit.replace(/^sym:/, ''), set: v === 1 };
   }
 
+  /** the key of this run's pinned functions for Footprints.reaches: units pinned alike share its memo */
+  private pinKey: string | null = null;
+
+  private reachesPinned(fn: FunctionFact): boolean {
+    const pins = this.opts.pins;
+    if (!pins || !pins.fns.size) return false;
+    this.pinKey ??= `pins\u0000${[...pins.fns].map((f) => `${f.file}\u0000${f.name}\u0000${f.line}`).sort().join('\u0000')}`;
+    return this.footprints.reaches(fn, pins.fns, this.pinKey);
+  }
+
   /** What every blind summary of this engine is also keyed on: the zero-allocated structs (and the vendor, where an ops call follows). */
   private sharedPrefix = '';
 
@@ -268,8 +278,8 @@ export class Engine {
     const inner = project(st, keep, keepFact, blindToAll ? this.unknownIsAbsent : undefined);
     // a muted hook's facts are not in the key, and its events inside are not in the summary
     const key = frameKey(fn, args, inner, muted);
-    // a pinned dispatcher's summary holds for this run's cases only
-    const shared = this.opts.shared && blindToAll && !this.opts.pins?.fns.has(fn) ? this.opts.shared : null;
+    // a pinned dispatcher's summary, and a caller's of one, holds for this run's cases only
+    const shared = this.opts.shared && blindToAll && !this.reachesPinned(fn) ? this.opts.shared : null;
     const skey = shared ? sharedKey(this.vendor.buildKey(ops), this.sharedPrefix, key) : key;
     const memo = shared?.get(skey) ?? this.summaries.get(key);
     if (memo) {
