@@ -6,7 +6,7 @@
 // when one fails, 2 (from the CLI) when the pack is bad.
 
 import * as path from 'node:path';
-import { entryName, writtenName, type RuleSpec } from '../pack/rule-spec';
+import { writtenName, type RuleSpec } from '../pack/rule-spec';
 import { examplesDir, type Pack } from '../pack/load';
 import { runExamples, diffExcerpt, type CaseResult } from '../driver/examples';
 import { CommonArgs, resolvePack, readTree, log, json } from './common';
@@ -15,6 +15,7 @@ import { confinedTo } from '../program/program';
 import { walkedMatcher } from '../source/discover';
 import { entriesOf } from '../flow/run';
 import { unknownNameNotes } from '../rules/names';
+import { listedName } from '../program/roles';
 import { maxOf } from '../util/append';
 import type { Io } from '../util/io';
 
@@ -36,7 +37,7 @@ async function listIn(a: CommonArgs & { format?: string }, pack: Pack, io: Io): 
   if (walked) prog = confinedTo(prog, walked);
   const rows = pack.rules.map((r) => ({
     id: r.id,
-    entries: entriesOf(r, prog, pack.roles).map((e) => ({ name: entryName(e), defined: prog.functions.has(e.function) })),
+    entries: entriesOf(r, prog, pack.roles).map((e) => ({ name: listedName(e), defined: prog.functions.has(e.function) })),
   }));
   if (a.format === 'json') {
     io.stdout.write(json(rows.map((r) => ({ id: r.id, entries: r.entries.map((e) => e.name), missing: r.entries.filter((e) => !e.defined).map((e) => e.name) }))));

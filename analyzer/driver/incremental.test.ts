@@ -122,3 +122,37 @@ describe('blind summaries carried from one run to the next (fixtures/carry)', ()
     assert.deepEqual(a.findings, full.findings);
   });
 });
+
+describe('a role\'s units, reused handler by handler (fixtures/program/roles)', () => {
+  // each handler of demo-ioctl runs from demo_vcpu_ioctl() with only the cases that reach it open,
+  // so an edit inside one handler touches that handler's unit alone
+  const ROLES = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'program', 'roles');
+  let restore: () => void;
+  before(() => (restore = ownCache()));
+  after(() => restore());
+
+  it('an edit inside demo_get(): only its unit runs again, and the findings are a full run\'s', async () => {
+    const pack = loadPack(path.join(ROLES, 'pack.yaml'));
+    const base = snapshotDir(ROLES, pack);
+    const first = await analyze(base, pack);
+    assert.equal(first.how, 'run');
+    // a function nothing calls, appended: every unit is reused, which lists them
+    const idle = await analyze(edited(base, 'ioctl.c', (s) => `${s}\nint demo_unused(void)\n{\n\treturn 0;\n}\n`), pack, { near: first });
+    assert.equal(idle.how, 'near');
+    const units = idle.reused ?? [];
+    assert.deepEqual(units, ['demo_arch_a (via demo_vcpu_ioctl)', 'demo_arch_b (via demo_vcpu_ioctl)', 'demo_get (via demo_vcpu_ioctl)',
+      'demo_gone', 'demo_helper (via demo_vcpu_ioctl)', 'demo_run', 'demo_run (via demo_vcpu_ioctl)', 'demo_set (via demo_vcpu_ioctl)']);
+    // a write before the load: a finding of demo_get's own
+    const t = edited(base, 'ioctl.c', (s) => s.replace('\tdemo_load(v);\n\tr = hw_read32(2);', '\thw_write32(2, 0);\n\tdemo_load(v);\n\tr = hw_read32(2);'));
+    const a = await analyze(t, pack, { near: first });
+    assert.equal(a.how, 'run');
+    assert.deepEqual(a.reused, units.filter((u) => u !== 'demo_get (via demo_vcpu_ioctl)'));
+    const full = await analyze(t, pack, { cache: false });
+    assert.deepEqual(a.findings, full.findings);
+    assert.deepEqual(where(a), [
+      'ioctl.c:30 demo_get() demo_get (via demo_vcpu_ioctl): hw_write32() touches registers outside a loaded vCPU on the path from demo_get (via demo_vcpu_ioctl)',
+      'ioctl.c:30 demo_get() demo_get (via demo_vcpu_ioctl): hw_write32() touches registers outside a loaded vCPU on the path from demo_get (via demo_vcpu_ioctl)',
+      ...where(first).map((l) => l.replace('ioctl.c:39', 'ioctl.c:40')),
+    ]);
+  });
+});

@@ -17,7 +17,7 @@
 import type { Expr, FunctionFact, Stmt } from '../parse/ir';
 import type { Program } from '../program/program';
 import { resolveCall, calledNames, scopeOf, qualifiedField, exprText, type Scope } from '../program/callgraph';
-import { flattenCases } from '../program/walk';
+import { flattenCases, switchCases } from '../program/walk';
 import type { EngineConfig } from '../pack/load';
 import { State, merge, mergeAll, testBit, project, applyProjected } from './state';
 import { Footprints } from './footprint';
@@ -70,6 +70,12 @@ export interface EngineOptions {
   shared?: SharedSummaries;
   /** frames deep at most (MAX_DEPTH by default): an observer that sees every call (infer) walks less far */
   maxDepth?: number;
+  /**
+   * switches the run enters only at these labels (indices among the switch's
+   * labels, switchCases order), and the functions that hold them: a role's
+   * unit runs its dispatchers with only the cases that reach its handler
+   */
+  pins?: { switches: ReadonlyMap<Stmt, ReadonlySet<number>>; fns: ReadonlySet<FunctionFact> };
 }
 
 export class Engine {
@@ -199,6 +205,16 @@ export class Engine {
     return { depth: this.stack.length - 1, line: 0, text: exprText(x), field: bt.q, bit: bt.bit.replace(/^sym:/, ''), set: v === 1 };
   }
 
+  /** the key of this run's pinned functions for Footprints.reaches: units pinned alike share its memo */
+  private pinKey: string | null = null;
+
+  private reachesPinned(fn: FunctionFact): boolean {
+    const pins = this.opts.pins;
+    if (!pins || !pins.fns.size) return false;
+    this.pinKey ??= `pins\u0000${[...pins.fns].map((f) => `${f.file}\u0000${f.name}\u0000${f.line}`).sort().join('\u0000')}`;
+    return this.footprints.reaches(fn, pins.fns, this.pinKey);
+  }
+
   /** What every blind summary of this engine is also keyed on: the zero-allocated structs (and the vendor, where an ops call follows). */
   private sharedPrefix = '';
 
@@ -262,7 +278,8 @@ export class Engine {
     const inner = project(st, keep, keepFact, blindToAll ? this.unknownIsAbsent : undefined);
     // a muted hook's facts are not in the key, and its events inside are not in the summary
     const key = frameKey(fn, args, inner, muted);
-    const shared = this.opts.shared && blindToAll ? this.opts.shared : null;
+    // a pinned dispatcher's summary, and a caller's of one, holds for this run's cases only
+    const shared = this.opts.shared && blindToAll && !this.reachesPinned(fn) ? this.opts.shared : null;
     const skey = shared ? sharedKey(this.vendor.buildKey(ops), this.sharedPrefix, key) : key;
     const memo = shared?.get(skey) ?? this.summaries.get(key);
     if (memo) {
@@ -539,7 +556,10 @@ export class Engine {
     const entry = r.state;
     if (!entry) return emptyFlow(null);
     const disc = r.val;
-    const items = s.body.k === 'block' ? flattenCases(s.body.body) : [s.body];
+    const pin = this.opts.pins?.switches.get(s);
+    // a blind frame around a pinned switch is no function of its key alone: its summary stays in the run
+    if (pin) this.deps.cut();
+    const items = pin ? switchCases(s.body) : s.body.k === 'block' ? flattenCases(s.body.body) : [s.body];
     const labels = items.filter((x): x is Extract<Stmt, { k: 'case' }> => x.k === 'case');
     const values = labels.map((l) => (l.value ? this.constOf(l.value, entry, cx) : undefined));
     const known = disc !== undefined;
@@ -552,7 +572,8 @@ export class Engine {
       if (x.k === 'case') {
         li++;
         let enter: boolean;
-        if (!known) enter = true;
+        if (pin) enter = pin.has(li);
+        else if (!known) enter = true;
         else if (matchIdx >= 0) enter = li === matchIdx;
         else enter = !x.value || values[li] === undefined; // default, or a label we could not read
         if (enter) cur = merge(cur, entry.clone());
@@ -568,7 +589,7 @@ export class Engine {
       absorb(acc, f);
       cur = f.next;
     }
-    const noMatch = (!known && !hasDefault) || (known && matchIdx < 0 && !hasDefault) ? entry : null;
+    const noMatch = !pin && ((!known && !hasDefault) || (known && matchIdx < 0 && !hasDefault)) ? entry : null;
     return { ...acc, next: mergeAll([cur, acc.brk, noMatch]), brk: null };
   }
 

@@ -71,6 +71,17 @@ export class Footprints {
     });
   }
 
+  /**
+   * Whether `fn` or a callee is one of `targets`, memoised under `key` (one
+   * key for one set): a role's pinned dispatchers, below which a summary
+   * depends on the cases the run is pinned to.
+   */
+  reaches(fn: FunctionFact, targets: ReadonlySet<FunctionFact>, key: string): boolean {
+    let memo = this.relevant.get(key);
+    if (!memo) this.relevant.set(key, (memo = new Map()));
+    return this.fold(fn, memo, (f) => targets.has(f), (a, b) => a || b);
+  }
+
   /** Whether `fn` or a callee calls through an ops table: only then can the vendor chosen matter inside. */
   reachesOps(fn: FunctionFact): boolean {
     return this.of(fn).has(OPS_CALL);

@@ -6,9 +6,9 @@ import { walkedMatcher } from '../source/discover';
 import type { FunctionFact } from '../parse/ir';
 import { fieldOfArg, qualifiedField, scopeOf } from '../program/callgraph';
 import { walkStmt } from '../program/walk';
-import { ruleEntries } from '../program/roles';
+import { pinsIn, ruleEntries, runName, type RunEntry } from '../program/roles';
 import type { Pack } from '../pack/load';
-import { entryName, type EntrySpec, type RuleSpec } from '../pack/rule-spec';
+import type { RuleSpec } from '../pack/rule-spec';
 import { Engine } from './engine';
 import { SharedSummaries } from './summaries';
 import type { RuleHooks, Site } from './hooks';
@@ -50,13 +50,15 @@ export interface UnitResult {
   entriesRun: number;
   partial: string[];
   missing: boolean;
+  /** a role's unit: the dispatcher its runs start from */
+  via?: string;
 }
 
 export function fnKey(fn: Pick<FunctionFact, 'file' | 'name'>): string {
   return `${fn.file}\u0000${fn.name}`;
 }
 
-export function entriesOf(rule: RuleSpec, p: Program, roles: Pack['roles'] = {}): EntrySpec[] {
+export function entriesOf(rule: RuleSpec, p: Program, roles: Pack['roles'] = {}): RunEntry[] {
   const k = RULE_KINDS[rule.kind];
   if (rule.entries?.length) return ruleEntries(p, roles, rule.entries);
   return k.entries ? k.entries(rule as never, p) : [];
@@ -73,22 +75,24 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
   const walked = walkedMatcher(pack.include, pack.exclude, p.files.map((f) => f.file));
   if (walked) p = confinedTo(p, walked);
   const rules = pack.rules.filter((r) => !only?.length || only.includes(r.id));
-  const groups = new Map<string, { entry: EntrySpec; rules: RuleSpec[] }>();
+  const groups = new Map<string, { entry: RunEntry; rules: RuleSpec[] }>();
   for (const r of rules) {
     if (!RULE_KINDS[r.kind]) throw new PackError(pack.ruleFile[r.id] ?? '', `rule ${r.id}.kind`, `unknown rule kind ${r.kind}`);
     for (const e of entriesOf(r, p, pack.roles)) {
-      const key = `${e.function}|${JSON.stringify(e.args ?? {})}`;
+      const key = `${e.function}|${JSON.stringify(e.args ?? {})}|${e.role ? `${e.role.handler}|${JSON.stringify(e.role.pins)}` : ''}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { entry: e, rules: [] }));
       g.rules.push(r);
     }
   }
-  const byEntry = new Map<string, { entry: EntrySpec; rules: RuleSpec[] }[]>();
+  // a unit is an entry function's runs, or a role's handler's
+  const byEntry = new Map<string, { entry: RunEntry; rules: RuleSpec[] }[]>();
   for (const key of [...groups.keys()].sort()) {
     const g = groups.get(key)!;
-    const l = byEntry.get(g.entry.function);
+    const unit = g.entry.role ? runName(g.entry) : g.entry.function;
+    const l = byEntry.get(unit);
     if (l) l.push(g);
-    else byEntry.set(g.entry.function, [g]);
+    else byEntry.set(unit, [g]);
   }
   const footprints = new Footprints(p);
   const shared = new SharedSummaries(opts?.sharedSummaries);
@@ -100,12 +104,23 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
     units.push(reuse?.(entry) ?? runUnit(p, pack, entry, gs, { footprints, shared: share ? shared : undefined }, params));
   }
   const found: Finding[] = [];
-  for (const u of units) for (const f of u.findings) found.push(f);
-  // one finding per site and rule: the first entry that reaches it tells the story
+  const via = new Map<Finding, string>();
+  for (const u of units) {
+    for (const f of u.findings) {
+      found.push(f);
+      if (u.via) via.set(f, u.via);
+    }
+  }
+  // one finding per site and rule: the first entry that reaches it tells the story; the
+  // handlers of a role reached from one dispatcher are one entry, as that dispatcher's
+  // run would have been, and the shortest path among them tells it
   const bySite = new Map<string, Finding>();
   for (const f of sortFindings(found)) {
-    const k = `${f.rule}|${f.file}:${f.line}:${f.column}|${f.field ?? ''}|${f.message}`;
-    if (!bySite.has(k)) bySite.set(k, f);
+    const from = via.get(f);
+    const message = from === undefined ? f.message : f.message.split(f.entry).join(`\u0000${from}`);
+    const k = `${f.rule}|${f.file}:${f.line}:${f.column}|${f.field ?? ''}|${message}`;
+    const had = bySite.get(k);
+    if (!had || (from !== undefined && f.trace.length < had.trace.length)) bySite.set(k, f);
   }
   return {
     findings: sortFindings([...bySite.values()]),
@@ -117,11 +132,13 @@ export function runRules(p: Program, pack: Pack, only?: string[], reuse?: (entry
   };
 }
 
-/** Every run of one entry function. */
-function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; rules: RuleSpec[] }[],
+/** Every run of one entry function, or of one handler of a role. */
+function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: RunEntry; rules: RuleSpec[] }[],
   across: { footprints: Footprints; shared: SharedSummaries | undefined }, paramsByRules: Map<string, ParamRelevance>): UnitResult {
   const unit: UnitResult = { entry, findings: [], walked: [], called: [], entriesRun: 0, partial: [], missing: false };
-  const defs = p.functions.get(entry);
+  const via = gs[0].entry.role ? gs[0].entry.function : undefined;
+  if (via !== undefined) unit.via = via;
+  const defs = p.functions.get(gs[0].entry.function);
   if (!defs) {
     unit.missing = true;
     return unit;
@@ -129,10 +146,12 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
   // the groups as this tree has them: a table it does not define is no vendor to run
   const tableGroups = pack.program.tableGroups.map((t) => t.filter((n) => p.tablesByName.has(n))).filter((t) => t.length);
   const found = new Map<string, Finding>();
-  const walked = new Set<string>();
+  // the functions themselves, keyed once at the end: a unit's runs (a vendor, build and mode each) mostly walk the same
+  const walked = new Set<FunctionFact>();
   const called = new Set<string>();
   for (const g of gs) {
-    const name = entryName(g.entry);
+    const name = runName(g.entry);
+    const pins = g.entry.role ? pinsIn(p, g.entry.role.pins) : undefined;
     for (const fn of defs) {
       const hooks: RuleHooks[] = g.rules.map((r) => {
         // the rule's number in the pack: its facts' keys are its own
@@ -186,19 +205,19 @@ function runUnit(p: Program, pack: Pack, entry: string, gs: { entry: EntrySpec; 
         // a rule that does not apply to an object in this mode watches nothing in its run
         const on = v.skip.size ? hooks.filter((_, i) => !v.skip.has(g.rules[i].id)) : hooks;
         if (!on.length) continue;
-        const engine = new Engine(p, { hooks: on, config: pack.engine, freshStructs, tableGroups, group, assume: v.assume, ...across, params });
+        const engine = new Engine(p, { hooks: on, config: pack.engine, freshStructs, tableGroups, group, assume: v.assume, ...across, params, pins });
         const st = new State();
         for (const [q, val] of v.fixed) st.setVal(q, val);
         engine.run(fn, g.entry.args ?? {}, st);
         if (engine.exhausted) unit.partial.push(`${name}: step budget exhausted, results partial`);
-        for (const w of engine.walked) walked.add(fnKey(w));
+        for (const w of engine.walked) walked.add(w);
         for (const c of engine.called) called.add(c);
       }
       unit.entriesRun++;
     }
   }
   unit.findings = [...found.values()];
-  unit.walked = [...walked].sort();
+  unit.walked = [...new Set([...walked].map(fnKey))].sort();
   unit.called = [...called].sort();
   return unit;
 }

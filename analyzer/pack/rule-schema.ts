@@ -34,7 +34,7 @@ export const FUNCTION_ENTRY = {
 export const ROLE_ENTRY = {
   type: 'object', additionalProperties: false, required: ['role'],
   properties: {
-    role: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', description: 'a role the pack defines under roles: the functions its dispatchers\' cases call' },
+    role: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', description: 'a role the pack defines under roles: each function its dispatchers\' cases call, run from the outermost dispatcher through the cases that reach it' },
   },
 } as const;
 

@@ -67,6 +67,7 @@ test('7.2: the vcpu-ioctl role lists every handler of the two vCPU ioctl switche
   const rows = JSON.parse(r.stdout) as { id: string; entries: string[]; missing: string[] }[];
   const mine = rows.find((x) => x.id === 'by-role');
   assert.deepEqual(mine, { id: 'by-role', entries: HANDLERS_7_2, missing: [] });
-  // the pack's own rules keep their written entries
-  assert.deepEqual(rows.find((x) => x.id === 'vmcs-access-in-ioctl')?.entries, ['kvm_vcpu_ioctl']);
+  // the pack's vmcs-access-in-ioctl enters by the role too; the other rules keep their written entries
+  assert.deepEqual(rows.find((x) => x.id === 'vmcs-access-in-ioctl')?.entries, HANDLERS_7_2);
+  assert.deepEqual(rows.find((x) => x.id === 'vmcs-access-before-load')?.entries, ['kvm_arch_vcpu_create', 'kvm_arch_vcpu_postcreate']);
 });

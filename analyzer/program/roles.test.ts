@@ -53,12 +53,13 @@ test('rules list without a tree names the role as written', () => {
   assert.match(r.stdout, /^demo-named-and-role +requires-before +high +seed - +demo_run, role demo-ioctl, demo_gone +the same/m);
 });
 
-test('check runs each rule from the role\'s handlers: demo_set writes with nothing loaded, the others load first', () => {
+test('check runs each rule from the role\'s handlers, each from its dispatcher\'s case: demo_set writes with nothing loaded, the others load first', () => {
   const r = run(['check', '.', '--rules', PACK, '--no-cache']);
   assert.equal(r.code, 1);
   const finding = (id: string) => [
-    `ioctl.c:39:2: demo_set(): warning: hw_write32() touches registers outside a loaded vCPU on the path from demo_set [${id}]`,
-    '    demo_set() ioctl.c:39: calls hw_write32() before demo_load',
+    `ioctl.c:39:2: demo_set(): warning: hw_write32() touches registers outside a loaded vCPU on the path from demo_set (via demo_vcpu_ioctl) [${id}]`,
+    '    demo_vcpu_ioctl() ioctl.c:102: calls demo_set()',
+    '    → demo_set() ioctl.c:39: calls hw_write32() before demo_load',
   ];
   assert.equal(r.stdout, [...finding('demo-named-and-role'), ...finding('demo-reg-before-load'), ''].join('\n'));
   // the one entry named and missing is a note; the role's entries are the tree's own and never missing

@@ -12,66 +12,196 @@
 // (copy_from_user, kzalloc) are never handlers. Ops calls are not followed:
 // the hook a case calls through a table is the vendor's, not a handler of
 // the command.
+//
+// A handler runs from its dispatcher's state at the switch: a role's unit is
+// a handler with the outermost dispatcher it is reached from, and each switch
+// on the way pinned to the cases that reach it (a `default:` handing on to
+// the inner dispatcher among them). What a dispatcher does before its switch
+// (vcpu_load(), a lock, copy_from_user) is then on the handler's path, and
+// the other cases are not. A unit is also what an edit re-runs: one inside a
+// handler touches that handler's unit only.
 
-import type { Stmt } from '../parse/ir';
+import type { FunctionFact, Stmt } from '../parse/ir';
 import type { Program } from './program';
 import { cmp } from './program';
 import type { Pack, RoleSpec } from '../pack/load';
 import { authoredAt } from '../pack/sets';
 import { keyName } from '../pack/locate';
-import { functionEntries, isRoleEntry, type EntryItem, type EntrySpec } from '../pack/rule-spec';
+import { entryName, functionEntries, isRoleEntry, type EntryItem, type EntrySpec } from '../pack/rule-spec';
 import { resolveCall, scopeOf } from './callgraph';
-import { walkStmt, flattenCases } from './walk';
+import { walkStmt, switchCases } from './walk';
 
-/** The handlers of `role` in `p`, sorted by name, each once. */
-export function roleFunctions(p: Program, role: RoleSpec): string[] {
-  const dispatchers = new Set(role.dispatch);
-  const except = new Set(role.except ?? []);
-  const found = new Set<string>();
-  const done = new Set<string>();
-  const queue = [...role.dispatch];
-  while (queue.length) {
-    const name = queue.shift() as string;
-    if (done.has(name)) continue;
-    done.add(name);
-    for (const fn of p.functions.get(name) ?? []) {
-      const sc = scopeOf(p, fn);
-      for (const group of caseGroups(fn.body)) {
-        let first: string | null = null;
-        for (const s of group) {
-          walkStmt(s, [], (e) => {
-            if (first !== null || e.k !== 'call') return;
-            const info = resolveCall(sc, e);
-            const t = info.targets.find((x) => (x.kind === 'direct' || x.kind === 'macro') && !except.has(x.fn.name));
-            if (t) first = t.fn.name;
-          });
-          if (first !== null) break;
-        }
-        if (first === null) continue;
-        if (dispatchers.has(first)) queue.push(first);
-        else found.add(first);
-      }
-    }
-  }
-  return [...found].sort(cmp);
+type SwitchStmt = Extract<Stmt, { k: 'switch' }>;
+
+/** A case group of a switch: its labels (their indices among the switch's labels, in switchCases order) and what follows them. */
+interface CaseGroup {
+  labels: number[];
+  stmts: Stmt[];
 }
 
-/** A switch body's labels and statements in order, the cases under an `#if` among them (both sides). */
-function switchItems(body: Stmt, depth: number): Stmt[] {
-  const out: Stmt[] = [];
-  for (const x of body.k === 'block' ? flattenCases(body.body) : [body]) {
-    if (x.k !== 'pp' || depth > 600) {
-      out.push(x);
-      continue;
+/** One of a dispatcher's switches, with its case groups. */
+interface DispatchSwitch {
+  sw: SwitchStmt;
+  groups: CaseGroup[];
+}
+
+/**
+ * Where a role's unit passes a dispatcher: the `def`-th definition of
+ * `dispatcher`, its `switch`-th outermost switch, entered only at these
+ * labels. Positions are ordinals, not lines, so an edit above leaves them.
+ */
+export interface RolePin {
+  dispatcher: string;
+  def: number;
+  switch: number;
+  labels: number[];
+}
+
+/** A handler of a role as a run sees it: entered at an outermost dispatcher, each switch on the way pinned to the cases that reach it. */
+export interface RoleRun {
+  role: string;
+  handler: string;
+  pins: RolePin[];
+}
+
+/** An entry a rule runs from: a function (a role's unit runs from its outermost dispatcher, `role` saying which handler). */
+export type RunEntry = EntrySpec & { role?: RoleRun };
+
+/** How listings name an entry: a role's by its handler. */
+export function listedName(e: RunEntry): string {
+  return e.role ? e.role.handler : entryName(e);
+}
+
+/** How messages and units name an entry: a role's handler with the dispatcher its runs start from. */
+export function runName(e: RunEntry): string {
+  return e.role ? `${e.role.handler} (via ${e.function})` : entryName(e);
+}
+
+/** A step from a dispatcher's case to what it calls first: a handler, or another dispatcher of the role. */
+interface Edge {
+  pin: RolePin;
+  to: string;
+  dispatcher: boolean;
+}
+
+const switchMemo = new WeakMap<FunctionFact, DispatchSwitch[]>();
+
+function switchesOf(fn: FunctionFact): DispatchSwitch[] {
+  let s = switchMemo.get(fn);
+  if (!s) switchMemo.set(fn, (s = dispatchSwitches(fn.body)));
+  return s;
+}
+
+/** Each case of the role's dispatchers, to what it calls first. */
+function roleEdges(p: Program, role: RoleSpec): Edge[] {
+  const dispatchers = new Set(role.dispatch);
+  const except = new Set(role.except ?? []);
+  const out: Edge[] = [];
+  for (const name of dispatchers) {
+    for (const [def, fn] of (p.functions.get(name) ?? []).entries()) {
+      const sc = scopeOf(p, fn);
+      for (const [si, sw] of switchesOf(fn).entries()) {
+        for (const group of sw.groups) {
+          let first: string | null = null;
+          for (const s of group.stmts) {
+            walkStmt(s, [], (e) => {
+              if (first !== null || e.k !== 'call') return;
+              const info = resolveCall(sc, e);
+              const t = info.targets.find((x) => (x.kind === 'direct' || x.kind === 'macro') && !except.has(x.fn.name));
+              if (t) first = t.fn.name;
+            });
+            if (first !== null) break;
+          }
+          if (first === null) continue;
+          out.push({ pin: { dispatcher: name, def, switch: si, labels: group.labels }, to: first, dispatcher: dispatchers.has(first) });
+        }
+      }
     }
-    for (const side of x.f ? [x.t, x.f] : [x.t]) for (const y of switchItems(side, depth + 1)) out.push(y);
   }
   return out;
 }
 
-/** The statements after each case label of every switch in `body` (outermost switches; nested ones are part of their case). */
-function caseGroups(body: Stmt): Stmt[][] {
-  const out: Stmt[][] = [];
+/** The handlers of `role` in `p`, sorted by name, each once. */
+export function roleFunctions(p: Program, role: RoleSpec): string[] {
+  const found = new Set<string>();
+  for (const e of roleEdges(p, role)) if (!e.dispatcher) found.add(e.to);
+  return [...found].sort(cmp);
+}
+
+/**
+ * The units of `role`: each handler with the outermost dispatcher it is
+ * reached from (one no case of the role calls; the first the role names
+ * when they call each other round) and the cases on the way. A handler
+ * reached through several cases runs with each of them open; one reached
+ * from two outermost dispatchers is a unit from each. Sorted by handler.
+ */
+export function roleUnits(p: Program, name: string, role: RoleSpec): RunEntry[] {
+  const edges = roleEdges(p, role);
+  const from = new Map<string, Edge[]>();
+  const inner = new Set<string>();
+  for (const e of edges) {
+    const l = from.get(e.pin.dispatcher);
+    if (l) l.push(e);
+    else from.set(e.pin.dispatcher, [e]);
+    if (e.dispatcher) inner.add(e.to);
+  }
+  const defined = role.dispatch.filter((d, i) => p.functions.has(d) && role.dispatch.indexOf(d) === i);
+  let roots = defined.filter((d) => !inner.has(d));
+  if (!roots.length && defined.length) roots = [defined[0]];
+  // handler|root -> switch -> labels
+  const units = new Map<string, { handler: string; root: string; pins: Map<string, RolePin> }>();
+  for (const root of roots) {
+    const path: RolePin[] = [];
+    const on = new Set<string>();
+    const visit = (d: string): void => {
+      if (on.has(d)) return;
+      on.add(d);
+      for (const e of from.get(d) ?? []) {
+        path.push(e.pin);
+        if (e.dispatcher) visit(e.to);
+        else {
+          const k = `${e.to}\u0000${root}`;
+          let u = units.get(k);
+          if (!u) units.set(k, (u = { handler: e.to, root, pins: new Map() }));
+          for (const pin of path) {
+            const sk = `${pin.dispatcher}\u0000${pin.def}\u0000${pin.switch}`;
+            const had = u.pins.get(sk);
+            if (!had) {
+              u.pins.set(sk, { ...pin, labels: pin.labels.slice() });
+              continue;
+            }
+            for (const l of pin.labels) if (!had.labels.includes(l)) had.labels.push(l);
+            had.labels.sort((a, b) => a - b);
+          }
+        }
+        path.pop();
+      }
+      on.delete(d);
+    };
+    visit(root);
+  }
+  return [...units.values()]
+    .sort((a, b) => cmp(a.handler, b.handler) || cmp(a.root, b.root))
+    .map((u) => ({ function: u.root, role: { role: name, handler: u.handler, pins: [...u.pins.keys()].sort(cmp).map((k) => u.pins.get(k)!) } }));
+}
+
+/** What a unit's pins are in `p`: each pinned switch with the labels its run enters at, and the functions that hold one. */
+export function pinsIn(p: Program, pins: readonly RolePin[]): { switches: Map<Stmt, Set<number>>; fns: Set<FunctionFact> } {
+  const switches = new Map<Stmt, Set<number>>();
+  const fns = new Set<FunctionFact>();
+  for (const pin of pins) {
+    const fn = p.functions.get(pin.dispatcher)?.[pin.def];
+    const sw = fn && switchesOf(fn)[pin.switch];
+    if (!fn || !sw) continue;
+    fns.add(fn);
+    switches.set(sw.sw, new Set(pin.labels));
+  }
+  return { switches, fns };
+}
+
+/** The outermost switches of `body` (nested ones are part of their case), each with its case groups. */
+function dispatchSwitches(body: Stmt): DispatchSwitch[] {
+  const out: DispatchSwitch[] = [];
   const visit = (s: Stmt, depth: number): void => {
     if (depth > 600) return;
     switch (s.k) {
@@ -91,40 +221,48 @@ function caseGroups(body: Stmt): Stmt[][] {
         if (s.f) visit(s.f, depth + 1);
         return;
       case 'switch': {
-        let cur: Stmt[] | null = null;
-        for (const x of switchItems(s.body, depth)) {
+        const groups: CaseGroup[] = [];
+        let cur: CaseGroup | null = null;
+        let li = 0;
+        for (const x of switchCases(s.body, depth)) {
           if (x.k === 'case') {
             // consecutive labels share one group
-            if (!cur || cur.length) out.push((cur = []));
+            if (!cur || cur.stmts.length) groups.push((cur = { labels: [], stmts: [] }));
+            cur.labels.push(li++);
             continue;
           }
-          cur?.push(x);
+          cur?.stmts.push(x);
         }
+        out.push({ sw: s, groups: groups.filter((g) => g.stmts.length) });
         return;
       }
       default:
     }
   };
   visit(body, 0);
-  return out.filter((g) => g.length);
+  return out;
 }
 
 /**
- * A rule's entries in `p`: as written, each role replaced by its handlers
- * (a handler the rule also names itself, or another of its roles found, once).
+ * A rule's entries in `p`: as written, each role replaced by its units
+ * (a handler the rule also names itself, or another of its roles found
+ * from the same dispatcher, once).
  */
-export function ruleEntries(p: Program, roles: Record<string, RoleSpec>, entries: readonly EntryItem[] | undefined): EntrySpec[] {
-  const out: EntrySpec[] = [];
+export function ruleEntries(p: Program, roles: Record<string, RoleSpec>, entries: readonly EntryItem[] | undefined): RunEntry[] {
+  const out: RunEntry[] = [];
   const named = new Set(functionEntries(entries).map((e) => e.function));
+  const seen = new Set<string>();
   for (const e of entries ?? []) {
     if (!isRoleEntry(e)) {
       out.push(typeof e === 'string' ? { function: e } : e);
       continue;
     }
-    for (const fn of roleFunctions(p, roles[e.role] ?? { dispatch: [] })) {
-      if (named.has(fn)) continue;
-      named.add(fn);
-      out.push({ function: fn });
+    for (const u of roleUnits(p, e.role, roles[e.role] ?? { dispatch: [] })) {
+      const h = u.role!.handler;
+      const k = `${h}\u0000${u.function}`;
+      if (named.has(h) || seen.has(k)) continue;
+      seen.add(k);
+      out.push(u);
     }
   }
   return out;

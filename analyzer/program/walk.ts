@@ -117,3 +117,20 @@ export function flattenCases(body: Stmt[]): Stmt[] {
   }
   return out;
 }
+
+/**
+ * A switch body's labels and statements in order, with the cases under an
+ * `#if` among them opened too (both sides): what a dispatcher's cases are,
+ * for finding its handlers and for running one case of it.
+ */
+export function switchCases(body: Stmt, depth = 0): Stmt[] {
+  const out: Stmt[] = [];
+  for (const x of body.k === 'block' ? flattenCases(body.body) : [body]) {
+    if (x.k !== 'pp' || depth > 600) {
+      out.push(x);
+      continue;
+    }
+    for (const side of x.f ? [x.t, x.f] : [x.t]) for (const y of switchCases(side, depth + 1)) out.push(y);
+  }
+  return out;
+}
