@@ -85,7 +85,7 @@ export async function dispatch(argv: string[], io: Io, host?: AnalysisHost): Pro
     (a) => run(() => commands.graph(a, io))())
     .command('infer [tree]', 'the ordering beliefs the tree\'s own paths hold, ranked, and the paths that break them', (y) => treeOptions(y)
       .positional('tree', { type: 'string' })
-      .option('entries', { type: 'array', string: true, describe: 'functions whose paths to count (default: the entries of the pack\'s rules)' })
+      .option('entries', { type: 'array', string: true, describe: 'functions whose paths to count, or roles of the pack (their outermost dispatchers); default: the entries of the pack\'s rules' })
       .option('top', { type: 'number', default: 20, describe: 'how many beliefs and deviants to print' })
       .option('format', { choices: ['text', 'json', 'pack'] as const, default: 'text' as const })
       .option('fetch', { type: 'string', describe: 'use the Debian tree of this version (N.M: 7.2, 6.12, 6.1...; newest)' }),

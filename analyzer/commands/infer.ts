@@ -1,5 +1,6 @@
 import { makeProgram } from '../program/callgraph';
 import { entriesOf } from '../flow/run';
+import { roleUnits } from '../program/roles';
 import { infer } from '../infer/infer';
 import { deviantsOf, renderInfer, type InferFormat } from '../infer/render';
 import { CommonArgs, readTree, log } from './common';
@@ -7,6 +8,7 @@ import { InputError, UsageError } from '../util/errors';
 import type { Io } from '../util/io';
 
 export interface InferArgs extends CommonArgs {
+  /** functions, or roles of the pack */
   entries?: string[];
   top?: number;
   format?: InferFormat;
@@ -19,8 +21,11 @@ export async function inferCmd(a: InferArgs, io: Io): Promise<number> {
   const { pack, tree } = await readTree(a, io);
   for (const n of tree.notes) log(io, n);
   const prog = makeProgram(tree, pack);
-  // without --entries, the entries the pack's rules run from
-  const entries = a.entries?.length ? a.entries : [...new Set(pack.rules.flatMap((r) => entriesOf(r, prog).map((e) => e.function)))];
+  // without --entries, the entries the pack's rules run from; a role names its outermost dispatchers,
+  // whose cases infer's units already are (a handler alone would lose what the dispatcher does first)
+  const named = (a.entries ?? []).flatMap((e) => (pack.roles[e] ? [...new Set(roleUnits(prog, e, pack.roles[e]).map((u) => u.function))] : [e]));
+  if (a.entries?.length && !named.length) throw new InputError(`the roles ${a.entries.join(', ')} find no dispatcher in the analysed files`);
+  const entries = named.length ? named : [...new Set(pack.rules.flatMap((r) => entriesOf(r, prog).map((e) => e.function)))];
   if (!entries.length) throw new UsageError('no entries: the pack\'s rules name none, so name them with --entries FN...');
   const res = infer(prog, pack, entries);
   for (const m of res.missing) log(io, `note: entry ${m} is not defined in the analysed files`);

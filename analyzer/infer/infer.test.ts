@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { loadPack } from '../pack/load';
 import { loadTree } from '../driver/load-tree';
 import { makeProgram } from '../program/callgraph';
@@ -14,6 +15,7 @@ import { renderInfer } from './render';
 import { zScore, MIN_Z } from './stat';
 
 const FIXTURES = path.resolve(__dirname, '../../../fixtures/infer');
+const CLI = path.resolve(__dirname, '../../../bin/callorder');
 
 function run(name: string, format: 'text' | 'json' | 'pack' = 'text'): string {
   const dir = path.join(FIXTURES, name);
@@ -43,6 +45,18 @@ test('infer: a test both outcomes get past (w->verbose) guards nothing, and no f
   [['guarded', { k: 'test-call', name: 'widget_has_run' }, ['widget.cfg_a', 'widget.cfg_b', 'widget.cfg_c', 'widget.cfg_d', 'widget.cfg_e'], 10, 11]]);
   // each field alone: 2 of 3 paths at best (cfg_a), 2 of 2 for the others
   assert.ok(zScore(2, 3) < MIN_Z);
+});
+
+test('infer --entries ROLE: a role of the pack counts from its outermost dispatcher, as naming the dispatcher does', () => {
+  const dir = path.join(FIXTURES, 'follow-9');
+  const cli = (entries: string) => spawnSync(process.execPath, [CLI, 'infer', dir, '--rules', path.join(dir, 'pack.json'), '--entries', entries], {
+    encoding: 'utf8', env: { ...process.env, CALLORDER_NO_SERVER: '1', CALLORDER_ANALYSIS_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-infer-cache-')) },
+  });
+  const byRole = cli('widget-ioctl');
+  const byName = cli('widget_ioctl');
+  assert.equal(byRole.status, 1);
+  assert.equal(byRole.stdout, byName.stdout);
+  assert.match(byRole.stdout, /widget_lock\(\) precedes widget_hw_read\(\) in 9 of 10 paths from widget_ioctl/);
 });
 
 test('infer: the same tree gives the same bytes', () => {
