@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { Prng, caseSeed } from './prng';
 import { mutate, mutateAs, SMALL_KINDS, BIG_FORMS, tokens } from './mutate';
+import { maxOf } from '../util/append';
 
 const TEXT = [
   '// SPDX-License-Identifier: GPL-2.0',
@@ -72,7 +73,7 @@ test('the first cases of a run take each big form once: 100,000-deep nesting, 1 
     const m = mutate(TEXT, new Prng(i), i);
     assert.equal(m.kind, f.kind);
     if (f.kind === 'long-line') {
-      assert.ok(Math.max(...m.text.split('\n').map((l) => l.length)) >= 1 << 20, `${f.form}: no 1 MB line`);
+      assert.ok(maxOf(m.text.split('\n').map((l) => l.length)) >= 1 << 20, `${f.form}: no 1 MB line`);
     } else {
       // the unit each form repeats, and how often
       const [unit, times] = ({ '((balanced': [')', 100_000], '{{balanced': ['}', 100_000], 'struct{': ['{ struct ', 10_000], '#if X\n': ['#if X\n', 100_000] } as Record<string, [string, number]>)[f.form] ?? [f.form, 100_000];

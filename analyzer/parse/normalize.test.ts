@@ -15,6 +15,7 @@ import { makeNormalizer, type FrontendConfig } from './normalize';
 import { loadPack, defaultPackPath } from '../pack/load';
 import { parseText } from './parse-file';
 import type { FileFacts } from './ir';
+import { append } from '../util/append';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const FIXTURES = path.join(ROOT, 'fixtures', 'normalize');
@@ -40,7 +41,7 @@ function firstError(text: string): string {
     if (n.type === 'ERROR' || n.isMissing) {
       return `${n.startPosition.row + 1}:${n.startPosition.column + 1} ${n.isMissing ? `MISSING ${n.type}` : 'ERROR'} ${JSON.stringify(n.text.slice(0, 60))}`;
     }
-    if (n.hasError) stack.push(...n.children);
+    if (n.hasError) append(stack, n.children);
   }
   return '';
 }
