@@ -21,7 +21,7 @@ import { changeSetOf, moveFindings, skeleton, touchedBy, type Change } from './i
 import type { Finding } from '../flow/finding';
 import { Cache, FAILED, openCache, sha, shaOf } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
-import { chunkFeed, parseHere, runPool, shrinkingFeed } from './parse-pool';
+import { chunkFeed, parseHere, runPool, shrinkingFeed, workersPay } from './parse-pool';
 import { factsToText, factsFromText } from '../parse/facts-text';
 import type { Progress, TreeFacts } from './load-tree';
 import type { Program } from '../program/program';
@@ -67,8 +67,6 @@ export interface AnalyzeOptions {
   minParallelBytes?: number;
   onProgress?: (p: Progress) => void;
 }
-
-const MIN_PARALLEL_BYTES = 256 * 1024;
 
 /** What the result cache holds: everything but the discovery notes, which belong to how the tree was read. */
 interface CachedResult {
@@ -425,7 +423,7 @@ class FactStore {
       ({ index: i, rel: files[i][0], key: null, bytes: src.files.get(files[i][0]) as Buffer, bodies: this.bodies(files[i][0]) })
     ), missBytes, jobs);
     let pool: Promise<void> = Promise.resolve();
-    if (jobs > 1 && misses.length > 1 && missBytes >= (opts.minParallelBytes ?? MIN_PARALLEL_BYTES)) {
+    if (workersPay(jobs, misses.length, missBytes, opts.minParallelBytes)) {
       const init = { frontend: this.pack.frontend, limits: this.limits, cacheRoot: null, lean: false };
       pool = runPool(Math.min(jobs, misses.length) - 1, init, feed, (r) => {
         const [rel, key] = files[r.index];

@@ -14,7 +14,7 @@ import { checkTreeRoot } from '../source/snapshot';
 import { factsOfBytes, leanOf, type FactsContext, type FileOutcome } from './file-facts';
 import { BodyStore, type BodyRef } from './body-store';
 import { factsFromText } from '../parse/facts-text';
-import { chunkFeed, parseHere, runPool, shrinkingFeed } from './parse-pool';
+import { chunkFeed, parseHere, runPool, shrinkingFeed, workersPay } from './parse-pool';
 import { EntryStore, FAILED } from '../cache/store';
 import { contentHash, factKey, factSettingsId } from '../cache/facts';
 import type { Pack } from '../pack/load';
@@ -53,7 +53,6 @@ export interface LoadOptions {
   onProgress?: (p: Progress) => void;
 }
 
-const MIN_PARALLEL_BYTES = 256 * 1024;
 /** source bytes from which bodies stay on disk: facts take about 4 bytes of heap a byte of source */
 export const LEAN_BYTES = 96 << 20;
 
@@ -121,7 +120,7 @@ export async function loadTreeAsync(root: string, pack: Pack, opts: LoadOptions 
   }
   const jobs = Math.max(1, opts.jobs ?? 1);
   const missBytes = misses.reduce((n, i) => n + scan.sizes[i], 0);
-  const parallel = jobs > 1 && misses.length > 1 && missBytes >= (opts.minParallelBytes ?? MIN_PARALLEL_BYTES);
+  const parallel = workersPay(jobs, misses.length, missBytes, opts.minParallelBytes);
 
   // misses go to the workers largest first; a hit whose entry proves unsound joins them
   const queue = misses.map((i) => ({ i, size: scan.sizes[i] })).sort((a, b) => b.size - a.size || a.i - b.i);

@@ -43,6 +43,14 @@ export interface PoolFeed {
   next(maxBytes: number, maxFiles: number): PoolJob[] | null;
 }
 
+/** fewer bytes than this to parse and no worker is started: starting one costs more than it saves */
+const MIN_PARALLEL_BYTES = 256 * 1024;
+
+/** Whether `misses` files of `bytes` in all are worth workers beside this thread, with `jobs` threads in all. */
+export function workersPay(jobs: number, misses: number, bytes: number, minParallelBytes = MIN_PARALLEL_BYTES): boolean {
+  return jobs > 1 && misses > 1 && bytes >= minParallelBytes;
+}
+
 /**
  * A feed over files in the order given (largest first, as the callers sort
  * them): job(i) gives file i's job, or null when it was settled without a
