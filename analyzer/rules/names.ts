@@ -25,8 +25,9 @@
 
 import type { Pack } from '../pack/load';
 import type { Program } from '../program/program';
-import type { Expr, Stmt } from '../parse/ir';
+import type { Expr } from '../parse/ir';
 import { fieldOf } from '../program/program';
+import { walkStmt } from '../program/walk';
 import { FIELD, IDENT, GLOB, ENTRY, TEXTS, RULE_BASE } from '../pack/rule-schema';
 import { authoredAt } from '../pack/sets';
 import { keyName, type KeyPath } from '../pack/locate';
@@ -115,31 +116,27 @@ function namesHad(p: Program, pack: Pack, wants: string[][]): { has(n: string): 
       else byName.set(n, [i]);
     }
   }
-  const done = open.map(() => false);
-  let left = open.length;
-  const satisfy = (i: number): void => {
-    if (!done[i]) {
-      done[i] = true;
-      left--;
-    }
-  };
+  const waiting = new Set(open.keys());
   const note = (n: string): void => {
     const groups = byName.get(n);
     if (groups) {
       seen.add(n);
-      for (const i of groups) satisfy(i);
+      for (const i of groups) waiting.delete(i);
     }
     for (const g of globs) {
       if (!g.m(n)) continue;
       hit.push(n);
-      satisfy(g.group);
+      waiting.delete(g.group);
     }
+  };
+  const visit = (e: Expr): void => {
+    if (e.k === 'id') note(e.name);
   };
   const mine = walkedMatcher(pack.include, pack.exclude, p.files.map((f) => f.file));
   for (const f of p.files) {
-    if (!left) break;
+    if (!waiting.size) break;
     if (mine && !mine(f.file)) continue;
-    for (const fn of f.functions) idsOf(fn.body, note);
+    for (const fn of f.functions) walkStmt(fn.body, [], visit);
     for (const m of f.macros) for (const t of m.body.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []) note(t);
     for (const t of f.tables) {
       for (const v of Object.values(t.members)) note(v);
@@ -153,40 +150,6 @@ function namesHad(p: Program, pack: Pack, wants: string[][]): { has(n: string): 
       return hit.some(m) || definedMatch(m);
     },
   };
-}
-
-/** Every identifier of a body, to `note`: the names it uses (calls, enumerators, constants). */
-function idsOf(s: Stmt | Expr, note: (n: string) => void, depth = 0): void {
-  if (depth > 600) return;
-  const d = depth + 1;
-  switch (s.k) {
-    case 'id': note(s.name); return;
-    case 'call': idsOf(s.fn, note, d); for (const a of s.args) idsOf(a, note, d); return;
-    case 'field': idsOf(s.base, note, d); return;
-    case 'index': idsOf(s.base, note, d); idsOf(s.index, note, d); return;
-    case 'assign': idsOf(s.lhs, note, d); idsOf(s.rhs, note, d); return;
-    case 'update': case 'unary': case 'cast': idsOf(s.e, note, d); return;
-    case 'binary': idsOf(s.l, note, d); idsOf(s.r, note, d); return;
-    case 'cond': idsOf(s.c, note, d); idsOf(s.t, note, d); idsOf(s.f, note, d); return;
-    case 'seq': for (const x of s.items) idsOf(x, note, d); return;
-    case 'stmt': idsOf(s.body, note, d); return;
-    case 'block': for (const x of s.body) idsOf(x, note, d); return;
-    case 'expr': idsOf(s.e, note, d); return;
-    case 'decl': for (const v of s.vars) if (v.init) idsOf(v.init, note, d); return;
-    case 'if': idsOf(s.c, note, d); idsOf(s.t, note, d); if (s.f) idsOf(s.f, note, d); return;
-    case 'while': idsOf(s.c, note, d); idsOf(s.body, note, d); return;
-    case 'for':
-      if (s.init) idsOf(s.init, note, d);
-      if (s.c) idsOf(s.c, note, d);
-      if (s.step) idsOf(s.step, note, d);
-      idsOf(s.body, note, d);
-      return;
-    case 'switch': idsOf(s.e, note, d); idsOf(s.body, note, d); return;
-    case 'case': if (s.value) idsOf(s.value, note, d); return;
-    case 'return': if (s.e) idsOf(s.e, note, d); return;
-    case 'pp': idsOf(s.t, note, d); if (s.f) idsOf(s.f, note, d); return;
-    default:
-  }
 }
 
 interface Group { label: KeyPath; uses: Use[]; forms: boolean }
