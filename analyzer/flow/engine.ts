@@ -809,7 +809,7 @@ export class Engine {
     if (!q) return null;
     const line = target.line;
     const at = this.site(cx.fn, line, target.col);
-    for (const h of this.hooks()) h.onWrite?.(q, st, at, how, value);
+    for (const h of this.hooks()) h.onWrite?.(q, st, at, how, value, target, cx.sc);
     if (how !== 'assign' && this.tracksValue(q, st)) st.setVal(q, null);
     return q;
   }

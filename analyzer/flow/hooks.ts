@@ -48,7 +48,8 @@ export interface Decided {
 export interface Handlers {
   onRead?(field: string, st: State, at: Site): void;
   /** `value`: what an assignment stores, when it is a known constant */
-  onWrite?(field: string, st: State, at: Site, how: WriteHow, value?: Val): void;
+  /** `target` and `sc`: the field expression written and its function's scope, when the write is an expression's */
+  onWrite?(field: string, st: State, at: Site, how: WriteHow, value?: Val, target?: Expr, sc?: Scope): void;
   /** before the callee runs; `name` is the function or macro called by name, or the hook */
   onCall?(call: CallEvent, st: State, at: Site): void;
   onCallReturn?(call: CallEvent, st: State, at: Site): void;

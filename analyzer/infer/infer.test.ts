@@ -38,6 +38,14 @@ test('infer: a deciding test before the widget model changes is one guard over t
   assert.equal(run('guard'), fs.readFileSync(path.join(FIXTURES, 'guard', 'expected.txt'), 'utf8'));
 });
 
+test('infer: a test in a dispatcher\'s case is that case\'s handler\'s guard; the case without it is reported, and the test of the frame\'s own copy (u.cfg) guards nothing', () => {
+  assert.equal(run('guard-case'), fs.readFileSync(path.join(FIXTURES, 'guard-case', 'expected.txt'), 'utf8'));
+});
+
+test('infer: a callee two handlers reach in the same state counts for each of them: its guard is seen in both handlers, so it is a belief', () => {
+  assert.equal(run('guard-shared'), fs.readFileSync(path.join(FIXTURES, 'guard-shared', 'expected.txt'), 'utf8'));
+});
+
 test('infer: a test both outcomes get past (w->verbose) guards nothing, and no field alone is a guard belief', () => {
   const out = JSON.parse(run('guard', 'json'));
   assert.deepEqual(out.beliefs.map((b: { kind: string; candidate: unknown; subjects: string[]; holds: number; n: number }) =>

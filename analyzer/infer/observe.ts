@@ -15,7 +15,7 @@ import type { State } from '../flow/state';
 import type { Program } from '../program/program';
 import { qualifiedField, type Scope } from '../program/callgraph';
 import { walkExpr } from '../program/walk';
-import { placeOf, unitIndex } from './units';
+import { inDispatchArm, placeOf, unitIndex } from './units';
 import { writeSites } from './follow-sites';
 import { isDeciding } from './deciding';
 import type { BeliefKind } from './beliefs';
@@ -89,7 +89,11 @@ export class Observer {
       onCallReturn: (call, st, at) => { this.last = at.stack; this.returned(call, st, at); },
       onRead: (_f, _st, at) => { this.last = at.stack; },
       onBranch: (cond, _taken, st, sc) => this.tested(cond, st, sc),
-      onWrite: (field, st, at, how) => { this.last = at.stack; if (how === 'assign') this.write(field, st, at); },
+      // a write of the frame's own copy (`u.cfg = memdup_user(...)`) changes no state a guard protects
+      onWrite: (field, st, at, how, _v, target, sc) => {
+        this.last = at.stack;
+        if (how === 'assign' && !(target?.k === 'field' && sc && inFrame(sc, target))) this.write(field, st, at);
+      },
       onFrameReturn: (st, at) => this.frameReturns(st, at),
     }];
     if (init.size) {
@@ -108,6 +112,12 @@ export class Observer {
 
   private call(call: CallEvent, st: State, at: Site): void {
     const names = namesOf(call);
+    // a call from the dispatchers enters a unit; the unit is a fact so that a callee's summary is never shared
+    // between units: its events are each unit's, and a summary taken over would hide them from the second
+    if (call.name && unitIndex(at.stack) === at.stack.length) {
+      for (const k of [...st.facts.keys()]) if (k.startsWith('iv:u:')) st.set(k, 0);
+      st.set(`iv:u:${call.name}`, 1);
+    }
     // a later call a pending write waits for
     for (const n of names) {
       const sites = this.waiting.get(n);
@@ -153,14 +163,8 @@ export class Observer {
     }
   }
 
-  private tested(cond: Expr, st: State, sc: Scope): void {
-    // a test of a handler or of its near callees; the entry's and dispatchers' own tests come before every handler
-    const d = this.last.length - 1 - unitIndex(this.last);
-    if (!this.last.length || d < 0 || d > GUARD_DEPTH) return;
-    // a guard decides: one of its outcomes leaves (deciding.ts); a test both outcomes get past guards nothing
-    if (!isDeciding(this.last[this.last.length - 1].fn, cond)) return;
-    // keyed by its frame: the test guards what its frame and the frames it calls do, until it returns
-    const frame = frameKey(this.last);
+  /** What a condition tests: the helpers it calls, or else its outermost fields. */
+  private predicatesOf(cond: Expr, sc: Scope): string[] {
     // a predicate tested through a helper is the helper's (kvm_vcpu_has_run(vcpu)), not the fields of its arguments
     const calls: string[] = [];
     // the outermost field of a chain is what is tested (`vcpu->arch.apic`, not `vcpu->arch`)
@@ -173,8 +177,21 @@ export class Observer {
         fields.push(e);
       }
     });
-    const tested = calls.length ? calls : fields.filter((e) => !bases.has(e)).map((e) => qualifiedField(sc, e)).filter((q) => q !== null).map((q) => `field:${q}`);
-    for (const t of tested) st.set(`iv:t:${frame}:${t}`, 1);
+    return calls.length ? calls : fields.filter((e) => !bases.has(e) && !inFrame(sc, e)).map((e) => qualifiedField(sc, e)).filter((q) => q !== null).map((q) => `field:${q}`);
+  }
+
+  private tested(cond: Expr, st: State, sc: Scope): void {
+    // a test of a handler or of its near callees; a dispatcher's tests before its switch come before every
+    // handler, while one inside a case is that case's handler's
+    if (!this.last.length) return;
+    const top = this.last[this.last.length - 1].fn;
+    const d = this.last.length - 1 - unitIndex(this.last);
+    if (d > GUARD_DEPTH || (d < 0 && !inDispatchArm(top, cond))) return;
+    // a guard decides: one of its outcomes leaves (deciding.ts); a test both outcomes get past guards nothing
+    if (!isDeciding(top, cond)) return;
+    // keyed by its frame: the test guards what its frame and the frames it calls do, until it returns
+    const frame = frameKey(this.last);
+    for (const t of this.predicatesOf(cond, sc)) st.set(`iv:t:${frame}:${t}`, 1);
   }
 
   /** A frame's writes are followed or not by the time it returns. */
@@ -243,6 +260,21 @@ export class Observer {
 function frameKey(stack: readonly Frame[]): string {
   const f = stack[stack.length - 1];
   return `${stack.length}@${f.fn.name}@${f.callLine}`;
+}
+
+/**
+ * A field of an aggregate that lives in the frame (`u.lapic` of the ioctl's
+ * union of argument copies): testing it checks the handler's own copy (an
+ * allocation's failure), not the state a guard protects.
+ */
+function inFrame(sc: Scope, e: FieldExpr): boolean {
+  let f: Expr = e;
+  while (f.k === 'field') {
+    const b: Expr = f.base;
+    if (b.k === 'id') return !f.arrow && sc.vars.has(b.name) && !sc.fn.params.some((p) => p.name === b.name);
+    f = b;
+  }
+  return false;
 }
 
 function onStack(stack: readonly Frame[], key: string): boolean {

@@ -4,7 +4,8 @@
 // counted per handler: the first frame under the entry's chain of
 // dispatchers is the event's unit.
 
-import type { FunctionFact, Stmt } from '../parse/ir';
+import type { Expr, FunctionFact, Stmt } from '../parse/ir';
+import { walkStmt } from '../program/walk';
 import type { Frame, Site } from '../flow/hooks';
 
 /** this many case labels in a switch over a parameter make a function a dispatcher */
@@ -27,6 +28,33 @@ export function isDispatcher(fn: FunctionFact): boolean {
   look(fn.body, 0);
   memo.set(fn, d);
   return d;
+}
+
+const armMemo = new WeakMap<FunctionFact, WeakSet<Expr>>();
+
+/**
+ * Whether `e` is part of a dispatcher's code inside its dispatching switch:
+ * a case's own test (`case KVM_SET_LAPIC: if (!lapic_in_kernel(vcpu)) goto
+ * out;`) is its handler's guard, as if the case were a function of its own;
+ * the dispatcher's code before the switch comes before every handler.
+ */
+export function inDispatchArm(fn: FunctionFact, e: Expr): boolean {
+  let s = armMemo.get(fn);
+  if (!s) {
+    const arms = new WeakSet<Expr>();
+    const params = new Set(fn.params.map((p) => p.name).filter(Boolean));
+    const look = (st: Stmt, depth: number): void => {
+      if (depth > 200) return;
+      if (st.k === 'switch' && st.e.k === 'id' && params.has(st.e.name) && countCases(st.body) >= DISPATCH_CASES) {
+        walkStmt(st.body, [], (x) => arms.add(x));
+        return;
+      }
+      for (const c of children(st)) look(c, depth + 1);
+    };
+    look(fn.body, 0);
+    armMemo.set(fn, (s = arms));
+  }
+  return s.has(e);
 }
 
 function children(s: Stmt): Stmt[] {
