@@ -50,11 +50,14 @@ function candidateOf(key: string): Candidate | null {
   return null;
 }
 
-export function beliefsOf(entry: string, tally: Tally, initBy: ReadonlyMap<string, string> = new Map()): Belief[] {
+export function beliefsOf(entry: string, tally: Tally, initBy: ReadonlyMap<string, string> = new Map(), dispatches = false): Belief[] {
   const out: Belief[] = guardsOf(entry, tally).concat(initsOf(entry, tally, initBy));
-  for (const [ck, insts] of tally) {
+  for (const [ck, all] of tally) {
     const [kind, subject] = ck.split('\u0000') as [BeliefKind, string];
     if (kind === 'guarded' || kind === 'init-before-read') continue;
+    // whether G follows a write is its function's doing: one write site is one sample, however many handlers reach it
+    const follow = kind === 'must-follow';
+    const insts = follow ? mergedBySite(all) : all;
     const cands = new Set<string>();
     for (const i of insts.values()) for (const c of i.held) cands.add(c);
     for (const c of cands) {
@@ -70,19 +73,53 @@ export function beliefsOf(entry: string, tally: Tally, initBy: ReadonlyMap<strin
         const ok = i.held.has(c);
         if (ok) holds++;
         else deviants.push({ unit: i.unit, at: i.failedAt.get(c) ?? i.at });
-        unitOk.set(i.unit, (unitOk.get(i.unit) ?? true) && ok);
+        const u = follow ? siteOf(i) : i.unit;
+        unitOk.set(u, (unitOk.get(u) ?? true) && ok);
       }
-      const b = judged(entry, kind, subject, cand, n, holds, unitOk, deviants);
+      const b = judged(entry, kind, subject, cand, n, holds, unitOk, deviants, kind === 'requires-before' && dispatches ? MIN_HANDLERS : 1);
       if (b) out.push(b);
     }
   }
   return out;
 }
 
+/**
+ * On an entry that dispatches, a precondition is the handlers' protocol when
+ * two handlers at least show it. Within one handler (KVM_RUN's hundred
+ * paths), a call that comes first on most paths is the order that handler
+ * happens to follow: the SRCU unlock of vcpu_block() before the emulator's
+ * calls is not a precondition of them. Guards ask the same (MIN_GUARD_UNITS).
+ */
+const MIN_HANDLERS = 2;
+
+function siteOf(i: Instance): string {
+  return `${i.at.fn.file}:${i.at.line}`;
+}
+
+/** Instances merged by their site: held where it held on every path to the site. */
+function mergedBySite(insts: Map<string, Instance>): Map<string, Instance> {
+  const out = new Map<string, Instance>();
+  for (const i of insts.values()) {
+    const k = siteOf(i);
+    const s = out.get(k);
+    if (!s) {
+      out.set(k, { ...i, held: new Set(i.held), inside: new Set(i.inside), failedAt: new Map(i.failedAt) });
+      continue;
+    }
+    for (const c of s.held) {
+      if (i.held.has(c)) continue;
+      s.held.delete(c);
+      if (!s.failedAt.has(c)) s.failedAt.set(c, i.failedAt.get(c) ?? i.at);
+    }
+    for (const c of i.inside) s.inside.add(c);
+  }
+  return out;
+}
+
 /** The belief when its sample is large and sure enough, by the thresholds of stat.ts. */
 function judged(entry: string, kind: BeliefKind, subject: string, cand: Candidate, n: number, holds: number,
-  unitOk: Map<string, boolean>, deviants: Deviant[]): Belief | null {
-  if (n < MIN_PATHS) return null;
+  unitOk: Map<string, boolean>, deviants: Deviant[], minUnits = 1): Belief | null {
+  if (n < MIN_PATHS || unitOk.size < minUnits) return null;
   const z = zScore(holds, n);
   if (z < MIN_Z) return null;
   let unitsHolding = 0;

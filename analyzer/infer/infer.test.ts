@@ -34,6 +34,14 @@ test('infer: 5 of 10 is no belief, and nothing deviates', () => {
   assert.deepEqual(out.deviants, []);
 });
 
+test('infer: a precondition on 9 of 10 paths of one handler is no belief of the handlers (widget_lock before widget_hw_read in widget_run only)', () => {
+  assert.equal(run('follow-one'), fs.readFileSync(path.join(FIXTURES, 'follow-one', 'expected.txt'), 'utf8'));
+});
+
+test('infer: a write site is one sample of must-follow however many handlers reach it; nine of ten sites followed by widget_apply() report the tenth', () => {
+  assert.equal(run('follow-write'), fs.readFileSync(path.join(FIXTURES, 'follow-write', 'expected.txt'), 'utf8'));
+});
+
 test('infer: a deciding test before the widget model changes is one guard over the fields it guards; the handler without it is reported', () => {
   assert.equal(run('guard'), fs.readFileSync(path.join(FIXTURES, 'guard', 'expected.txt'), 'utf8'));
 });

@@ -60,7 +60,7 @@ export function infer(p: Program, pack: Pack, entries: string[]): InferResult {
         }
       }
     }
-    beliefs = beliefs.concat(beliefsOf(entry, obs.tally, initBy));
+    beliefs = beliefs.concat(beliefsOf(entry, obs.tally, initBy, defs.some((d) => isDispatcher(d))));
   }
   return { entries: ran, missing, beliefs: rank(beliefs), notes: [...new Set(notes)] };
 }
