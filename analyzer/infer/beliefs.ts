@@ -55,9 +55,10 @@ export function beliefsOf(entry: string, tally: Tally, initBy: ReadonlyMap<strin
   for (const [ck, all] of tally) {
     const [kind, subject] = ck.split('\u0000') as [BeliefKind, string];
     if (kind === 'guarded' || kind === 'init-before-read') continue;
-    // whether G follows a write is its function's doing: one write site is one sample, however many handlers reach it
+    // whether G follows a write is the writing function's doing: the function is one sample, however many
+    // handlers reach it and however many of its branches write the field
     const follow = kind === 'must-follow';
-    const insts = follow ? mergedBySite(all) : all;
+    const insts = follow ? mergedByWriter(all) : all;
     const cands = new Set<string>();
     for (const i of insts.values()) for (const c of i.held) cands.add(c);
     for (const c of cands) {
@@ -73,7 +74,7 @@ export function beliefsOf(entry: string, tally: Tally, initBy: ReadonlyMap<strin
         const ok = i.held.has(c);
         if (ok) holds++;
         else deviants.push({ unit: i.unit, at: i.failedAt.get(c) ?? i.at });
-        const u = follow ? siteOf(i) : i.unit;
+        const u = follow ? writerOf(i) : i.unit;
         unitOk.set(u, (unitOk.get(u) ?? true) && ok);
       }
       const b = judged(entry, kind, subject, cand, n, holds, unitOk, deviants, kind === 'requires-before' && dispatches ? MIN_HANDLERS : 1);
@@ -92,15 +93,15 @@ export function beliefsOf(entry: string, tally: Tally, initBy: ReadonlyMap<strin
  */
 const MIN_HANDLERS = 2;
 
-function siteOf(i: Instance): string {
-  return `${i.at.fn.file}:${i.at.line}`;
+function writerOf(i: Instance): string {
+  return `${i.at.fn.file}:${i.at.fn.name}`;
 }
 
-/** Instances merged by their site: held where it held on every path to the site. */
-function mergedBySite(insts: Map<string, Instance>): Map<string, Instance> {
+/** Instances merged by the function they are in: held where it held at each of its sites, on every path. */
+function mergedByWriter(insts: Map<string, Instance>): Map<string, Instance> {
   const out = new Map<string, Instance>();
   for (const i of insts.values()) {
-    const k = siteOf(i);
+    const k = writerOf(i);
     const s = out.get(k);
     if (!s) {
       out.set(k, { ...i, held: new Set(i.held), inside: new Set(i.inside), failedAt: new Map(i.failedAt) });
