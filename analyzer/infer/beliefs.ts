@@ -58,7 +58,7 @@ export function beliefsOf(entry: string, tally: Tally, initBy: ReadonlyMap<strin
     // whether G follows a write is the writing function's doing: the function is one sample, however many
     // handlers reach it and however many of its branches write the field
     const follow = kind === 'must-follow';
-    const insts = follow ? mergedByWriter(all) : all;
+    const insts = follow ? mergedBy(all, (_, i) => writerOf(i)) : all;
     const cands = new Set<string>();
     for (const i of insts.values()) for (const c of i.held) cands.add(c);
     for (const c of cands) {
@@ -97,11 +97,14 @@ function writerOf(i: Instance): string {
   return `${i.at.fn.file}:${i.at.fn.name}`;
 }
 
-/** Instances merged by the function they are in: held where it held at each of its sites, on every path. */
-function mergedByWriter(insts: Map<string, Instance>): Map<string, Instance> {
+/**
+ * Instances merged by `key`: each candidate held where it held on every
+ * instance merged, and failed at the first place it failed.
+ */
+function mergedBy(insts: Map<string, Instance>, key: (path: string, i: Instance) => string): Map<string, Instance> {
   const out = new Map<string, Instance>();
-  for (const i of insts.values()) {
-    const k = writerOf(i);
+  for (const [path, i] of insts) {
+    const k = key(path, i);
     const s = out.get(k);
     if (!s) {
       out.set(k, { ...i, held: new Set(i.held), inside: new Set(i.inside), failedAt: new Map(i.failedAt) });
@@ -130,35 +133,18 @@ function judged(entry: string, kind: BeliefKind, subject: string, cand: Candidat
   return { entry, kind, subject, candidate: cand, n, holds, units: unitOk.size, unitsHolding, z, deviants };
 }
 
-/** One path of a pooled belief: a (unit, site), with what held on every chain to it. */
-interface PoolSite { unit: string; held: Set<string>; at: Instance['at']; failedAt: Instance['failedAt'] }
-
 /**
  * A kind's tally by subject. With `bySite`, each (unit, site) once: a write
  * that several chains of one handler reach is one change of that handler's;
  * without it, each path (unit, chain, site): a read reached through two
  * callers is two readers, each of which the initializer must precede.
  */
-function sitesOf(tally: Tally, kind: BeliefKind, bySite: boolean): Map<string, Map<string, PoolSite>> {
-  const bySubject = new Map<string, Map<string, PoolSite>>();
+function sitesOf(tally: Tally, kind: BeliefKind, bySite: boolean): Map<string, Map<string, Instance>> {
+  const bySubject = new Map<string, Map<string, Instance>>();
   for (const [ck, insts] of tally) {
     const [k, subject] = ck.split('\u0000') as [BeliefKind, string];
     if (k !== kind) continue;
-    const sites = new Map<string, PoolSite>();
-    for (const [path, i] of insts) {
-      const key = bySite ? `${i.unit}|${i.at.fn.file}:${i.at.line}` : path;
-      const s = sites.get(key);
-      if (!s) {
-        sites.set(key, { unit: i.unit, held: new Set(i.held), at: i.at, failedAt: new Map(i.failedAt) });
-        continue;
-      }
-      for (const c of s.held) {
-        if (i.held.has(c)) continue;
-        s.held.delete(c);
-        if (!s.failedAt.has(c)) s.failedAt.set(c, i.failedAt.get(c) ?? i.at);
-      }
-    }
-    bySubject.set(subject, sites);
+    bySubject.set(subject, mergedBy(insts, bySite ? (_, i) => `${i.unit}|${i.at.fn.file}:${i.at.line}` : (path) => path));
   }
   return bySubject;
 }
@@ -175,7 +161,7 @@ function sitesOf(tally: Tally, kind: BeliefKind, bySite: boolean): Map<string, M
  * support is its distinct (unit, site) paths, and it is judged as any belief.
  */
 function pooled(entry: string, kind: BeliefKind, cand: Candidate, key: (subject: string) => string,
-  bySubject: Map<string, Map<string, PoolSite>>, minUnits: number): Belief | null {
+  bySubject: Map<string, Map<string, Instance>>, minUnits: number): Belief | null {
   const pool: { subject: string; n: number }[] = [];
   let n = 0;
   let holds = 0;
@@ -232,7 +218,7 @@ function guardsOf(entry: string, tally: Tally): Belief[] {
  */
 function initsOf(entry: string, tally: Tally, initBy: ReadonlyMap<string, string>): Belief[] {
   const byField = sitesOf(tally, 'init-before-read', false);
-  const groups = new Map<string, Map<string, Map<string, PoolSite>>>();
+  const groups = new Map<string, Map<string, Map<string, Instance>>>();
   for (const [field, sites] of byField) {
     const by = initBy.get(field) ?? field;
     let g = groups.get(by);

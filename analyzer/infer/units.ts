@@ -11,23 +11,31 @@ import type { Frame, Site } from '../flow/hooks';
 /** this many case labels in a switch over a parameter make a function a dispatcher */
 export const DISPATCH_CASES = 8;
 
-const memo = new WeakMap<FunctionFact, boolean>();
+type SwitchStmt = Extract<Stmt, { k: 'switch' }>;
 
-export function isDispatcher(fn: FunctionFact): boolean {
-  let d = memo.get(fn);
-  if (d !== undefined) return d;
+const memo = new WeakMap<FunctionFact, SwitchStmt[]>();
+
+/** The switches of `fn` over one of its parameters with DISPATCH_CASES labels or more (a nested one is its case's). */
+function dispatchingSwitches(fn: FunctionFact): SwitchStmt[] {
+  let found = memo.get(fn);
+  if (found) return found;
   const params = new Set(fn.params.map((p) => p.name).filter(Boolean));
-  d = false;
+  const out: SwitchStmt[] = [];
   const look = (s: Stmt, depth: number): void => {
-    if (d || depth > 200) return;
-    if (s.k === 'switch') {
-      if (s.e.k === 'id' && params.has(s.e.name) && countCases(s.body) >= DISPATCH_CASES) d = true;
+    if (depth > 200) return;
+    if (s.k === 'switch' && s.e.k === 'id' && params.has(s.e.name) && countCases(s.body) >= DISPATCH_CASES) {
+      out.push(s);
+      return;
     }
     for (const c of children(s)) look(c, depth + 1);
   };
   look(fn.body, 0);
-  memo.set(fn, d);
-  return d;
+  memo.set(fn, (found = out));
+  return found;
+}
+
+export function isDispatcher(fn: FunctionFact): boolean {
+  return dispatchingSwitches(fn).length > 0;
 }
 
 const armMemo = new WeakMap<FunctionFact, WeakSet<Expr>>();
@@ -42,16 +50,7 @@ export function inDispatchArm(fn: FunctionFact, e: Expr): boolean {
   let s = armMemo.get(fn);
   if (!s) {
     const arms = new WeakSet<Expr>();
-    const params = new Set(fn.params.map((p) => p.name).filter(Boolean));
-    const look = (st: Stmt, depth: number): void => {
-      if (depth > 200) return;
-      if (st.k === 'switch' && st.e.k === 'id' && params.has(st.e.name) && countCases(st.body) >= DISPATCH_CASES) {
-        walkStmt(st.body, [], (x) => arms.add(x));
-        return;
-      }
-      for (const c of children(st)) look(c, depth + 1);
-    };
-    look(fn.body, 0);
+    for (const sw of dispatchingSwitches(fn)) walkStmt(sw.body, [], (x) => arms.add(x));
     armMemo.set(fn, (s = arms));
   }
   return s.has(e);
