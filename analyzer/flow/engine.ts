@@ -80,6 +80,8 @@ export interface EngineOptions {
 
 export class Engine {
   private summaries = new RunSummaries();
+  /** a hook's events depend on the stack (Watch.stack): summaries are keyed on it */
+  private readonly byStack: boolean;
   private active = new Set<FunctionFact>();
   private stack: Frame[] = [];
   /** the stack as sites hand it out, until it changes */
@@ -108,6 +110,7 @@ export class Engine {
     this.footprints = opts.footprints ?? new Footprints(p);
     this.params = opts.params ?? Engine.paramsFor(p, opts.hooks, opts.config);
     this.sharedPrefix = freshKey(opts.freshStructs);
+    this.byStack = opts.hooks.some((h) => h.watch.stack);
     this.builtins = new Builtins(p, opts.config, {
       hooks: () => this.hooks(),
       isFresh: (q, st) => this.isFresh(q, st),
@@ -277,7 +280,7 @@ export class Engine {
     // reports inside it, so which caller's path analyses it first changes no trace
     const inner = project(st, keep, keepFact, blindToAll ? this.unknownIsAbsent : undefined);
     // a muted hook's facts are not in the key, and its events inside are not in the summary
-    const key = frameKey(fn, args, inner, muted);
+    const key = frameKey(fn, args, inner, muted) + (this.byStack ? `|${this.stack.map((f) => f.fn.name).join('>')}` : '');
     // a pinned dispatcher's summary, and a caller's of one, holds for this run's cases only
     const shared = this.opts.shared && blindToAll && !this.reachesPinned(fn) ? this.opts.shared : null;
     const skey = shared ? sharedKey(this.vendor.buildKey(ops), this.sharedPrefix, key) : key;

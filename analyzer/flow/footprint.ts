@@ -21,6 +21,13 @@ export interface Watch {
   idents?: ReadonlySet<string>;
   /** an observer's (infer): every event anywhere, so no callee is blind to it */
   all?: boolean;
+  /**
+   * what the hook makes of an event depends on the functions on the stack
+   * (infer counts it per handler and chain): a callee's summary then holds
+   * for one chain of callers only, since a summary taken over skips the walk
+   * and its events
+   */
+  stack?: boolean;
 }
 
 /** In a footprint, for a function that makes an ops call: no field is named so. */

@@ -83,8 +83,10 @@ export class Observer {
     // a branch has no site: the frame it is in is the one of the last call or field access, which its condition makes
     const hs: RuleHooks[] = [{
       // every fact of the observer's, the init hook's too: a callee keyed on less would be summarised once for
-      // callers whose paths differ, and its events seen from the first of them only
-      watch: { key: 'infer', all: true, facts: (k) => k.startsWith('iv:') },
+      // callers whose paths differ, and its events seen from the first of them only; and the stack, for the same
+      // reason: an event is counted per handler and chain, and two handlers reaching kvm_set_cpuid() in the same
+      // state would otherwise share its summary, its events seen from the first handler only
+      watch: { key: 'infer', all: true, stack: true, facts: (k) => k.startsWith('iv:') },
       onCall: (call, st, at) => { this.last = at.stack; this.call(call, st, at); },
       onCallReturn: (call, st, at) => { this.last = at.stack; this.returned(call, st, at); },
       onRead: (_f, _st, at) => { this.last = at.stack; },
@@ -112,12 +114,6 @@ export class Observer {
 
   private call(call: CallEvent, st: State, at: Site): void {
     const names = namesOf(call);
-    // a call from the dispatchers enters a unit; the unit is a fact so that a callee's summary is never shared
-    // between units: its events are each unit's, and a summary taken over would hide them from the second
-    if (call.name && unitIndex(at.stack) === at.stack.length) {
-      for (const k of [...st.facts.keys()]) if (k.startsWith('iv:u:')) st.set(k, 0);
-      st.set(`iv:u:${call.name}`, 1);
-    }
     // a later call a pending write waits for
     for (const n of names) {
       const sites = this.waiting.get(n);
