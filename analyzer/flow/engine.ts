@@ -618,11 +618,11 @@ export class Engine {
       // as expr() would, with `f() < 0` decided on each of the call's outcomes
       const l = this.expr(e.l, st, cx);
       const rv = this.expr(e.r, l.state, cx);
-      if (l.outcomes && rv.state && rv.state === l.state && typeof rv.val === 'number') return splitBy(l.outcomes, (v) => binop(e.op, v, rv.val));
+      if (l.outcomes && rv.state && rv.state === l.state && typeof rv.val === 'number') return this.branched(e, splitBy(l.outcomes, (v) => binop(e.op, v, rv.val)), cx);
       r = { state: rv.state, val: binop(e.op, l.val, rv.val) };
     } else r = this.expr(e, st, cx);
     if (!r.state) return { t: null, f: null };
-    if (r.outcomes) return splitBy(r.outcomes, (v) => v);
+    if (r.outcomes) return this.branched(e, splitBy(r.outcomes, (v) => v), cx);
     const v = r.val;
     if (typeof v === 'number') {
       return v !== 0 ? { t: r.state, f: null } : { t: null, f: r.state };
@@ -635,11 +635,20 @@ export class Engine {
       this.builtins.setBit(t, bt.q, bt.bit, true);
       this.builtins.setBit(f, bt.q, bt.bit, false);
     }
+    return this.branched(e, { t, f }, cx);
+  }
+
+  /**
+   * The hooks see a test wherever the program makes one, also where the
+   * callee's outcomes already decide some of its paths (`!lapic_in_kernel(vcpu)`
+   * returns true on one path of its own): each side that can happen is told.
+   */
+  private branched(e: Expr, sides: { t: State | null; f: State | null }, cx: Ctx): { t: State | null; f: State | null } {
     for (const h of this.hooks()) {
-      h.onBranch?.(e, true, t, cx.sc);
-      h.onBranch?.(e, false, f, cx.sc);
+      if (sides.t) h.onBranch?.(e, true, sides.t, cx.sc);
+      if (sides.f) h.onBranch?.(e, false, sides.f, cx.sc);
     }
-    return { t, f };
+    return sides;
   }
 
   /** Value of a constant expression (numbers, enumerators, known locals). */

@@ -53,7 +53,7 @@ export interface Handlers {
   /** before the callee runs; `name` is the function or macro called by name, or the hook */
   onCall?(call: CallEvent, st: State, at: Site): void;
   onCallReturn?(call: CallEvent, st: State, at: Site): void;
-  /** on the path where `cond` evaluated to `taken` */
+  /** on the path where `cond` evaluated to `taken`; each side that can happen, also where a callee's outcomes decided some paths */
   onBranch?(cond: Expr, taken: boolean, st: State, sc: Scope): void;
   /** the entry returns (the entry is never blind: its return is every rule's) */
   onEntryReturn?(st: State, at: Site): void;

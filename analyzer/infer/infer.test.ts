@@ -46,6 +46,10 @@ test('infer: a deciding test before the widget model changes is one guard over t
   assert.equal(run('guard'), fs.readFileSync(path.join(FIXTURES, 'guard', 'expected.txt'), 'utf8'));
 });
 
+test('infer: a test of a helper that returns a constant on a path of its own (a static key first, as lapic_in_kernel()) is a test all the same; the handler without it is reported', () => {
+  assert.equal(run('guard-branches'), fs.readFileSync(path.join(FIXTURES, 'guard-branches', 'expected.txt'), 'utf8'));
+});
+
 test('infer: a test in a dispatcher\'s case is that case\'s handler\'s guard; the case without it is reported, and the test of the frame\'s own copy (u.cfg) guards nothing', () => {
   assert.equal(run('guard-case'), fs.readFileSync(path.join(FIXTURES, 'guard-case', 'expected.txt'), 'utf8'));
 });
