@@ -16,6 +16,23 @@ export type LocalVal = number | `sym:${string}`;
 
 const NO_LOCALS: ReadonlyMap<string, LocalVal> = new Map();
 
+/**
+ * A map's part of a state key, by the map: clones and projections share
+ * their maps until one writes, so most keys are made of parts already seen.
+ * A map is written in place only by the one state that owns it (its
+ * `owned` bit), which drops the map's entry first.
+ */
+const partKeys = new WeakMap<ReadonlyMap<string, unknown>, string>();
+
+function partKey<T>(m: ReadonlyMap<string, T>, show: (k: string, v: T) => string): string {
+  let s = partKeys.get(m);
+  if (s === undefined) {
+    s = [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => show(k, v)).join(';');
+    partKeys.set(m, s);
+  }
+  return s;
+}
+
 export class State {
   // Copy-on-write: a clone shares the maps until either side writes. Paths
   // fork at every unknown branch and most forks never write.
@@ -58,7 +75,7 @@ export class State {
 
   setLocal(name: string, v: LocalVal | undefined): void {
     if (this.l.get(name) === v) return;
-    if (!(this.owned & 8)) { this.l = new Map(this.l); this.owned |= 8; }
+    if (!(this.owned & 8)) { this.l = new Map(this.l); this.owned |= 8; } else partKeys.delete(this.l);
     this.cachedKey = null;
     if (v === undefined) (this.l as Map<string, LocalVal>).delete(name);
     else (this.l as Map<string, LocalVal>).set(name, v);
@@ -71,6 +88,11 @@ export class State {
     c.l = NO_LOCALS;
     c.cachedKey = null;
     return c;
+  }
+
+  /** The maps themselves, for project() and applyProjected() alone, which hand them on through sharing(). */
+  get ownMaps(): { f: Map<string, Tri>; b: Map<string, Bits>; v: Map<string, number | string | null> } {
+    return { f: this.f, b: this.b, v: this.v };
   }
 
   get facts(): ReadonlyMap<string, Tri> {
@@ -99,7 +121,7 @@ export class State {
 
   set(k: string, v: Tri): void {
     if (this.get(k) === v) return;
-    if (!(this.owned & 1)) { this.f = new Map(this.f); this.owned |= 1; }
+    if (!(this.owned & 1)) { this.f = new Map(this.f); this.owned |= 1; } else partKeys.delete(this.f);
     this.cachedKey = null;
     if (v === 0) this.f.delete(k);
     else this.f.set(k, v);
@@ -107,7 +129,7 @@ export class State {
 
   setBits(k: string, v: Bits | undefined): void {
     if (v === undefined && !this.b.has(k)) return;
-    if (!(this.owned & 2)) { this.b = new Map(this.b); this.owned |= 2; }
+    if (!(this.owned & 2)) { this.b = new Map(this.b); this.owned |= 2; } else partKeys.delete(this.b);
     this.cachedKey = null;
     if (v === undefined) this.b.delete(k);
     else this.b.set(k, v);
@@ -115,7 +137,7 @@ export class State {
 
   setVal(k: string, v: number | string | null): void {
     if (this.v.has(k) && this.v.get(k) === v) return;
-    if (!(this.owned & 4)) { this.v = new Map(this.v); this.owned |= 4; }
+    if (!(this.owned & 4)) { this.v = new Map(this.v); this.owned |= 4; } else partKeys.delete(this.v);
     this.cachedKey = null;
     this.v.set(k, v);
   }
@@ -127,14 +149,37 @@ export class State {
 
   key(): string {
     if (this.cachedKey !== null) return this.cachedKey;
-    const f = [...this.f.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
-    const b = [...this.b.entries()].sort((a, b2) => (a[0] < b2[0] ? -1 : 1))
-      .map(([k, v]) => `${k}:${v.all}:${[...v.set].sort().join(',')}:${[...v.clear].sort().join(',')}`);
-    const v = [...this.v.entries()].sort((a, b2) => (a[0] < b2[0] ? -1 : 1)).map(([k, x]) => `${k}=${x}`);
-    const l = this.l.size ? `|${[...this.l.entries()].sort((a, b2) => (a[0] < b2[0] ? -1 : 1)).map(([k, x]) => `${k}=${x}`).join(';')}` : '';
-    this.cachedKey = `${f.join(';')}|${b.join(';')}|${v.join(';')}${l}`;
+    const f = partKey(this.f, (k, v) => `${k}=${v}`);
+    const b = partKey(this.b, (k, v) => `${k}:${v.all}:${[...v.set].sort().join(',')}:${[...v.clear].sort().join(',')}`);
+    const v = partKey(this.v, (k, x) => `${k}=${x}`);
+    const l = this.l.size ? `|${partKey(this.l, (k, x) => `${k}=${x}`)}` : '';
+    this.cachedKey = `${f}|${b}|${v}${l}`;
     return this.cachedKey;
   }
+
+  /**
+   * A state of `facts`, `bits` and `vals`, any of which may be `src`'s own
+   * map: a shared map is then written in place by neither (each copies it
+   * at its first write), as after clone().
+   */
+  static sharing(src: State, facts: Map<string, Tri>, bits: Map<string, Bits>, vals: Map<string, number | string | null>,
+    locals: ReadonlyMap<string, LocalVal> = NO_LOCALS): State {
+    const c = new State(facts, bits, vals, locals);
+    const shared = (facts === src.f ? 1 : 0) | (bits === src.b ? 2 : 0) | (vals === src.v ? 4 : 0);
+    c.owned &= ~shared;
+    src.owned &= ~shared;
+    return c;
+  }
+}
+
+/** `m` itself when `ok` keeps every entry, else a new map of those it keeps. */
+function kept<T>(m: Map<string, T>, ok: (k: string, v: T) => boolean): Map<string, T> {
+  let all = true;
+  for (const [k, v] of m) if (!ok(k, v)) { all = false; break; }
+  if (all) return m;
+  const out = new Map<string, T>();
+  for (const [k, v] of m) if (ok(k, v)) out.set(k, v);
+  return out;
 }
 
 /**
@@ -145,19 +190,24 @@ export class State {
  */
 export function project(st: State, keep: (k: string) => boolean, keepFact: (k: string) => boolean = () => true,
   unknownIsAbsent?: (k: string) => boolean): State {
-  const facts = new Map<string, Tri>();
-  for (const [k, v] of st.facts) if (keepFact(k)) facts.set(k, v);
-  const vals = new Map<string, number | string | null>();
-  const bits = new Map<string, Bits>();
-  for (const [k, v] of st.vals) if (keep(k) && (v !== null || !unknownIsAbsent?.(k))) vals.set(k, v);
-  for (const [k, v] of st.bits) if (keep(k)) bits.set(k, v);
-  return new State(facts, bits, vals);
+  // a map every entry of which the callee sees is the callee's too, until one side writes
+  const own = st.ownMaps;
+  const facts = kept(own.f, (k) => keepFact(k));
+  const vals = kept(own.v, (k, v) => keep(k) && (v !== null || !unknownIsAbsent?.(k)));
+  const bits = kept(own.b, (k) => keep(k));
+  return State.sharing(st, facts, bits, vals);
 }
 
 /** `outer` after a callee that saw `project(outer, keep)` and left `inner`. */
 export function applyProjected(outer: State, inner: State, keep: (k: string) => boolean, keepFact: (k: string) => boolean = () => true): State {
-  const facts = new Map(inner.facts);
-  for (const [k, v] of outer.facts) if (!keepFact(k)) facts.set(k, v);
+  const seen = inner.ownMaps.f;
+  let facts = seen;
+  // the facts the callee did not see are the caller's, as they were
+  for (const [k, v] of outer.facts) {
+    if (keepFact(k)) continue;
+    if (facts === seen) facts = new Map(seen);
+    facts.set(k, v);
+  }
   const vals = new Map<string, number | string | null>();
   const bits = new Map<string, Bits>();
   for (const [k, v] of outer.vals) if (!keep(k)) vals.set(k, v);
@@ -165,7 +215,7 @@ export function applyProjected(outer: State, inner: State, keep: (k: string) => 
   for (const [k, v] of inner.vals) vals.set(k, v);
   for (const [k, v] of inner.bits) bits.set(k, v);
   // the caller's locals: the callee never saw them
-  return new State(facts, bits, vals, outer.locals);
+  return State.sharing(inner, facts, bits, vals, outer.locals);
 }
 
 export function merge(a: State | null, b: State | null): State | null {
