@@ -16,6 +16,12 @@ test('state: a projection that keeps every fact shares them, and a write on eith
   const before = caller.key();
   const callee = project(caller, all, all);
   assert.equal(callee.key(), before);
+  // the caller writes first: the map it owned before is the callee's now too
+  const other = project(caller, all, all);
+  caller.set('e', 1);
+  assert.equal(other.get('e'), 0);
+  assert.equal(other.key(), before);
+  caller.set('e', 0);
   callee.set('b', 1);
   callee.setVal('w.x', 4);
   assert.equal(caller.get('b'), 0);
