@@ -13,6 +13,7 @@ import { makeProgram } from '../program/callgraph';
 import { infer } from './infer';
 import { renderInfer } from './render';
 import { zScore, MIN_Z } from './stat';
+import { runRules } from '../flow/run';
 
 const FIXTURES = path.resolve(__dirname, '../../../fixtures/infer');
 const CLI = path.resolve(__dirname, '../../../bin/callorder');
@@ -93,6 +94,23 @@ test('infer --format pack: a pack the loader accepts, whose rule finds the devia
     const pack = loadPack(file);
     assert.deepEqual(pack.rules.map((r) => [r.kind, (r as { operations?: string[] }).operations, (r as { acquire?: string[] }).acquire]),
       [['requires-before', ['widget_hw_read'], ['widget_lock']]]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('infer --format pack: the guard inferred over a predicate with branches of its own, as a guarded rule, reports the one handler without the test', () => {
+  const text = run('guard-branches', 'pack');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-infer-'));
+  try {
+    const file = path.join(dir, 'inferred.yaml');
+    const fixture = path.join(FIXTURES, 'guard-branches');
+    fs.writeFileSync(file, `name: inferred\nextends: [${JSON.stringify(path.join(fixture, 'pack.json'))}]\n${text}`);
+    const pack = loadPack(file);
+    assert.deepEqual(pack.rules.map((r) => r.kind), ['guarded']);
+    // the five handlers that test widget_has_run() are guarded on both of its paths: the check sees the test too
+    const found = runRules(makeProgram(loadTree(fixture, pack), pack), pack).findings;
+    assert.deepEqual(found.map((f) => `${f.file}:${f.line} ${f.function}()`), ['widget.c:78 widget_set_e()']);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
