@@ -192,9 +192,9 @@ export function project(st: State, keep: (k: string) => boolean, keepFact: (k: s
   unknownIsAbsent?: (k: string) => boolean): State {
   // a map every entry of which the callee sees is the callee's too, until one side writes
   const own = st.ownMaps;
-  const facts = kept(own.f, (k) => keepFact(k));
+  const facts = kept(own.f, keepFact);
   const vals = kept(own.v, (k, v) => keep(k) && (v !== null || !unknownIsAbsent?.(k)));
-  const bits = kept(own.b, (k) => keep(k));
+  const bits = kept(own.b, keep);
   return State.sharing(st, facts, bits, vals);
 }
 

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { loadPack } from '../pack/load';
+import { loadPack, type Pack } from '../pack/load';
 import { loadTree } from '../driver/load-tree';
 import { makeProgram } from '../program/callgraph';
 import { infer } from './infer';
@@ -84,36 +84,32 @@ test('infer: the same tree gives the same bytes', () => {
   assert.equal(run('follow-9', 'json'), run('follow-9', 'json'));
 });
 
-test('infer --format pack: a pack the loader accepts, whose rule finds the deviant the belief was inferred from', () => {
-  const text = run('follow-9', 'pack');
-  assert.match(text, /# evidence: widget_lock\(\) precedes widget_hw_read\(\) in 9 of 10 paths from widget_ioctl; z=0\.79/);
+/** `--format pack`'s text on fixture `name`, loaded as a pack that extends the fixture's own. */
+function inferredPack(name: string): { text: string; pack: Pack } {
+  const text = run(name, 'pack');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-infer-'));
   try {
     const file = path.join(dir, 'inferred.yaml');
-    fs.writeFileSync(file, `name: inferred\nextends: [${JSON.stringify(path.join(FIXTURES, 'follow-9', 'pack.json'))}]\n${text}`);
-    const pack = loadPack(file);
-    assert.deepEqual(pack.rules.map((r) => [r.kind, (r as { operations?: string[] }).operations, (r as { acquire?: string[] }).acquire]),
-      [['requires-before', ['widget_hw_read'], ['widget_lock']]]);
+    fs.writeFileSync(file, `name: inferred\nextends: [${JSON.stringify(path.join(FIXTURES, name, 'pack.json'))}]\n${text}`);
+    return { text, pack: loadPack(file) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('infer --format pack: a pack the loader accepts, whose rule finds the deviant the belief was inferred from', () => {
+  const { text, pack } = inferredPack('follow-9');
+  assert.match(text, /# evidence: widget_lock\(\) precedes widget_hw_read\(\) in 9 of 10 paths from widget_ioctl; z=0\.79/);
+  assert.deepEqual(pack.rules.map((r) => [r.kind, (r as { operations?: string[] }).operations, (r as { acquire?: string[] }).acquire]),
+    [['requires-before', ['widget_hw_read'], ['widget_lock']]]);
 });
 
 test('infer --format pack: the guard inferred over a predicate with branches of its own, as a guarded rule, reports the one handler without the test', () => {
-  const text = run('guard-branches', 'pack');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callorder-infer-'));
-  try {
-    const file = path.join(dir, 'inferred.yaml');
-    const fixture = path.join(FIXTURES, 'guard-branches');
-    fs.writeFileSync(file, `name: inferred\nextends: [${JSON.stringify(path.join(fixture, 'pack.json'))}]\n${text}`);
-    const pack = loadPack(file);
-    assert.deepEqual(pack.rules.map((r) => r.kind), ['guarded']);
-    // the five handlers that test widget_has_run() are guarded on both of its paths: the check sees the test too
-    const found = runRules(makeProgram(loadTree(fixture, pack), pack), pack).findings;
-    assert.deepEqual(found.map((f) => `${f.file}:${f.line} ${f.function}()`), ['widget.c:78 widget_set_e()']);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const { pack } = inferredPack('guard-branches');
+  assert.deepEqual(pack.rules.map((r) => r.kind), ['guarded']);
+  // the five handlers that test widget_has_run() are guarded on both of its paths: the check sees the test too
+  const found = runRules(makeProgram(loadTree(path.join(FIXTURES, 'guard-branches'), pack), pack), pack).findings;
+  assert.deepEqual(found.map((f) => `${f.file}:${f.line} ${f.function}()`), ['widget.c:78 widget_set_e()']);
 });
 
 test('infer: the statistic ranks a larger sample higher and refuses a coin toss', () => {
