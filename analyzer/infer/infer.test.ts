@@ -25,8 +25,13 @@ function run(name: string, format: 'text' | 'json' | 'pack' = 'text'): string {
   return renderInfer(infer(p, pack, ['widget_ioctl']), format, 20);
 }
 
+/** The text fixture `name` must print (its expected.txt). */
+function expected(name: string): string {
+  return fs.readFileSync(path.join(FIXTURES, name, 'expected.txt'), 'utf8');
+}
+
 test('infer: 9 of 10 widget handlers lock before they read a register; the tenth is reported with its path', () => {
-  assert.equal(run('follow-9'), fs.readFileSync(path.join(FIXTURES, 'follow-9', 'expected.txt'), 'utf8'));
+  assert.equal(run('follow-9'), expected('follow-9'));
 });
 
 test('infer: 5 of 10 is no belief, and nothing deviates', () => {
@@ -36,27 +41,27 @@ test('infer: 5 of 10 is no belief, and nothing deviates', () => {
 });
 
 test('infer: a precondition on 9 of 10 paths of one handler is no belief of the handlers (widget_lock before widget_hw_read in widget_run only)', () => {
-  assert.equal(run('follow-one'), fs.readFileSync(path.join(FIXTURES, 'follow-one', 'expected.txt'), 'utf8'));
+  assert.equal(run('follow-one'), expected('follow-one'));
 });
 
 test('infer: a write site is one sample of must-follow however many handlers reach it; nine of ten sites followed by widget_apply() report the tenth', () => {
-  assert.equal(run('follow-write'), fs.readFileSync(path.join(FIXTURES, 'follow-write', 'expected.txt'), 'utf8'));
+  assert.equal(run('follow-write'), expected('follow-write'));
 });
 
 test('infer: a deciding test before the widget model changes is one guard over the fields it guards; the handler without it is reported', () => {
-  assert.equal(run('guard'), fs.readFileSync(path.join(FIXTURES, 'guard', 'expected.txt'), 'utf8'));
+  assert.equal(run('guard'), expected('guard'));
 });
 
 test('infer: a test of a helper that returns a constant on a path of its own (a static key first, as lapic_in_kernel()) is a test all the same; the handler without it is reported', () => {
-  assert.equal(run('guard-branches'), fs.readFileSync(path.join(FIXTURES, 'guard-branches', 'expected.txt'), 'utf8'));
+  assert.equal(run('guard-branches'), expected('guard-branches'));
 });
 
 test('infer: a test in a dispatcher\'s case is that case\'s handler\'s guard; the case without it is reported, and the test of the frame\'s own copy (u.cfg) guards nothing', () => {
-  assert.equal(run('guard-case'), fs.readFileSync(path.join(FIXTURES, 'guard-case', 'expected.txt'), 'utf8'));
+  assert.equal(run('guard-case'), expected('guard-case'));
 });
 
 test('infer: a callee two handlers reach in the same state counts for each of them: its guard is seen in both handlers, so it is a belief', () => {
-  assert.equal(run('guard-shared'), fs.readFileSync(path.join(FIXTURES, 'guard-shared', 'expected.txt'), 'utf8'));
+  assert.equal(run('guard-shared'), expected('guard-shared'));
 });
 
 test('infer: a test both outcomes get past (w->verbose) guards nothing, and no field alone is a guard belief', () => {
